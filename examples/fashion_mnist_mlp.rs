@@ -1,0 +1,99 @@
+//! The brief's network on Fashion-MNIST: `(Linear<784, 128>, ReLU, Linear<128, 10>)`, Adam
+//! (lr 1e-3), sparse categorical cross-entropy, batch 32, 5 epochs, then the 10,000 test images.
+//!
+//! ```text
+//! apt-get install -y dataset-fashion-mnist
+//! cargo run --release --example fashion_mnist_mlp
+//! cargo run --release --example fashion_mnist_mlp -- --epochs 1 --seed 7 --json
+//! ```
+//!
+//! Result (measured, seed 0): test accuracy 0.87–0.88 after 5 epochs, about 2 s per epoch on a
+//! 2-core machine. With `--json` the last line is one JSON object with `test_accuracy`,
+//! `test_loss`, `train_seconds`, `epochs`, `seed` and the per-epoch history.
+//!
+//! Keras, from the brief:
+//! ```python
+//! model = Sequential([Dense(128, activation="relu"), Dense(10, activation="softmax")])
+//! model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+//! model.fit(x_train, y_train, epochs=5)
+//! model.evaluate(x_test, y_test)
+//! ```
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use typenet::prelude::*;
+
+/// The brief's multi-layer perceptron.
+type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
+
+#[derive(Parser)]
+#[command(about = "Train the brief's MLP on Fashion-MNIST")]
+struct Args {
+    /// Directory holding the four Fashion-MNIST IDX files (raw or .gz).
+    #[arg(long, default_value = FASHION_MNIST_DIR)]
+    data: PathBuf,
+    /// Passes over the 60,000 training images.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Seed of the weight initialisation and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object with the results as the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ Error::DatasetMissing { .. }) => {
+            eprintln!("error: {e}");
+            eprintln!("Fashion-MNIST is not installed. Install it with:\n    sudo apt-get install -y dataset-fashion-mnist\nor pass --data DIR.");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> typenet::Result<()> {
+    let data = FashionMnist::load(&args.data)?;
+    println!("{}", summary::<Mlp, Rank1<784>>());
+    let dev = Cpu::seed_from_u64(args.seed);
+    let mut model = Trainer::compile(
+        &dev,
+        dev.build_module::<Mlp, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &["accuracy"],
+    )?;
+    let cfg = FitConfig {
+        epochs: args.epochs,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let history = model.fit(&data.train, &cfg)?;
+    let test = model.evaluate(&data.test)?;
+    let train_seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
+    println!(
+        "test loss {:.4} - test accuracy {:.4} - {:.2} s per epoch",
+        test.loss,
+        test.metrics["accuracy"],
+        train_seconds / args.epochs.max(1) as f64
+    );
+    if args.json {
+        let json = serde_json::json!({
+            "test_accuracy": test.metrics["accuracy"],
+            "test_loss": test.loss,
+            "train_seconds": train_seconds,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "history": history,
+        });
+        println!("{json}");
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! What a data set's labels are: class indices or real-valued targets, with their width in the type.
+
+use crate::{Error, Result};
+use dfdx::prelude::*;
+
+/// The kind of label a data set carries, with its width known at compile time.
+///
+/// The trainer pairs it with the model's output and the loss: a data set of
+/// [`Classes<10>`] only trains a model whose output is 10 wide, with a loss for class indices.
+pub trait Target: 'static + Send + Sync {
+    /// One sample's label on the host.
+    type Item: Copy + Send + Sync + std::fmt::Debug + PartialEq;
+    /// A batch of labels on device `D`.
+    type Batch<D: Device<f32>>;
+    /// Width of the model output this target pairs with.
+    const WIDTH: usize;
+    /// Checks one label (e.g. a class index is below `N`); the error says what is wrong.
+    fn validate(item: &Self::Item) -> std::result::Result<(), String>;
+    /// Moves a batch of labels to the device.
+    fn to_device<D: Device<f32>>(device: &D, items: &[Self::Item]) -> Result<Self::Batch<D>>;
+    /// A borrowed, type-erased view for metrics.
+    fn view(items: &[Self::Item]) -> Targets<'_>;
+}
+
+/// Class indices in `0..N` (what Keras's `sparse_categorical_crossentropy` takes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Classes<const N: usize>;
+
+/// `N` real-valued targets per sample (regression, or binary/multi-label probabilities).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Values<const N: usize>;
+
+/// A type-erased view of a batch's labels, for metrics.
+#[derive(Debug, Clone, Copy)]
+pub enum Targets<'a> {
+    /// Class indices.
+    Classes(&'a [usize]),
+    /// Row-major real targets and their width per sample.
+    Values(&'a [f32], usize),
+}
+
+impl<const N: usize> Target for Classes<N> {
+    type Item = usize;
+    type Batch<D: Device<f32>> = Tensor<(usize,), usize, D>;
+    const WIDTH: usize = N;
+    fn validate(item: &usize) -> std::result::Result<(), String> {
+        if *item < N {
+            Ok(())
+        } else {
+            Err(format!("class {item} is outside 0..{N}"))
+        }
+    }
+    fn to_device<D: Device<f32>>(device: &D, items: &[usize]) -> Result<Self::Batch<D>> {
+        device
+            .try_tensor_from_vec(items.to_vec(), (items.len(),))
+            .map_err(Error::device)
+    }
+    fn view(items: &[usize]) -> Targets<'_> {
+        Targets::Classes(items)
+    }
+}
+
+impl<const N: usize> Target for Values<N> {
+    type Item = [f32; N];
+    type Batch<D: Device<f32>> = Tensor<(usize, Const<N>), f32, D>;
+    const WIDTH: usize = N;
+    fn validate(item: &[f32; N]) -> std::result::Result<(), String> {
+        match item.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(i) => Err(format!("value {i} is {}", item[i])),
+        }
+    }
+    fn to_device<D: Device<f32>>(device: &D, items: &[[f32; N]]) -> Result<Self::Batch<D>> {
+        let flat: Vec<f32> = items.iter().flatten().copied().collect();
+        device
+            .try_tensor_from_vec(flat, (items.len(), Const::<N>))
+            .map_err(Error::device)
+    }
+    fn view(items: &[[f32; N]]) -> Targets<'_> {
+        Targets::Values(items.as_flattened(), N)
+    }
+}

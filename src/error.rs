@@ -1,0 +1,100 @@
+//! The one error type of typenet.
+
+use std::path::PathBuf;
+
+/// Every failure typenet reports: each message names what failed and where.
+///
+/// Errors from dfdx (device errors, optimizer errors) convert into this type, so
+/// training code needs no `.unwrap()`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An IDX (MNIST-format) file is malformed.
+    #[error("IDX error: {path}: {reason}")]
+    Idx {
+        /// The file that was read.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A file could not be opened or read.
+    #[error("I/O error: {path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A data set's files are not where they were looked for.
+    #[error("data set not found: {path}: {hint}")]
+    DatasetMissing {
+        /// The directory or file that is missing.
+        path: PathBuf,
+        /// How to get the data set.
+        hint: String,
+    },
+    /// A label is outside `0..classes`.
+    #[error("label error: {path}: record {index} has label {label}, but the model has {classes} classes (0..={max})", max = classes - 1)]
+    LabelOutOfRange {
+        /// The file the label came from.
+        path: PathBuf,
+        /// Index of the record.
+        index: usize,
+        /// The label found.
+        label: usize,
+        /// The number of classes expected.
+        classes: usize,
+    },
+    /// A device (CPU or CUDA) operation failed, e.g. out of memory.
+    #[error("device error: {0}")]
+    Device(String),
+    /// The optimizer could not update the model.
+    #[error("optimizer error: {0}")]
+    Optimizer(String),
+    /// A configuration value is invalid (e.g. batch size 0, unknown metric name).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A loss or metric became NaN or infinite during training.
+    #[error("training diverged: {what} is {value} at epoch {epoch}, batch {batch}")]
+    NonFinite {
+        /// The quantity that became non-finite (e.g. `loss`).
+        what: String,
+        /// Its value.
+        value: f64,
+        /// Epoch (1-based).
+        epoch: usize,
+        /// Batch within the epoch (1-based).
+        batch: usize,
+    },
+}
+
+/// `std::result::Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<dfdx::tensor::CpuError> for Error {
+    fn from(e: dfdx::tensor::CpuError) -> Self {
+        Error::Device(e.to_string())
+    }
+}
+
+impl<Err: std::fmt::Display> From<dfdx::optim::OptimizerUpdateError<Err>> for Error {
+    fn from(e: dfdx::optim::OptimizerUpdateError<Err>) -> Self {
+        Error::Optimizer(e.to_string())
+    }
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Converts any device error (`D::Err`) into [`Error::Device`].
+    pub fn device(e: impl std::fmt::Display) -> Self {
+        Error::Device(e.to_string())
+    }
+}

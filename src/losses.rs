@@ -1,0 +1,210 @@
+//! Losses with Keras's names, each tied at compile time to the model output and targets it fits.
+//!
+//! A loss implements [`Loss<Out, T>`] only for the output shapes `Out` and target kinds `T` it is
+//! defined for: [`SparseCategoricalCrossentropy`] takes `N` logits and [`Classes<N>`] with the same
+//! `N`, so a 10-class data set with a 9-wide model is a compile error.
+
+use crate::data::{Classes, Target, Values};
+use dfdx::prelude::*;
+
+/// A batch's output shape: a runtime batch size and `N` outputs per sample.
+pub type BatchOutput<const N: usize> = (usize, Const<N>);
+
+/// A training objective: the mean loss of a batch of model outputs against their targets.
+#[diagnostic::on_unimplemented(
+    message = "the loss `{Self}` does not fit a model output of shape `{Out}` with targets `{T}`",
+    label = "this loss cannot compare these outputs with these targets",
+    note = "class-index losses need `Classes<N>` targets and N outputs; value losses need `Values<N>` targets and N outputs"
+)]
+pub trait Loss<Out: Shape, T: Target> {
+    /// The Keras name of the loss (e.g. `sparse_categorical_crossentropy`).
+    fn name(&self) -> &'static str;
+    /// The mean loss over the batch, recorded on the output's tape.
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<Out, f32, D, Tp>,
+        targets: &T::Batch<D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err>;
+}
+
+/// Cross-entropy from logits and class indices: `-mean_i log softmax(z_i)[y_i]`.
+///
+/// The model's last layer outputs raw scores (no softmax): the softmax is fused into the loss,
+/// which is exact where `softmax` followed by `log` underflows.
+///
+/// **Keras equivalent**: `SparseCategoricalCrossentropy(from_logits=True)`.
+/// **PyTorch equivalent**: `nn.CrossEntropyLoss()`.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// # fn main() -> Result<(), CpuError> {
+/// let dev = Cpu::default();
+/// let logits = dev.tensor_from_vec(vec![0.0f32, 0.0, 0.0, 0.0], (2, Const::<2>));
+/// let labels = dev.tensor_from_vec(vec![0usize, 1], (2,));
+/// let loss = SparseCategoricalCrossentropy.try_loss(logits, &labels)?;
+/// assert!((loss.array() - std::f32::consts::LN_2).abs() < 1e-6); // uniform over 2 classes
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SparseCategoricalCrossentropy;
+
+impl<const N: usize> Loss<BatchOutput<N>, Classes<N>> for SparseCategoricalCrossentropy {
+    fn name(&self) -> &'static str {
+        "sparse_categorical_crossentropy"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<(usize,), usize, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output
+            .try_log_softmax::<Axis<1>>()?
+            .try_select(targets.clone())?
+            .try_mean()?
+            .try_negate()
+    }
+}
+
+/// Cross-entropy from logits and target distributions (one-hot or soft labels):
+/// `-mean_i Σ_c t_ic log softmax(z_i)_c`.
+///
+/// **Keras equivalent**: `CategoricalCrossentropy(from_logits=True)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CategoricalCrossentropy;
+
+impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for CategoricalCrossentropy {
+    fn name(&self) -> &'static str {
+        "categorical_crossentropy"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, f32, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output
+            .try_log_softmax::<Axis<1>>()?
+            .try_mul(targets.clone())?
+            .try_sum::<(usize,), _>()?
+            .try_mean()?
+            .try_negate()
+    }
+}
+
+/// Mean squared error: `mean (y - t)²`, the brief's regression loss.
+///
+/// **Keras equivalent**: `MeanSquaredError()`. **PyTorch equivalent**: `nn.MSELoss()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MeanSquaredError;
+
+impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for MeanSquaredError {
+    fn name(&self) -> &'static str {
+        "mean_squared_error"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, f32, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output.try_sub(targets.clone())?.try_square()?.try_mean()
+    }
+}
+
+/// Mean absolute error: `mean |y - t|`.
+///
+/// **Keras equivalent**: `MeanAbsoluteError()`. **PyTorch equivalent**: `nn.L1Loss()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MeanAbsoluteError;
+
+impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for MeanAbsoluteError {
+    fn name(&self) -> &'static str {
+        "mean_absolute_error"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, f32, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output.try_sub(targets.clone())?.try_abs()?.try_mean()
+    }
+}
+
+/// Huber loss: `½ e²` where `|e| < δ`, else `δ (|e| - ½ δ)`, averaged.
+///
+/// **Keras equivalent**: `Huber(delta)`. **PyTorch equivalent**: `nn.HuberLoss(delta=…)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Huber {
+    /// Where the loss turns from quadratic to linear. Default `1.0`.
+    pub delta: f32,
+}
+
+impl Default for Huber {
+    fn default() -> Self {
+        Huber { delta: 1.0 }
+    }
+}
+
+impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for Huber {
+    fn name(&self) -> &'static str {
+        "huber"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, f32, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output.try_huber_error(targets.clone(), self.delta)?.try_mean()
+    }
+}
+
+/// Binary cross-entropy from probabilities (a `Sigmoid` output):
+/// `-mean [t ln p + (1 - t) ln(1 - p)]`, the brief's classification formula.
+///
+/// `p` is clamped to `[ε, 1 - ε]` with `ε = 1e-7` (Keras's epsilon) so a saturated sigmoid gives
+/// a large finite loss instead of infinity. Prefer [`BinaryCrossentropyWithLogits`] for training.
+///
+/// **Keras equivalent**: `BinaryCrossentropy()`. **PyTorch equivalent**: `nn.BCELoss()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BinaryCrossentropy;
+
+/// Keras's `backend.epsilon()`.
+const BCE_EPSILON: f32 = 1e-7;
+
+impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropy {
+    fn name(&self) -> &'static str {
+        "binary_crossentropy"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, f32, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        let p = output.try_clamp(BCE_EPSILON, 1.0 - BCE_EPSILON)?;
+        let t = targets.clone();
+        let one_minus_t = t.clone().try_negate()?.try_add(1.0)?;
+        let pos = p.with_empty_tape().try_ln()?.try_mul(t)?;
+        let neg = p.try_negate()?.try_add(1.0)?.try_ln()?.try_mul(one_minus_t)?;
+        pos.try_add(neg)?.try_mean()?.try_negate()
+    }
+}
+
+/// Binary cross-entropy from logits, computed stably as
+/// `mean [max(z, 0) - z t + ln(1 + e^{-|z|})]`.
+///
+/// **Keras equivalent**: `BinaryCrossentropy(from_logits=True)`.
+/// **PyTorch equivalent**: `nn.BCEWithLogitsLoss()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BinaryCrossentropyWithLogits;
+
+impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropyWithLogits {
+    fn name(&self) -> &'static str {
+        "binary_crossentropy_from_logits"
+    }
+    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, f32, D>,
+    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output.try_bce_with_logits(targets.clone())?.try_mean()
+    }
+}

@@ -1,0 +1,54 @@
+//! How `fit` runs: epochs, batch size, shuffling, seed, validation split, verbosity.
+
+/// How much `fit` prints, as Keras's `verbose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Nothing.
+    Silent,
+    /// A progress bar per epoch when stdout is a terminal; one line per epoch otherwise.
+    #[default]
+    Bar,
+    /// One line per epoch.
+    Lines,
+}
+
+/// Settings of one `fit` call. Build with struct update syntax:
+///
+/// ```
+/// # use typenet::prelude::*;
+/// let cfg = FitConfig { epochs: 5, ..Default::default() };
+/// assert_eq!(cfg.batch_size, 32);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    /// Passes over the training set. Default `1`.
+    pub epochs: usize,
+    /// Samples per gradient step. Default `32` (Keras's default). The last batch of an epoch holds
+    /// the remainder (it is smaller, never dropped).
+    pub batch_size: usize,
+    /// Reshuffle the training set before every epoch. Default `true`.
+    pub shuffle: bool,
+    /// Seed of the shuffling and of the validation split. Default `0`.
+    pub seed: u64,
+    /// Fraction of the training set held out for validation (`0.0..1.0`), taken after a seeded
+    /// shuffle. Default `None`. Ignored when `fit_validated` supplies validation data.
+    pub validation_split: Option<f64>,
+    /// Samples per batch when validating. Default `256`.
+    pub eval_batch_size: usize,
+    /// What to print. Default [`Verbosity::Bar`].
+    pub verbosity: Verbosity,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            seed: 0,
+            validation_split: None,
+            eval_batch_size: 256,
+            verbosity: Verbosity::Bar,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Training: the Keras-style [`Trainer`], its configuration, metrics and history.
+
+mod config;
+mod history;
+pub mod metrics;
+mod model;
+mod optimizer;
+mod progress;
+mod trainer;
+
+pub use config::{FitConfig, Verbosity};
+pub use history::{EpochLog, History};
+pub use metrics::{metric, Metric};
+pub use model::TrainModel;
+pub use optimizer::{LearningRate, OptimizerConfig};
+pub(crate) use progress::Progress;
+pub use trainer::{Evaluation, Predictions, Trainer};

@@ -1,0 +1,48 @@
+//! Optimizer configurations: plain structs that build an optimizer for a model.
+
+use dfdx::optim::{Adam, Optimizer, RMSprop, Sgd};
+use dfdx::prelude::*;
+
+/// A configuration that builds an optimizer for model `M` on device `D`.
+///
+/// Implemented for dfdx's [`AdamConfig`] (Adam; AdamW with
+/// `weight_decay: Some(WeightDecay::Decoupled(λ))`), [`SgdConfig`] (momentum and Nesterov) and
+/// [`RMSpropConfig`].
+///
+/// **Keras equivalent**: `optimizer="adam"` or `Adam(learning_rate=…)`.
+pub trait OptimizerConfig<M, D: Device<f32>> {
+    /// The optimizer this configuration builds.
+    type Optimizer: Optimizer<M, D, f32> + LearningRate;
+    /// Builds the optimizer for `model`.
+    fn build(self, model: &M) -> Self::Optimizer;
+}
+
+/// Read and set an optimizer's learning rate (for schedules).
+pub trait LearningRate {
+    /// The current learning rate.
+    fn lr(&self) -> f64;
+    /// Sets the learning rate.
+    fn set_lr(&mut self, lr: f64);
+}
+
+macro_rules! dfdx_optimizer {
+    ($cfg:ident, $opt:ident) => {
+        impl<M: TensorCollection<f32, D>, D: Device<f32>> OptimizerConfig<M, D> for $cfg {
+            type Optimizer = $opt<M, f32, D>;
+            fn build(self, model: &M) -> Self::Optimizer {
+                $opt::new(model, self)
+            }
+        }
+        impl<M, D: Device<f32>> LearningRate for $opt<M, f32, D> {
+            fn lr(&self) -> f64 {
+                self.cfg.lr
+            }
+            fn set_lr(&mut self, lr: f64) {
+                self.cfg.lr = lr;
+            }
+        }
+    };
+}
+dfdx_optimizer!(AdamConfig, Adam);
+dfdx_optimizer!(SgdConfig, Sgd);
+dfdx_optimizer!(RMSpropConfig, RMSprop);
