@@ -1,1 +1,114 @@
-fn main() {}
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+//! typenet's one criterion binary: groups per area (dfdx links once).
+//!
+//! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`, `fit_epoch`.
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use rand::{Rng, SeedableRng};
+use std::hint::black_box;
+use typenet::prelude::*;
+
+type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
+
+fn random_data(n: usize, seed: u64) -> InMemory<Rank1<784>, Classes<10>, u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let x: Vec<u8> = (0..n * 784).map(|_| rng.gen()).collect();
+    let y: Vec<usize> = (0..n).map(|_| rng.gen_range(0..10)).collect();
+    InMemory::new(x, y).expect("consistent synthetic data")
+}
+
+/// One forward + backward + Adam step of the brief's MLP, static batch, dfdx ops directly.
+fn mlp_train_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mlp_train_step");
+    for batch in [32usize, 64, 256] {
+        let dev = Cpu::seed_from_u64(0);
+        let mut model = dev.build_module::<Mlp, f32>();
+        let mut grads = Some(model.alloc_grads());
+        let mut opt = Adam::new(&model, AdamConfig::default());
+        let x = dev.sample_normal_like(&(batch, Const::<784>));
+        let y = dev.tensor_from_vec((0..batch).map(|i| i % 10).collect(), (batch,));
+        g.bench_function(BenchmarkId::from_parameter(batch), |b| {
+            b.iter(|| {
+                let out = model.forward_mut(x.trace(grads.take().expect("returned each step")));
+                let loss = SparseCategoricalCrossentropy.try_loss(out, &y).expect("cpu");
+                let mut g = loss.backward();
+                opt.update(&mut model, &g).expect("all params used");
+                model.zero_grads(&mut g);
+                grads = Some(g);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn mlp_infer(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mlp_infer");
+    let dev = Cpu::seed_from_u64(0);
+    let model = dev.build_module::<Mlp, f32>();
+    for batch in [1usize, 256] {
+        let x = dev.sample_normal_like(&(batch, Const::<784>));
+        g.bench_function(BenchmarkId::from_parameter(batch), |b| {
+            b.iter(|| black_box(model.forward(x.clone())))
+        });
+    }
+    g.finish();
+}
+
+/// One epoch of `Trainer::fit` against the same work written by hand as a dfdx loop
+/// (same data, batch 32, shuffling, u8 → f32 scaling, Adam, loss read back each step).
+fn fit_epoch(c: &mut Criterion) {
+    let data = random_data(6_000, 1);
+    let mut g = c.benchmark_group("fit_epoch");
+    g.sample_size(10);
+    g.bench_function("trainer", |b| {
+        let dev = Cpu::seed_from_u64(0);
+        let mut model = Trainer::compile(
+            &dev,
+            dev.build_module::<Mlp, f32>(),
+            AdamConfig::default(),
+            SparseCategoricalCrossentropy,
+            &["accuracy"],
+        )
+        .expect("known metric");
+        let cfg = FitConfig { epochs: 1, verbosity: Verbosity::Silent, ..Default::default() };
+        b.iter(|| model.fit(&data, &cfg).expect("fit"))
+    });
+    g.bench_function("hand_loop", |b| {
+        let dev = Cpu::seed_from_u64(0);
+        let mut model = dev.build_module::<Mlp, f32>();
+        let mut grads = Some(model.alloc_grads());
+        let mut opt = Adam::new(&model, AdamConfig::default());
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        b.iter(|| {
+            use rand::seq::SliceRandom;
+            order.shuffle(&mut rng);
+            let mut correct = 0usize;
+            for chunk in order.chunks(32) {
+                let mut x = vec![0f32; chunk.len() * 784];
+                for (row, &i) in x.chunks_exact_mut(784).zip(chunk) {
+                    data.write_features(i, row);
+                }
+                let labels: Vec<usize> = chunk.iter().map(|&i| data.target(i)).collect();
+                let x = dev.tensor_from_vec(x, (chunk.len(), Const::<784>));
+                let y = dev.tensor_from_vec(labels.clone(), (chunk.len(),));
+                let out = model.forward_mut(x.traced(grads.take().expect("returned each step")));
+                let host = out.retaped::<NoneTape>().as_vec();
+                for (r, &l) in host.chunks_exact(10).zip(&labels) {
+                    let am = (0..10).fold(0, |b, i| if r[i] > r[b] { i } else { b });
+                    correct += usize::from(am == l);
+                }
+                let loss = SparseCategoricalCrossentropy.try_loss(out, &y).expect("cpu");
+                black_box(loss.array());
+                let mut g = loss.backward();
+                opt.update(&mut model, &g).expect("all params used");
+                model.zero_grads(&mut g);
+                grads = Some(g);
+            }
+            black_box(correct)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mlp_train_step, mlp_infer, fit_epoch);
+criterion_main!(benches);
