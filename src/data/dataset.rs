@@ -38,7 +38,7 @@ pub trait Feature: Copy + Send + Sync + 'static {
 impl Feature for u8 {
     #[inline]
     fn to_f32(self) -> f32 {
-        self as f32 * (1.0 / 255.0)
+        self as f32 / 255.0
     }
 }
 
