@@ -29,7 +29,9 @@ fn mlp_train_step(c: &mut Criterion) {
         g.bench_function(BenchmarkId::from_parameter(batch), |b| {
             b.iter(|| {
                 let out = model.forward_mut(x.trace(grads.take().expect("returned each step")));
-                let loss = SparseCategoricalCrossentropy.try_loss(out, &y).expect("cpu");
+                let loss = SparseCategoricalCrossentropy
+                    .try_loss(out, &y)
+                    .expect("cpu");
                 let mut g = loss.backward();
                 opt.update(&mut model, &g).expect("all params used");
                 model.zero_grads(&mut g);
@@ -69,7 +71,11 @@ fn fit_epoch(c: &mut Criterion) {
             &["accuracy"],
         )
         .expect("known metric");
-        let cfg = FitConfig { epochs: 1, verbosity: Verbosity::Silent, ..Default::default() };
+        let cfg = FitConfig {
+            epochs: 1,
+            verbosity: Verbosity::Silent,
+            ..Default::default()
+        };
         b.iter(|| model.fit(&data, &cfg).expect("fit"))
     });
     g.bench_function("hand_loop", |b| {
@@ -97,7 +103,9 @@ fn fit_epoch(c: &mut Criterion) {
                     let am = (0..10).fold(0, |b, i| if r[i] > r[b] { i } else { b });
                     correct += usize::from(am == l);
                 }
-                let loss = SparseCategoricalCrossentropy.try_loss(out, &y).expect("cpu");
+                let loss = SparseCategoricalCrossentropy
+                    .try_loss(out, &y)
+                    .expect("cpu");
                 black_box(loss.array());
                 let mut g = loss.backward();
                 opt.update(&mut model, &g).expect("all params used");

@@ -45,6 +45,7 @@
 
 mod error;
 
+pub mod checkpoint;
 pub mod data;
 pub mod losses;
 pub mod nn;

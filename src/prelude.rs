@@ -17,8 +17,12 @@ pub use crate::losses::{
 };
 pub use crate::nn::{summary, Params, Summarize, Summary};
 pub use crate::train::{
-    Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig, Predictions, TrainModel,
-    Trainer, Verbosity,
+    AdamTrainer, Built, Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig,
+    Predictions, TrainModel, Trainer, Verbosity,
+};
+pub use crate::train::{
+    Callback, Control, CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, Mode,
+    ModelCheckpoint, ReduceLrOnPlateau, Schedule,
 };
 pub use crate::{Error, Result};
 pub use rand::SeedableRng;

@@ -1,5 +1,7 @@
 //! Training: the Keras-style [`Trainer`], its configuration, metrics and history.
 
+pub mod callback;
+pub mod callbacks;
 mod config;
 mod history;
 pub mod metrics;
@@ -8,10 +10,15 @@ mod optimizer;
 mod progress;
 mod trainer;
 
+pub use callback::{Callback, Context, Control, Mode};
+pub use callbacks::{
+    CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, ModelCheckpoint,
+    ReduceLrOnPlateau, Schedule,
+};
 pub use config::{FitConfig, Verbosity};
 pub use history::{EpochLog, History};
 pub use metrics::{metric, Metric};
 pub use model::TrainModel;
 pub use optimizer::{LearningRate, OptimizerConfig};
 pub(crate) use progress::Progress;
-pub use trainer::{Evaluation, Predictions, Trainer};
+pub use trainer::{AdamTrainer, Built, Evaluation, Predictions, Trainer};

@@ -1,11 +1,12 @@
 //! The Keras-style training loop: `compile`, `fit`, `evaluate`, `predict`.
 
+use super::callback::{Callback, Context, Control};
 use super::metrics::{metric, Metric};
-use super::{EpochLog, FitConfig, History, OptimizerConfig, Progress, TrainModel};
+use super::{EpochLog, FitConfig, History, LearningRate, OptimizerConfig, Progress, TrainModel};
 use crate::data::{BatchShape, Dataset, Subset, Target};
 use crate::losses::Loss;
 use crate::{Error, Result};
-use dfdx::optim::Optimizer;
+use dfdx::optim::{Adam, Optimizer};
 use dfdx::prelude::*;
 use rand::{seq::SliceRandom, SeedableRng};
 use std::collections::BTreeMap;
@@ -59,6 +60,14 @@ pub struct Trainer<M, O, L, D: Device<f32> = Cpu> {
     device: D,
     grads: Option<Gradients<f32, D>>,
 }
+
+/// The module that model type `M` builds into on device `D` in `f32`, e.g.
+/// `Built<(Linear<2, 3>, ReLU)>` is `(modules::Linear<2, 3, f32, Cpu>, ReLU)`.
+pub type Built<M, D = Cpu> = <M as BuildOnDevice<D, f32>>::Built;
+
+/// A [`Trainer`] of model type `M` with Adam and loss `L`, the type of
+/// `Trainer::compile(&dev, dev.build_module::<M, f32>(), AdamConfig { … }, loss, …)`.
+pub type AdamTrainer<M, L, D = Cpu> = Trainer<Built<M, D>, Adam<Built<M, D>, f32, D>, L, D>;
 
 /// Loss and metrics of a model on a data set.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,7 +199,7 @@ fn gather<Ds: Dataset, D: Device<f32>>(
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
     D: Device<f32>,
-    O: Optimizer<M, D, f32>,
+    O: Optimizer<M, D, f32> + LearningRate,
 {
     /// Trains for `cfg.epochs` epochs and returns the [`History`].
     ///
@@ -209,8 +218,35 @@ where
         M: TrainModel<BatchOf<Ds>, D>,
         L: Loss<M::Out, Ds::Target>,
     {
+        self.fit_with(train, None::<&Ds>, cfg, &mut [])
+    }
+
+    /// `fit` with optional validation data and [`Callback`]s (early stopping, checkpoints,
+    /// loggers, schedules). `validation` takes precedence over `cfg.validation_split`.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`], plus a callback's error (e.g. a monitored name this run does not log,
+    /// reported before the first step).
+    ///
+    /// **Keras equivalent**: `model.fit(x, y, validation_data=…, callbacks=[…])`.
+    pub fn fit_with<Ds, Vs>(
+        &mut self,
+        train: &Ds,
+        validation: Option<&Vs>,
+        cfg: &FitConfig,
+        callbacks: &mut [&mut dyn Callback<M>],
+    ) -> Result<History>
+    where
+        Ds: Dataset,
+        Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
+        M: TrainModel<BatchOf<Ds>, D>,
+        L: Loss<M::Out, Ds::Target>,
+    {
+        if let Some(val) = validation {
+            return self.fit_inner(train, Some(val), cfg, callbacks);
+        }
         match cfg.validation_split {
-            None => self.fit_inner(train, None::<&Ds>, cfg),
+            None => self.fit_inner(train, None::<&Ds>, cfg, callbacks),
             Some(f) if (0.0..1.0).contains(&f) => {
                 let mut idx: Vec<usize> = (0..train.len()).collect();
                 idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(
@@ -219,7 +255,7 @@ where
                 let n_val = ((train.len() as f64) * f).round() as usize;
                 let val = Subset::new(train, idx[..n_val].to_vec());
                 let tr = Subset::new(train, idx[n_val..].to_vec());
-                self.fit_inner(&tr, Some(&val), cfg)
+                self.fit_inner(&tr, Some(&val), cfg, callbacks)
             }
             Some(f) => Err(Error::Config(format!(
                 "validation_split {f} is not in [0, 1)"
@@ -245,7 +281,7 @@ where
         M: TrainModel<BatchOf<Ds>, D>,
         L: Loss<M::Out, Ds::Target>,
     {
-        self.fit_inner(train, Some(validation), cfg)
+        self.fit_inner(train, Some(validation), cfg, &mut [])
     }
 
     fn fit_inner<Ds, Vs>(
@@ -253,6 +289,7 @@ where
         train: &Ds,
         validation: Option<&Vs>,
         cfg: &FitConfig,
+        callbacks: &mut [&mut dyn Callback<M>],
     ) -> Result<History>
     where
         Ds: Dataset,
@@ -267,12 +304,19 @@ where
             return Err(Error::Config("the training set is empty".into()));
         }
         self.check_metrics(train)?;
+        let logged = self.logged_names(validation.is_some());
+        let mut history = History::default();
+        for cb in callbacks.iter_mut() {
+            cb.on_train_begin(&mut self.context(&history, &logged))?;
+        }
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
         let mut order: Vec<usize> = (0..train.len()).collect();
-        let mut history = History::default();
         let width = <Ds::Target as Target>::WIDTH;
         for epoch in 1..=cfg.epochs {
             let start = Instant::now();
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_begin(epoch, &mut self.context(&history, &logged))?;
+            }
             if cfg.shuffle {
                 order.shuffle(&mut rng);
             }
@@ -335,9 +379,40 @@ where
                 seconds: start.elapsed().as_secs_f64(),
             };
             progress.finish(&log);
+            let mut stop = false;
+            for cb in callbacks.iter_mut() {
+                stop |=
+                    cb.on_epoch_end(&log, &mut self.context(&history, &logged))? == Control::Stop;
+            }
             history.epochs.push(log);
+            if stop {
+                break;
+            }
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_train_end(&mut self.context(&history, &logged))?;
         }
         Ok(history)
+    }
+
+    fn context<'a>(&'a mut self, history: &'a History, logged: &'a [String]) -> Context<'a, M> {
+        Context {
+            model: &mut self.model,
+            lr: &mut self.optimizer,
+            history,
+            logged,
+        }
+    }
+
+    /// Every name an epoch's log holds in this run.
+    fn logged_names(&self, validating: bool) -> Vec<String> {
+        let mut names = vec!["loss".to_string()];
+        names.extend(self.metrics.iter().map(|m| m.name()));
+        if validating {
+            let val: Vec<String> = names.iter().map(|n| format!("val_{n}")).collect();
+            names.extend(val);
+        }
+        names
     }
 
     fn check_metrics<Ds: Dataset>(&self, data: &Ds) -> Result<()> {

@@ -21,12 +21,19 @@ pub trait Metric: Send {
     fn reset(&mut self);
 }
 
+mod confusion;
+pub use confusion::{ClassAverage, ConfusionMatrix, MacroAverage};
+
 /// Names [`metric`] accepts.
 pub const METRIC_NAMES: &[&str] = &[
     "accuracy",
     "top_k_accuracy (e.g. top_5_accuracy)",
+    "precision",
+    "recall",
+    "f1",
     "mse",
     "mae",
+    "r2",
 ];
 
 /// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, …).
@@ -38,6 +45,10 @@ pub fn metric(name: &str) -> Result<Box<dyn Metric>> {
         "accuracy" | "acc" | "sparse_categorical_accuracy" => Ok(Box::new(Accuracy::default())),
         "mse" | "mean_squared_error" => Ok(Box::new(MeanSquared::default())),
         "mae" | "mean_absolute_error" => Ok(Box::new(MeanAbsolute::default())),
+        "r2" | "r_squared" => Ok(Box::new(RSquared::default())),
+        "precision" => Ok(Box::new(MacroAverage::new(ClassAverage::Precision))),
+        "recall" => Ok(Box::new(MacroAverage::new(ClassAverage::Recall))),
+        "f1" | "f1_score" => Ok(Box::new(MacroAverage::new(ClassAverage::F1))),
         _ => {
             if let Some(k) = name
                 .strip_prefix("top_")
@@ -55,7 +66,7 @@ pub fn metric(name: &str) -> Result<Box<dyn Metric>> {
     }
 }
 
-fn argmax(row: &[f32]) -> usize {
+pub(crate) fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in row.iter().enumerate() {
         if v > row[best] {
@@ -267,6 +278,52 @@ impl Metric for MeanAbsolute {
     }
 }
 
+/// Coefficient of determination over all outputs: `1 - Σ(y - t)² / Σ(t - t̄)²`.
+///
+/// **Keras equivalent**: `R2Score()`.
+#[derive(Debug, Default, Clone)]
+pub struct RSquared {
+    n: f64,
+    sum_t: f64,
+    sum_t2: f64,
+    sse: f64,
+}
+
+impl Metric for RSquared {
+    fn name(&self) -> String {
+        "r2".into()
+    }
+    fn higher_is_better(&self) -> bool {
+        true
+    }
+    fn check(&self, width: usize, targets: Targets<'_>) -> Result<()> {
+        ErrorSums::check("r2", width, targets)
+    }
+    fn update(&mut self, outputs: &[f32], _: usize, targets: Targets<'_>) {
+        if let Targets::Values(values, _) = targets {
+            for (&o, &t) in outputs.iter().zip(values) {
+                let (o, t) = (o as f64, t as f64);
+                self.n += 1.0;
+                self.sum_t += t;
+                self.sum_t2 += t * t;
+                self.sse += (o - t) * (o - t);
+            }
+        }
+    }
+    fn compute(&self) -> f64 {
+        // Σ(t - t̄)² = Σt² - (Σt)²/n
+        let sst = self.sum_t2 - self.sum_t * self.sum_t / self.n.max(1.0);
+        if sst <= 0.0 {
+            0.0
+        } else {
+            1.0 - self.sse / sst
+        }
+    }
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +368,16 @@ mod tests {
         mae.update(&[0.0, 3.0], 1, t);
         assert_eq!(mse.compute(), (1.0 + 4.0) / 2.0);
         assert_eq!(mae.compute(), (1.0 + 2.0) / 2.0);
+    }
+
+    #[test]
+    fn r2_of_perfect_and_mean_predictions() {
+        let mut r2 = metric("r2").unwrap();
+        let t = Targets::Values(&[1.0, 2.0, 3.0], 1);
+        r2.update(&[1.0, 2.0, 3.0], 1, t);
+        assert_eq!(r2.compute(), 1.0);
+        r2.reset();
+        r2.update(&[2.0, 2.0, 2.0], 1, t); // predicting the mean explains nothing
+        assert_eq!(r2.compute(), 0.0);
     }
 }

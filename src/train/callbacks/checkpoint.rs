@@ -1,0 +1,88 @@
+//! Save the model during training.
+
+use crate::checkpoint::save_model;
+use crate::train::callback::{improves, monitored, Callback, Context, Control, Mode};
+use crate::train::EpochLog;
+use crate::Result;
+use dfdx::nn::SaveToSafetensors;
+use dfdx::prelude::*;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+
+/// Saves the model (safetensors, written atomically) after every epoch, or only when `monitor`
+/// improves.
+///
+/// `path` may contain `{epoch}`, replaced by the epoch number.
+///
+/// **Keras equivalent**: `ModelCheckpoint(filepath, monitor, save_best_only, mode)`.
+pub struct ModelCheckpoint<D = Cpu> {
+    /// File to write; `{epoch}` is replaced by the epoch number.
+    pub path: PathBuf,
+    /// Name watched when `save_best_only`. Default `val_loss`.
+    pub monitor: String,
+    /// Direction of improvement. Default [`Mode::Auto`].
+    pub mode: Mode,
+    /// Save only when `monitor` improves. Default `false` (save every epoch).
+    pub save_best_only: bool,
+    /// Best value so far.
+    pub best: Option<f64>,
+    /// Files written, in order.
+    pub saved: Vec<PathBuf>,
+    device: PhantomData<D>,
+}
+
+impl<D> ModelCheckpoint<D> {
+    /// A checkpoint writing to `path` every epoch.
+    pub fn every_epoch(path: impl Into<PathBuf>) -> Self {
+        ModelCheckpoint {
+            path: path.into(),
+            monitor: "val_loss".into(),
+            mode: Mode::Auto,
+            save_best_only: false,
+            best: None,
+            saved: Vec::new(),
+            device: PhantomData,
+        }
+    }
+
+    /// A checkpoint writing to `path` whenever `monitor` improves.
+    pub fn best_only(path: impl Into<PathBuf>, monitor: &str) -> Self {
+        ModelCheckpoint {
+            monitor: monitor.into(),
+            save_best_only: true,
+            ..Self::every_epoch(path)
+        }
+    }
+}
+
+impl<M: SaveToSafetensors<f32, D>, D: Device<f32>> Callback<M> for ModelCheckpoint<D> {
+    fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
+        if self.save_best_only {
+            ctx.require("ModelCheckpoint", &self.monitor)?;
+        }
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, log: &EpochLog, ctx: &mut Context<'_, M>) -> Result<Control> {
+        if self.save_best_only {
+            let value = monitored(log, "ModelCheckpoint", &self.monitor)?;
+            if !improves(
+                value,
+                self.best,
+                self.mode.higher_is_better(&self.monitor),
+                0.0,
+            ) {
+                return Ok(Control::Continue);
+            }
+            self.best = Some(value);
+        }
+        let path = PathBuf::from(
+            self.path
+                .to_string_lossy()
+                .replace("{epoch}", &log.epoch.to_string()),
+        );
+        save_model(&*ctx.model, &path)?;
+        self.saved.push(path);
+        Ok(Control::Continue)
+    }
+}

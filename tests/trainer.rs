@@ -1,0 +1,288 @@
+//! The Trainer on small synthetic problems: determinism, validation, callbacks, guards.
+
+use typenet::prelude::*;
+use typenet::train::metrics::metric;
+
+type Net = (Linear<4, 16>, ReLU, Linear<16, 3>);
+
+/// Three Gaussian-ish blobs in 4-D, labelled by the blob (deterministic, no RNG crate needed).
+fn blobs(n: usize) -> InMemory<Rank1<4>, Classes<3>> {
+    let mut x = Vec::with_capacity(n * 4);
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = i % 3;
+        for d in 0..4 {
+            let jitter = (((i * 7 + d * 13) % 17) as f32 / 17.0 - 0.5) * 0.8;
+            x.push(if d == c { 2.0 } else { 0.0 } + jitter);
+        }
+        y.push(c);
+    }
+    InMemory::new(x, y).unwrap()
+}
+
+fn trainer(seed: u64, metrics: &[&str]) -> AdamTrainer<Net, SparseCategoricalCrossentropy> {
+    let dev = Cpu::seed_from_u64(seed);
+    Trainer::compile(
+        &dev,
+        dev.build_module::<Net, f32>(),
+        AdamConfig {
+            lr: 0.01,
+            ..Default::default()
+        },
+        SparseCategoricalCrossentropy,
+        metrics,
+    )
+    .unwrap()
+}
+
+fn quiet(epochs: usize) -> FitConfig {
+    FitConfig {
+        epochs,
+        batch_size: 16,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn learns_separable_blobs() {
+    let data = blobs(300);
+    let mut m = trainer(0, &["accuracy", "f1"]);
+    let h = m.fit(&data, &quiet(10)).unwrap();
+    let losses = h.series("loss").unwrap();
+    assert!(losses[9] < losses[0] / 4.0, "{losses:?}");
+    let ev = m.evaluate(&data).unwrap();
+    assert!(ev.metrics["accuracy"] > 0.95, "{ev}");
+    let preds = m.predict(&data).unwrap();
+    assert_eq!((preds.len(), preds.width), (300, 3));
+    let hits = preds
+        .classes()
+        .iter()
+        .zip(data.targets())
+        .filter(|(a, b)| a == b)
+        .count();
+    assert_eq!(hits as f64 / 300.0, ev.metrics["accuracy"]);
+    let p = preds.probabilities();
+    assert!((p[0] + p[1] + p[2] - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn same_seed_gives_bit_identical_history_and_weights() {
+    let data = blobs(200);
+    let cfg = FitConfig {
+        validation_split: Some(0.2),
+        ..quiet(3)
+    };
+    let mut a = trainer(7, &["accuracy"]);
+    let mut b = trainer(7, &["accuracy"]);
+    let (ha, hb) = (a.fit(&data, &cfg).unwrap(), b.fit(&data, &cfg).unwrap());
+    let strip = |h: &History| {
+        h.epochs
+            .iter()
+            .map(|e| e.values.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&ha), strip(&hb));
+    assert_eq!(a.model.0.weight.as_vec(), b.model.0.weight.as_vec());
+    // and a different seed gives a different run
+    let mut c = trainer(8, &["accuracy"]);
+    assert_ne!(strip(&c.fit(&data, &cfg).unwrap()), strip(&ha));
+}
+
+#[test]
+fn validation_split_logs_val_figures() {
+    let mut m = trainer(0, &["accuracy"]);
+    let h = m
+        .fit(
+            &blobs(100),
+            &FitConfig {
+                validation_split: Some(0.25),
+                ..quiet(2)
+            },
+        )
+        .unwrap();
+    let keys: Vec<&String> = h.epochs[0].values.keys().collect();
+    assert_eq!(keys, ["accuracy", "loss", "val_accuracy", "val_loss"]);
+}
+
+#[test]
+fn unknown_metric_fails_at_compile_and_wrong_kind_at_fit() {
+    let dev = Cpu::default();
+    let err = Trainer::compile(
+        &dev,
+        dev.build_module::<Net, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &["acc_top"],
+    )
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string().contains("unknown metric `acc_top`"),
+        "{err}"
+    );
+    let mut m = trainer(0, &["mse"]);
+    let err = m.fit(&blobs(30), &quiet(1)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("metric `mse` needs one real target per output"),
+        "{err}"
+    );
+}
+
+#[test]
+fn early_stopping_stops_and_rejects_unknown_monitor() {
+    let data = blobs(90);
+    let mut m = trainer(0, &["accuracy"]);
+    let mut bad = EarlyStopping {
+        monitor: "val_acc".into(),
+        ..Default::default()
+    };
+    let err = m
+        .fit_with(&data, Some(&data), &quiet(5), &mut [&mut bad])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("monitors `val_acc`, which this fit does not log"),
+        "{err}"
+    );
+
+    // A monitor that never improves (loss of a constant-lr=0 model) stops after patience + 1.
+    let mut frozen = trainer(0, &["accuracy"]);
+    frozen.optimizer.set_lr(0.0);
+    let mut stop = EarlyStopping {
+        monitor: "val_loss".into(),
+        patience: 1,
+        ..Default::default()
+    };
+    let h = frozen
+        .fit_with(&data, Some(&data), &quiet(10), &mut [&mut stop])
+        .unwrap();
+    assert_eq!(h.epochs.len(), 3);
+    assert_eq!(stop.stopped_epoch, Some(3));
+}
+
+#[test]
+fn restore_best_weights_puts_back_the_best_epoch() {
+    let data = blobs(90);
+    let mut m = trainer(0, &["accuracy"]);
+    let mut stop = EarlyStopping {
+        monitor: "val_loss".into(),
+        patience: 100,
+        restore_best_weights: true,
+        ..Default::default()
+    };
+    // lr schedule that explodes after epoch 3 so later epochs are worse
+    let mut sched = LearningRateScheduler::new(Schedule::StepDecay {
+        every: 3,
+        factor: 50.0,
+    });
+    let h = m
+        .fit_with(&data, Some(&data), &quiet(6), &mut [&mut sched, &mut stop])
+        .unwrap();
+    let (best, epoch) = stop.best.unwrap();
+    let now = m.evaluate(&data).unwrap().loss;
+    assert!(
+        (now - best).abs() < 1e-5,
+        "restored loss {now} vs best {best} at epoch {epoch}; history {:?}",
+        h.series("val_loss")
+    );
+}
+
+#[test]
+fn schedules_set_the_learning_rate() {
+    let mut m = trainer(0, &[]);
+    let mut sched = LearningRateScheduler::new(Schedule::Exponential { gamma: 0.5 });
+    m.fit_with(
+        &blobs(30),
+        None::<&InMemory<Rank1<4>, Classes<3>>>,
+        &quiet(3),
+        &mut [&mut sched],
+    )
+    .unwrap();
+    // epochs 0, 1, 2 → 0.01 · 0.5² on the last
+    assert!(
+        (m.optimizer.lr() - 0.0025).abs() < 1e-12,
+        "{}",
+        m.optimizer.lr()
+    );
+}
+
+#[test]
+fn non_finite_loss_names_epoch_and_batch() {
+    let mut x = vec![0.5f32; 40 * 4];
+    x[20 * 4] = f32::NAN; // sample 20 → batch 2 of 16 without shuffling
+    let data = InMemory::<Rank1<4>, Classes<3>>::new(x, vec![0; 40]).unwrap();
+    // No ReLU here: dfdx's relu maps NaN to 0 and would hide the bad sample.
+    let dev = Cpu::default();
+    let mut m = Trainer::compile(
+        &dev,
+        dev.build_module::<Linear<4, 3>, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &[],
+    )
+    .unwrap();
+    let err = m
+        .fit(
+            &data,
+            &FitConfig {
+                shuffle: false,
+                ..quiet(1)
+            },
+        )
+        .unwrap_err();
+    match err {
+        Error::NonFinite { epoch, batch, .. } => assert_eq!((epoch, batch), (1, 2)),
+        other => panic!("expected NonFinite, got {other}"),
+    }
+}
+
+#[test]
+fn checkpoint_and_loggers_write_files() {
+    let dir = std::env::temp_dir().join(format!("typenet-trainer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = blobs(60);
+    let mut m = trainer(0, &["accuracy"]);
+    let mut ckpt = ModelCheckpoint::every_epoch(dir.join("model-{epoch}.safetensors"));
+    let mut csv = CsvLogger::new(dir.join("log.csv"));
+    let mut jsonl = JsonLinesLogger::new(dir.join("log.jsonl"));
+    m.fit_with(
+        &data,
+        Some(&data),
+        &quiet(2),
+        &mut [&mut ckpt, &mut csv, &mut jsonl],
+    )
+    .unwrap();
+    assert_eq!(ckpt.saved.len(), 2);
+    let dev = Cpu::default();
+    let mut loaded = dev.build_module::<Net, f32>();
+    loaded.load_safetensors(&ckpt.saved[1]).unwrap();
+    assert_eq!(loaded.2.weight.as_vec(), m.model.2.weight.as_vec());
+    let csv_text = std::fs::read_to_string(dir.join("log.csv")).unwrap();
+    let lines: Vec<&str> = csv_text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "epoch,seconds,loss,accuracy,val_loss,val_accuracy"
+    );
+    assert_eq!(lines.len(), 3);
+    let jl = std::fs::read_to_string(dir.join("log.jsonl")).unwrap();
+    assert_eq!(jl.lines().count(), 2);
+    assert!(jl.lines().all(|l| l.contains("\"val_loss\"")));
+}
+
+#[test]
+fn metric_factory_knows_keras_names() {
+    for name in [
+        "accuracy",
+        "top_2_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "mse",
+        "mae",
+        "r2",
+    ] {
+        assert_eq!(metric(name).unwrap().name(), name);
+    }
+}
