@@ -1,7 +1,7 @@
 //! Saving models to safetensors files, atomically.
 
 use crate::{Error, Result};
-use dfdx::nn::SaveToSafetensors;
+use dfdx::nn::{LoadFromSafetensors, SaveToSafetensors};
 use dfdx::prelude::*;
 use std::fs::File;
 use std::path::Path;
@@ -22,7 +22,7 @@ use std::path::Path;
 /// let path = std::env::temp_dir().join("typenet-doc-linear.safetensors");
 /// typenet::checkpoint::save_model(&model, &path)?;
 /// let mut loaded = dev.build_module::<Linear<3, 2>, f32>();
-/// loaded.load_safetensors(&path).map_err(|e| Error::Config(e.to_string()))?;
+/// typenet::checkpoint::load_model(&mut loaded, &path)?;
 /// assert_eq!(loaded.weight.array(), model.weight.array());
 /// # Ok(()) }
 /// ```
@@ -62,4 +62,20 @@ where
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Loads tensors saved by [`save_model`] into `model`.
+///
+/// # Errors
+/// [`Error::Io`] naming the file when it cannot be read or is not a safetensors file holding
+/// every tensor of the model.
+pub fn load_model<M, D>(model: &mut M, path: impl AsRef<Path>) -> Result<()>
+where
+    D: Device<f32>,
+    M: LoadFromSafetensors<f32, D>,
+{
+    let path = path.as_ref();
+    model
+        .load_safetensors(path)
+        .map_err(|e| Error::io(path, std::io::Error::other(format!("cannot load model: {e:?}"))))
 }
