@@ -5,6 +5,7 @@
 //! apt-get install -y dataset-fashion-mnist
 //! cargo run --release --example fashion_mnist_mlp
 //! cargo run --release --example fashion_mnist_mlp -- --epochs 1 --seed 7 --json
+//! cargo run --release --example fashion_mnist_mlp -- --validation-split 0.1 --plot curves.png
 //! ```
 //!
 //! Result (measured, seed 0): test accuracy 0.87–0.88 after 5 epochs, about 2 s per epoch on a
@@ -41,6 +42,12 @@ struct Args {
     /// Print one JSON object with the results as the last line.
     #[arg(long)]
     json: bool,
+    /// Hold out this fraction of the training set for validation (e.g. 0.1).
+    #[arg(long)]
+    validation_split: Option<f64>,
+    /// Draw the training curves to this PNG file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -73,9 +80,14 @@ fn run(args: &Args) -> typenet::Result<()> {
     let cfg = FitConfig {
         epochs: args.epochs,
         seed: args.seed,
+        validation_split: args.validation_split,
         ..Default::default()
     };
     let history = model.fit(&data.train, &cfg)?;
+    if let Some(path) = &args.plot {
+        history.plot_png(path)?;
+        println!("training curves written to {}", path.display());
+    }
     let test = model.evaluate(&data.test)?;
     let train_seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
     println!(

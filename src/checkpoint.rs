@@ -75,7 +75,10 @@ where
     M: LoadFromSafetensors<f32, D>,
 {
     let path = path.as_ref();
-    model
-        .load_safetensors(path)
-        .map_err(|e| Error::io(path, std::io::Error::other(format!("cannot load model: {e:?}"))))
+    model.load_safetensors(path).map_err(|e| {
+        Error::io(
+            path,
+            std::io::Error::other(format!("cannot load model: {e:?}")),
+        )
+    })
 }

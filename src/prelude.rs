@@ -8,8 +8,8 @@ pub use dfdx::prelude::*;
 pub use dfdx::tensor::CpuError;
 
 pub use crate::data::{
-    read_idx, BatchShape, Classes, Dataset, FashionMnist, FashionMnistImages, IdxDataset, InMemory,
-    Subset, Target, Values, FASHION_MNIST_DIR,
+    read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
+    IdxDataset, InMemory, Subset, Target, Values, FASHION_MNIST_DIR,
 };
 pub use crate::losses::{
     BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,

@@ -286,3 +286,27 @@ fn metric_factory_knows_keras_names() {
         assert_eq!(metric(name).unwrap().name(), name);
     }
 }
+
+#[test]
+fn history_plots_to_png() {
+    let mut m = trainer(0, &["accuracy"]);
+    let h = m
+        .fit(
+            &blobs(60),
+            &FitConfig {
+                validation_split: Some(0.2),
+                ..quiet(3)
+            },
+        )
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("typenet-curves-{}.png", std::process::id()));
+    h.plot_png(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        bytes.len() > 5_000,
+        "a chart with axes and two curves, not a blank image"
+    );
+    let empty = History::default().plot_png(&path).unwrap_err();
+    assert!(empty.to_string().contains("empty history"));
+}

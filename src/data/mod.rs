@@ -4,6 +4,7 @@ mod batch;
 mod dataset;
 mod idx;
 mod idx_dataset;
+mod loader;
 mod subset;
 mod target;
 
@@ -13,5 +14,6 @@ pub use idx::{read_idx, IdxArray};
 pub use idx_dataset::{
     FashionMnist, FashionMnistImages, IdxDataset, FASHION_MNIST_DIR, FASHION_MNIST_INSTALL,
 };
+pub use loader::{gather, Batch, BatchOf, DataLoader};
 pub use subset::Subset;
 pub use target::{Classes, Target, Targets, Values};

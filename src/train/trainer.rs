@@ -3,7 +3,7 @@
 use super::callback::{Callback, Context, Control};
 use super::metrics::{metric, Metric};
 use super::{EpochLog, FitConfig, History, LearningRate, OptimizerConfig, Progress, TrainModel};
-use crate::data::{BatchShape, Dataset, Subset, Target};
+use crate::data::{gather, BatchOf, Dataset, Subset, Target};
 use crate::losses::Loss;
 use crate::{Error, Result};
 use dfdx::optim::{Adam, Optimizer};
@@ -14,9 +14,6 @@ use std::time::Instant;
 
 /// Mixed into the seed of the validation split so it differs from the epoch shuffles.
 const SPLIT_SEED_SALT: u64 = 0x5eed_0f5b_1175;
-
-/// The batch shape of a data set's samples.
-type BatchOf<Ds> = <<Ds as Dataset>::Sample as BatchShape>::Batched;
 
 /// A model with its optimizer, loss and metrics: Keras's compiled `Model`.
 ///
@@ -172,30 +169,6 @@ fn scalar<D: Device<f32>, T>(t: &Tensor<Rank0, f32, D, T>) -> f64 {
     t.as_vec().first().map_or(f64::NAN, |&v| v as f64)
 }
 
-/// A batch: features on the device, targets on the host.
-type Batch<Ds, D> = (
-    Tensor<BatchOf<Ds>, f32, D>,
-    Vec<<<Ds as Dataset>::Target as Target>::Item>,
-);
-
-/// Reads samples `indices` of `data` into a batch.
-fn gather<Ds: Dataset, D: Device<f32>>(
-    device: &D,
-    data: &Ds,
-    indices: &[usize],
-) -> Result<Batch<Ds, D>> {
-    let numel = <Ds::Sample as ConstShape>::NUMEL;
-    let mut x = vec![0.0f32; indices.len() * numel];
-    for (row, &i) in x.chunks_exact_mut(numel).zip(indices) {
-        data.write_features(i, row);
-    }
-    let y = indices.iter().map(|&i| data.target(i)).collect();
-    let x = device
-        .try_tensor_from_vec(x, Ds::Sample::batched(indices.len()))
-        .map_err(Error::device)?;
-    Ok((x, y))
-}
-
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
     D: Device<f32>,
@@ -324,24 +297,23 @@ where
             let mut progress = Progress::new(cfg.verbosity, epoch, cfg.epochs, train.len());
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
             for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
-                let (x, y) = gather(&self.device, train, chunk)?;
-                let y_dev = Ds::Target::to_device(&self.device, &y)?;
+                let batch = gather(&self.device, train, chunk)?;
                 let grads = match self.grads.take() {
                     Some(g) => g,
                     None => self.model.try_alloc_grads().map_err(Error::device)?,
                 };
                 let out = self
                     .model
-                    .try_forward_mut(x.traced(grads))
+                    .try_forward_mut(batch.x.traced(grads))
                     .map_err(Error::device)?;
                 if !self.metrics.is_empty() {
                     let host = out.retaped::<NoneTape>().as_vec();
-                    let view = Ds::Target::view(&y);
+                    let view = Ds::Target::view(&batch.labels);
                     self.metrics
                         .iter_mut()
                         .for_each(|m| m.update(&host, width, view));
                 }
-                let loss = self.loss.try_loss(out, &y_dev).map_err(Error::device)?;
+                let loss = self.loss.try_loss(out, &batch.y).map_err(Error::device)?;
                 let value = scalar(&loss);
                 if !value.is_finite() {
                     return Err(Error::NonFinite {
@@ -463,17 +435,16 @@ where
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(batch_size) {
-            let (x, y) = gather(&self.device, data, chunk)?;
-            let y_dev = Ds::Target::to_device(&self.device, &y)?;
-            let out = self.model.try_forward(x).map_err(Error::device)?;
+            let batch = gather(&self.device, data, chunk)?;
+            let out = self.model.try_forward(batch.x).map_err(Error::device)?;
             if !metrics.is_empty() {
                 let host = out.as_vec();
-                let view = Ds::Target::view(&y);
+                let view = Ds::Target::view(&batch.labels);
                 metrics
                     .iter_mut()
                     .for_each(|m| m.update(&host, width, view));
             }
-            let loss = self.loss.try_loss(out, &y_dev).map_err(Error::device)?;
+            let loss = self.loss.try_loss(out, &batch.y).map_err(Error::device)?;
             loss_sum += scalar(&loss) * chunk.len() as f64;
             seen += chunk.len();
         }
@@ -498,8 +469,8 @@ where
         let mut values = Vec::with_capacity(data.len() * width);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(256) {
-            let (x, _) = gather(&self.device, data, chunk)?;
-            let out = self.model.try_forward(x).map_err(Error::device)?;
+            let batch = gather(&self.device, data, chunk)?;
+            let out = self.model.try_forward(batch.x).map_err(Error::device)?;
             values.extend(out.as_vec());
         }
         let width = if data.is_empty() {

@@ -1,0 +1,81 @@
+//! The brief's PyTorch loop, statement by statement: zero the gradients, forward, loss,
+//! backward, step — written out by hand on typenet's `DataLoader` and dfdx's tape.
+//!
+//! ```text
+//! cargo run --release --example pytorch_mirror
+//! ```
+//!
+//! Result (measured, seed 0): test accuracy about 0.87 after 5 epochs, about 1.2 s per epoch.
+use std::time::Instant;
+use typenet::prelude::*;
+
+// class Net(nn.Module):
+//     def __init__(self):
+//         self.fc1 = nn.Linear(784, 128)
+//         self.fc2 = nn.Linear(128, 10)
+//     def forward(self, x):
+//         return self.fc2(F.relu(self.fc1(x)))
+type Net = (Linear<784, 128>, ReLU, Linear<128, 10>);
+
+fn main() -> typenet::Result<()> {
+    let data = FashionMnist::load(FASHION_MNIST_DIR)?;
+    let dev = Cpu::seed_from_u64(0);
+
+    // model = Net()
+    let mut model = dev.build_module::<Net, f32>();
+    let mut grads = model.try_alloc_grads()?;
+    // criterion = nn.CrossEntropyLoss()
+    let criterion = SparseCategoricalCrossentropy;
+    // optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    let mut optimizer = Adam::new(
+        &model,
+        AdamConfig {
+            lr: 1e-3,
+            ..Default::default()
+        },
+    );
+
+    // for epoch in range(5):
+    for epoch in 0..5u64 {
+        let start = Instant::now();
+        let (mut total, mut count) = (0.0f32, 0usize);
+        //     for x, y in DataLoader(train_set, batch_size=32, shuffle=True):
+        for batch in DataLoader::new(&data.train, &dev, 32).shuffled(epoch) {
+            let batch = batch?;
+            //         optimizer.zero_grad()
+            model.try_zero_grads(&mut grads)?;
+            //         output = model(x)
+            let output = model.try_forward_mut(batch.x.traced(grads))?;
+            //         loss = criterion(output, y)
+            let loss = criterion.try_loss(output, &batch.y)?;
+            total += loss.array();
+            count += 1;
+            //         loss.backward()
+            grads = loss.try_backward()?;
+            //         optimizer.step()
+            optimizer.update(&mut model, &grads)?;
+        }
+        println!(
+            "epoch {} - loss {:.4} - {:.2}s",
+            epoch + 1,
+            total / count as f32,
+            start.elapsed().as_secs_f64()
+        );
+    }
+
+    // with torch.no_grad(): correct += (model(x).argmax(1) == y).sum()
+    let mut correct = 0;
+    for batch in DataLoader::new(&data.test, &dev, 256) {
+        let batch = batch?;
+        let logits = model.try_forward(batch.x)?.as_vec();
+        for (row, &label) in logits.chunks_exact(10).zip(&batch.labels) {
+            let predicted = (0..10).fold(0, |best, i| if row[i] > row[best] { i } else { best });
+            correct += usize::from(predicted == label);
+        }
+    }
+    println!(
+        "test accuracy {:.4}",
+        correct as f64 / data.test.len() as f64
+    );
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Batches of a data set as device tensors: PyTorch's `DataLoader`.
+
+use super::{BatchShape, Dataset, Target};
+use crate::{Error, Result};
+use dfdx::prelude::*;
+use rand::{seq::SliceRandom, SeedableRng};
+
+/// The batch shape of a data set's samples.
+pub type BatchOf<Ds> = <<Ds as Dataset>::Sample as BatchShape>::Batched;
+
+/// One batch: features and targets on the device, and the targets on the host (for metrics).
+pub struct Batch<Ds: Dataset, D: Device<f32>> {
+    /// Features, `(batch, sample shape…)`, scaled to `f32`.
+    pub x: Tensor<BatchOf<Ds>, f32, D>,
+    /// Targets on the device, as the loss takes them.
+    pub y: <Ds::Target as Target>::Batch<D>,
+    /// The same targets on the host.
+    pub labels: Vec<<Ds::Target as Target>::Item>,
+}
+
+/// Reads samples `indices` of `data` into a [`Batch`] on `device`.
+///
+/// # Errors
+/// Device errors (e.g. out of memory).
+pub fn gather<Ds: Dataset, D: Device<f32>>(
+    device: &D,
+    data: &Ds,
+    indices: &[usize],
+) -> Result<Batch<Ds, D>> {
+    let numel = <Ds::Sample as ConstShape>::NUMEL;
+    let mut x = vec![0.0f32; indices.len() * numel];
+    for (row, &i) in x.chunks_exact_mut(numel).zip(indices) {
+        data.write_features(i, row);
+    }
+    let labels: Vec<_> = indices.iter().map(|&i| data.target(i)).collect();
+    let x = device
+        .try_tensor_from_vec(x, Ds::Sample::batched(indices.len()))
+        .map_err(Error::device)?;
+    let y = Ds::Target::to_device(device, &labels)?;
+    Ok(Batch { x, y, labels })
+}
+
+/// Iterates over a data set in batches of `batch_size`; the last batch holds the remainder
+/// (smaller, never dropped). Shuffled with a seed, or in order.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// # fn main() -> typenet::Result<()> {
+/// let data = InMemory::<Rank1<2>, Classes<2>>::new(vec![0.; 10], vec![0, 1, 0, 1, 0])?;
+/// let dev = Cpu::default();
+/// let sizes: Vec<usize> = DataLoader::new(&data, &dev, 2)
+///     .shuffled(7)
+///     .map(|b| b.map(|b| b.labels.len()))
+///     .collect::<typenet::Result<_>>()?;
+/// assert_eq!(sizes, [2, 2, 1]);
+/// # Ok(()) }
+/// ```
+///
+/// **PyTorch equivalent**: `DataLoader(dataset, batch_size, shuffle=True)`.
+pub struct DataLoader<'a, Ds: Dataset, D: Device<f32>> {
+    data: &'a Ds,
+    device: D,
+    batch_size: usize,
+    order: Vec<usize>,
+    next: usize,
+}
+
+impl<'a, Ds: Dataset, D: Device<f32>> DataLoader<'a, Ds, D> {
+    /// Batches of `batch_size` (at least 1) samples of `data`, in order.
+    pub fn new(data: &'a Ds, device: &D, batch_size: usize) -> Self {
+        DataLoader {
+            data,
+            device: device.clone(),
+            batch_size: batch_size.max(1),
+            order: (0..data.len()).collect(),
+            next: 0,
+        }
+    }
+
+    /// The same batches in an order shuffled by `seed`.
+    pub fn shuffled(mut self, seed: u64) -> Self {
+        self.order
+            .shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+        self
+    }
+
+    /// Number of batches.
+    pub fn batches(&self) -> usize {
+        self.order.len().div_ceil(self.batch_size)
+    }
+}
+
+impl<Ds: Dataset, D: Device<f32>> Iterator for DataLoader<'_, Ds, D> {
+    type Item = Result<Batch<Ds, D>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.order.len() {
+            return None;
+        }
+        let end = (self.next + self.batch_size).min(self.order.len());
+        let batch = gather(&self.device, self.data, &self.order[self.next..end]);
+        self.next = end;
+        Some(batch)
+    }
+}
