@@ -120,8 +120,9 @@ where
     alloc_grads(model, &mut grads)?;
     grads.try_alloc_for(input)?;
     let y = forward(model, input.clone().traced(grads))?;
+    // |W| in [0.5, 1.5]: no output element is weighted (near) zero, which would hide its errors.
     let weights = (0..y.shape().num_elements())
-        .map(|_| rng.gen_range(-1.0..1.0))
+        .map(|_| rng.gen_range(0.5..1.5) * if rng.gen::<bool>() { 1.0 } else { -1.0 })
         .collect();
     let w = dev.try_tensor_from_vec(weights, *y.shape())?;
     let mut grads = y

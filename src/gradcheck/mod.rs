@@ -3,7 +3,8 @@
 //! [`gradcheck`] runs a model (any dfdx module, tuple of modules or user layer that is a
 //! [`TensorCollection`](dfdx::nn::tensor_collection::TensorCollection)) forward on the tape,
 //! backpropagates the scalar `L = Σ y ⊙ W` (the output `y` weighted elementwise by a fixed random
-//! tensor `W`, so every output element matters) and compares the gradient of `L` with respect to
+//! tensor `W` with `|W| ∈ [0.5, 1.5]`, so every output element matters) and compares the
+//! gradient of `L` with respect to
 //! every trainable parameter tensor and to the input against the central difference
 //!
 //! ```text
