@@ -80,7 +80,7 @@ pub fn gradcheck<M: GradCheckModel<S>, S: Shape>(
 /// let target: Tensor<Rank2<2, 3>, f64, _> = dev.sample_normal();
 /// // Mean squared error, written with dfdx ops.
 /// let mse = |y: Tensor<Rank2<2, 3>, f64, Cpu, OwnedTape<f64, Cpu>>| {
-///     y.try_sub(target.clone())?.try_square()?.try_mean()
+///     y.try_sub(target.clone())?.try_square()?.try_mean::<Rank0, _>()
 /// };
 /// let report = gradcheck_fn(mse, &x, &GradCheckConfig::default())?;
 /// assert!(report.passed());

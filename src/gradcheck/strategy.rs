@@ -9,7 +9,6 @@
 //!
 //! proptest! {
 //!     #![proptest_config(ProptestConfig::with_cases(8))]
-//!     #[test]
 //!     fn relu_layer_has_right_gradients(
 //!         mut model in strategy::model::<(Linear<3, 2>, ReLU)>(),
 //!         x in strategy::tensor::<Rank2<4, 3>>(-1.0..1.0),
