@@ -67,6 +67,19 @@ pub enum Error {
         /// Batch within the epoch (1-based).
         batch: usize,
     },
+    /// A gradient from the tape disagrees with its finite-difference estimate
+    /// (see [`gradcheck`](crate::gradcheck)).
+    #[error("gradient check failed: {tensor}{index:?}: the tape's gradient is {analytic:e} but central differences give {numeric:e}")]
+    GradCheck {
+        /// The tensor checked: a parameter's path in the model (e.g. `0.weight`) or `input`.
+        tensor: String,
+        /// The element's index in each dimension of the tensor.
+        index: Vec<usize>,
+        /// The gradient the tape computed.
+        analytic: f64,
+        /// The central finite-difference estimate.
+        numeric: f64,
+    },
 }
 
 /// `std::result::Result` with [`Error`].

@@ -41,12 +41,14 @@
 //! - [`losses`]: Keras-named losses, paired with outputs and targets by the compiler.
 //! - [`data`]: the [`Dataset`](data::Dataset) trait, IDX (MNIST) loading, in-memory sets.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
+//! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
 //! - [`Error`]: the one error type.
 
 mod error;
 
 pub mod checkpoint;
 pub mod data;
+pub mod gradcheck;
 pub mod losses;
 pub mod nn;
 pub mod prelude;

@@ -11,6 +11,9 @@ pub use crate::data::{
     read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
     IdxDataset, InMemory, Subset, Target, Values, FASHION_MNIST_DIR,
 };
+pub use crate::gradcheck::{
+    gradcheck, gradcheck_fn, GradCheckConfig, GradCheckModel, GradCheckReport, TensorCheck,
+};
 pub use crate::losses::{
     BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
