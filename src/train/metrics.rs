@@ -22,9 +22,15 @@ pub trait Metric: Send {
 }
 
 /// Names [`metric`] accepts.
-pub const METRIC_NAMES: &[&str] = &["accuracy", "top_k_accuracy (e.g. top_5_accuracy)", "mse", "mae"];
+pub const METRIC_NAMES: &[&str] = &[
+    "accuracy",
+    "top_k_accuracy (e.g. top_5_accuracy)",
+    "mse",
+    "mae",
+    "r2",
+];
 
-/// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, …).
+/// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, `r2`, …).
 ///
 /// # Errors
 /// [`Error::Config`] listing the known names when `name` is not one of them.
@@ -33,6 +39,7 @@ pub fn metric(name: &str) -> Result<Box<dyn Metric>> {
         "accuracy" | "acc" | "sparse_categorical_accuracy" => Ok(Box::new(Accuracy::default())),
         "mse" | "mean_squared_error" => Ok(Box::new(MeanSquared::default())),
         "mae" | "mean_absolute_error" => Ok(Box::new(MeanAbsolute::default())),
+        "r2" | "r2_score" => Ok(Box::new(R2::default())),
         _ => {
             if let Some(k) = name
                 .strip_prefix("top_")
@@ -150,7 +157,10 @@ impl Metric for TopKAccuracy {
                 self.name(),
                 self.k
             ))),
-            Targets::Values(..) => Err(Error::Config(format!("metric `{}` needs class targets", self.name()))),
+            Targets::Values(..) => Err(Error::Config(format!(
+                "metric `{}` needs class targets",
+                self.name()
+            ))),
         }
     }
     fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
@@ -187,7 +197,9 @@ impl ErrorSums {
     fn check(name: &str, width: usize, targets: Targets<'_>) -> Result<()> {
         match targets {
             Targets::Values(_, w) if w == width => Ok(()),
-            _ => Err(Error::Config(format!("metric `{name}` needs one real target per output"))),
+            _ => Err(Error::Config(format!(
+                "metric `{name}` needs one real target per output"
+            ))),
         }
     }
     fn add(&mut self, outputs: &[f32], targets: Targets<'_>, f: impl Fn(f64) -> f64) {
@@ -257,6 +269,80 @@ impl Metric for MeanAbsolute {
     }
 }
 
+/// Coefficient of determination `R² = 1 - Σ(y - t)² / Σ(t - mean t)²`, per output column over
+/// everything added since the last reset, averaged over columns (scikit-learn's `r2_score`
+/// with `multioutput="uniform_average"`). 1 is a perfect fit, 0 is as good as predicting the
+/// mean, and it can be negative. A column whose targets are constant scores 1 if predicted
+/// exactly and 0 otherwise (as scikit-learn does).
+///
+/// # Example
+/// ```
+/// # use typenet::train::metrics::metric;
+/// # use typenet::data::Targets;
+/// let mut r2 = metric("r2").unwrap();
+/// // targets 1, 2, 3 (mean 2, Σ(t - 2)² = 2); predictions 1, 2, 4 (Σ(y - t)² = 1)
+/// r2.update(&[1.0, 2.0, 4.0], 1, Targets::Values(&[1.0, 2.0, 3.0], 1));
+/// assert_eq!(r2.compute(), 0.5);
+/// ```
+///
+/// **Keras equivalent**: `keras.metrics.R2Score()`.
+#[derive(Debug, Default, Clone)]
+pub struct R2 {
+    /// Per column: Σt, Σt², Σ(y - t)².
+    sums: Vec<[f64; 3]>,
+    count: u64,
+}
+
+impl Metric for R2 {
+    fn name(&self) -> String {
+        "r2".into()
+    }
+    fn higher_is_better(&self) -> bool {
+        true
+    }
+    fn check(&self, width: usize, targets: Targets<'_>) -> Result<()> {
+        ErrorSums::check("r2", width, targets)
+    }
+    fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
+        let Targets::Values(values, _) = targets else {
+            return;
+        };
+        if width == 0 {
+            return;
+        }
+        self.sums.resize(width, [0.0; 3]);
+        for (out_row, t_row) in outputs.chunks_exact(width).zip(values.chunks_exact(width)) {
+            for ((s, &o), &t) in self.sums.iter_mut().zip(out_row).zip(t_row) {
+                let (o, t) = (o as f64, t as f64);
+                s[0] += t;
+                s[1] += t * t;
+                s[2] += (o - t) * (o - t);
+            }
+            self.count += 1;
+        }
+    }
+    fn compute(&self) -> f64 {
+        if self.count == 0 || self.sums.is_empty() {
+            return 0.0;
+        }
+        let n = self.count as f64;
+        let per_column = self.sums.iter().map(|&[st, stt, sse]| {
+            let total = stt - st * st / n;
+            if total > 1e-12 * stt.abs().max(1.0) {
+                1.0 - sse / total
+            } else if sse == 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        });
+        per_column.sum::<f64>() / self.sums.len() as f64
+    }
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,7 +351,11 @@ mod tests {
     fn accuracy_counts_argmax_hits() {
         let mut m = metric("accuracy").unwrap();
         // rows: argmax 1 (label 1: hit), argmax 0 (label 2: miss)
-        m.update(&[0.1, 0.9, 0.0, 0.8, 0.1, 0.1], 3, Targets::Classes(&[1, 2]));
+        m.update(
+            &[0.1, 0.9, 0.0, 0.8, 0.1, 0.1],
+            3,
+            Targets::Classes(&[1, 2]),
+        );
         assert_eq!(m.compute(), 0.5);
         m.reset();
         assert_eq!(m.compute(), 0.0);
@@ -274,7 +364,11 @@ mod tests {
     #[test]
     fn top_k_accepts_the_class_among_the_k_largest() {
         let mut m = metric("top_2_accuracy").unwrap();
-        m.update(&[0.5, 0.3, 0.2, 0.5, 0.3, 0.2], 3, Targets::Classes(&[1, 2]));
+        m.update(
+            &[0.5, 0.3, 0.2, 0.5, 0.3, 0.2],
+            3,
+            Targets::Classes(&[1, 2]),
+        );
         assert_eq!(m.compute(), 0.5);
     }
 

@@ -13,6 +13,8 @@ use std::time::Instant;
 
 /// Mixed into the seed of the validation split so it differs from the epoch shuffles.
 const SPLIT_SEED_SALT: u64 = 0x5eed_0f5b_1175;
+/// Mixed into the seed of the augmentation generator so it differs from the epoch shuffles.
+const AUGMENT_SEED_SALT: u64 = 0xa119_3e27;
 
 /// The batch shape of a data set's samples.
 type BatchOf<Ds> = <<Ds as Dataset>::Sample as BatchShape>::Batched;
@@ -133,7 +135,10 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
     where
         C: OptimizerConfig<M, D, Optimizer = O>,
     {
-        let metrics = metrics.iter().map(|m| metric(m)).collect::<Result<Vec<_>>>()?;
+        let metrics = metrics
+            .iter()
+            .map(|m| metric(m))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Trainer {
             optimizer: optimizer.build(&model),
             model,
@@ -161,15 +166,24 @@ fn scalar<D: Device<f32>, T>(t: &Tensor<Rank0, f32, D, T>) -> f64 {
 }
 
 /// Reads samples `indices` of `data` into a batch: features on the device, targets on the host.
+/// With `train_rng` (training steps only) samples are read through
+/// [`Dataset::write_train_features`], which augments them if the data set does.
 fn gather<Ds: Dataset, D: Device<f32>>(
     device: &D,
     data: &Ds,
     indices: &[usize],
-) -> Result<(Tensor<BatchOf<Ds>, f32, D>, Vec<<Ds::Target as Target>::Item>)> {
+    mut train_rng: Option<&mut rand::rngs::StdRng>,
+) -> Result<(
+    Tensor<BatchOf<Ds>, f32, D>,
+    Vec<<Ds::Target as Target>::Item>,
+)> {
     let numel = <Ds::Sample as ConstShape>::NUMEL;
     let mut x = vec![0.0f32; indices.len() * numel];
     for (row, &i) in x.chunks_exact_mut(numel).zip(indices) {
-        data.write_features(i, row);
+        match train_rng.as_deref_mut() {
+            Some(rng) => data.write_train_features(i, row, rng),
+            None => data.write_features(i, row),
+        }
     }
     let y = indices.iter().map(|&i| data.target(i)).collect();
     let x = device
@@ -204,13 +218,17 @@ where
             None => self.fit_inner(train, None::<&Ds>, cfg),
             Some(f) if (0.0..1.0).contains(&f) => {
                 let mut idx: Vec<usize> = (0..train.len()).collect();
-                idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(cfg.seed ^ SPLIT_SEED_SALT));
+                idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(
+                    cfg.seed ^ SPLIT_SEED_SALT,
+                ));
                 let n_val = ((train.len() as f64) * f).round() as usize;
                 let val = Subset::new(train, idx[..n_val].to_vec());
                 let tr = Subset::new(train, idx[n_val..].to_vec());
                 self.fit_inner(&tr, Some(&val), cfg)
             }
-            Some(f) => Err(Error::Config(format!("validation_split {f} is not in [0, 1)"))),
+            Some(f) => Err(Error::Config(format!(
+                "validation_split {f} is not in [0, 1)"
+            ))),
         }
     }
 
@@ -220,7 +238,12 @@ where
     /// As [`Trainer::fit`].
     ///
     /// **Keras equivalent**: `model.fit(x, y, validation_data=(x_val, y_val))`.
-    pub fn fit_validated<Ds, Vs>(&mut self, train: &Ds, validation: &Vs, cfg: &FitConfig) -> Result<History>
+    pub fn fit_validated<Ds, Vs>(
+        &mut self,
+        train: &Ds,
+        validation: &Vs,
+        cfg: &FitConfig,
+    ) -> Result<History>
     where
         Ds: Dataset,
         Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
@@ -230,7 +253,12 @@ where
         self.fit_inner(train, Some(validation), cfg)
     }
 
-    fn fit_inner<Ds, Vs>(&mut self, train: &Ds, validation: Option<&Vs>, cfg: &FitConfig) -> Result<History>
+    fn fit_inner<Ds, Vs>(
+        &mut self,
+        train: &Ds,
+        validation: Option<&Vs>,
+        cfg: &FitConfig,
+    ) -> Result<History>
     where
         Ds: Dataset,
         Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
@@ -245,6 +273,7 @@ where
         }
         self.check_metrics(train)?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
+        let mut augment_rng = rand::rngs::StdRng::seed_from_u64(cfg.seed ^ AUGMENT_SEED_SALT);
         let mut order: Vec<usize> = (0..train.len()).collect();
         let mut history = History::default();
         let width = <Ds::Target as Target>::WIDTH;
@@ -257,26 +286,38 @@ where
             let mut progress = Progress::new(cfg.verbosity, epoch, cfg.epochs, train.len());
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
             for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
-                let (x, y) = gather(&self.device, train, chunk)?;
+                let (x, y) = gather(&self.device, train, chunk, Some(&mut augment_rng))?;
                 let y_dev = Ds::Target::to_device(&self.device, &y)?;
                 let grads = match self.grads.take() {
                     Some(g) => g,
                     None => self.model.try_alloc_grads().map_err(Error::device)?,
                 };
-                let out = self.model.try_forward_mut(x.traced(grads)).map_err(Error::device)?;
+                let out = self
+                    .model
+                    .try_forward_mut(x.traced(grads))
+                    .map_err(Error::device)?;
                 if !self.metrics.is_empty() {
                     let host = out.retaped::<NoneTape>().as_vec();
                     let view = Ds::Target::view(&y);
-                    self.metrics.iter_mut().for_each(|m| m.update(&host, width, view));
+                    self.metrics
+                        .iter_mut()
+                        .for_each(|m| m.update(&host, width, view));
                 }
                 let loss = self.loss.try_loss(out, &y_dev).map_err(Error::device)?;
                 let value = scalar(&loss);
                 if !value.is_finite() {
-                    return Err(Error::NonFinite { what: "loss".into(), value, epoch, batch: b + 1 });
+                    return Err(Error::NonFinite {
+                        what: "loss".into(),
+                        value,
+                        epoch,
+                        batch: b + 1,
+                    });
                 }
                 let mut grads = loss.try_backward().map_err(Error::device)?;
                 self.optimizer.update(&mut self.model, &grads)?;
-                self.model.try_zero_grads(&mut grads).map_err(Error::device)?;
+                self.model
+                    .try_zero_grads(&mut grads)
+                    .map_err(Error::device)?;
                 self.grads = Some(grads);
                 loss_sum += value * chunk.len() as f64;
                 seen += chunk.len();
@@ -294,7 +335,11 @@ where
                     values.insert(format!("val_{k}"), v);
                 }
             }
-            let log = EpochLog { epoch, values, seconds: start.elapsed().as_secs_f64() };
+            let log = EpochLog {
+                epoch,
+                values,
+                seconds: start.elapsed().as_secs_f64(),
+            };
             progress.finish(&log);
             history.epochs.push(log);
         }
@@ -335,22 +380,29 @@ where
         L: Loss<M::Out, Ds::Target>,
     {
         if data.is_empty() || batch_size == 0 {
-            return Err(Error::Config("evaluate needs a non-empty data set and batch size".into()));
+            return Err(Error::Config(
+                "evaluate needs a non-empty data set and batch size".into(),
+            ));
         }
         self.check_metrics(data)?;
         let width = <Ds::Target as Target>::WIDTH;
-        let mut metrics: Vec<Box<dyn Metric>> =
-            self.metrics.iter().map(|m| metric(&m.name())).collect::<Result<_>>()?;
+        let mut metrics: Vec<Box<dyn Metric>> = self
+            .metrics
+            .iter()
+            .map(|m| metric(&m.name()))
+            .collect::<Result<_>>()?;
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(batch_size) {
-            let (x, y) = gather(&self.device, data, chunk)?;
+            let (x, y) = gather(&self.device, data, chunk, None)?;
             let y_dev = Ds::Target::to_device(&self.device, &y)?;
             let out = self.model.try_forward(x).map_err(Error::device)?;
             if !metrics.is_empty() {
                 let host = out.as_vec();
                 let view = Ds::Target::view(&y);
-                metrics.iter_mut().for_each(|m| m.update(&host, width, view));
+                metrics
+                    .iter_mut()
+                    .for_each(|m| m.update(&host, width, view));
             }
             let loss = self.loss.try_loss(out, &y_dev).map_err(Error::device)?;
             loss_sum += scalar(&loss) * chunk.len() as f64;
@@ -377,11 +429,15 @@ where
         let mut values = Vec::with_capacity(data.len() * width);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(256) {
-            let (x, _) = gather(&self.device, data, chunk)?;
+            let (x, _) = gather(&self.device, data, chunk, None)?;
             let out = self.model.try_forward(x).map_err(Error::device)?;
             values.extend(out.as_vec());
         }
-        let width = if data.is_empty() { width } else { values.len() / data.len() };
+        let width = if data.is_empty() {
+            width
+        } else {
+            values.len() / data.len()
+        };
         Ok(Predictions { values, width })
     }
 }
