@@ -68,7 +68,9 @@ pub trait Feature: Copy + Send + Sync + 'static {
 impl Feature for u8 {
     #[inline]
     fn to_f32(self) -> f32 {
-        self as f32 * (1.0 / 255.0)
+        // division is correctly rounded, so k / 255 is the f32 nearest the true ratio; the
+        // rounded reciprocal is not (51 * (1 / 255) = 0.20000002)
+        self as f32 / 255.0
     }
 }
 
