@@ -25,7 +25,10 @@ fn message<T>(path: &Path, r: typenet::Result<T>, needles: &[&str]) -> String {
         Ok(_) => panic!("{} loaded, but it is malformed", path.display()),
         Err(e) => e.to_string(),
     };
-    assert!(msg.contains(&path.display().to_string()), "no file name in: {msg}");
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "no file name in: {msg}"
+    );
     for n in needles {
         assert!(msg.contains(n), "`{n}` missing from: {msg}");
     }
@@ -70,14 +73,22 @@ fn cifar_truncated_file() {
     let mut bytes = cifar10_record(1);
     bytes.extend(&cifar10_record(2)[..1000]);
     let p = write("truncated_batch.bin", bytes);
-    message(&p, Cifar10::load_file(&p), &["4073 bytes", "3073-byte records", "1000 bytes left over"]);
+    message(
+        &p,
+        Cifar10::load_file(&p),
+        &["4073 bytes", "3073-byte records", "1000 bytes left over"],
+    );
 }
 
 #[test]
 fn cifar_wrong_record_size() {
     // three CIFAR-100 records (3,074 bytes each) read as CIFAR-10
     let p = write("cifar100_as_10.bin", vec![0u8; 3 * 3074]);
-    message(&p, Cifar10::load_file(&p), &["3073-byte records", "not a CIFAR-10 file"]);
+    message(
+        &p,
+        Cifar10::load_file(&p),
+        &["3073-byte records", "not a CIFAR-10 file"],
+    );
 }
 
 #[test]
@@ -87,10 +98,18 @@ fn cifar_empty_file_and_label_out_of_range() {
     let mut bytes = cifar10_record(3);
     bytes.extend(cifar10_record(10));
     let p = write("label10_batch.bin", bytes);
-    message(&p, Cifar10::load_file(&p), &["record 1 has label 10", "10 classes"]);
+    message(
+        &p,
+        Cifar10::load_file(&p),
+        &["record 1 has label 10", "10 classes"],
+    );
     // CIFAR-100 coarse labels are checked against 20 classes
     let p = write("coarse20.bin", [vec![20u8, 5], vec![0; 3072]].concat());
-    message(&p, Cifar100::load_file_coarse(&p), &["record 0 has label 20", "20 classes"]);
+    message(
+        &p,
+        Cifar100::load_file_coarse(&p),
+        &["record 0 has label 20", "20 classes"],
+    );
 }
 
 // ---- CSV ----
@@ -98,62 +117,125 @@ fn cifar_empty_file_and_label_out_of_range() {
 #[test]
 fn csv_non_numeric_field_names_line_and_column() {
     let p = write("words.csv", "a,b,label\n1,2,0\n3,abc,1\n");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["line 3, column 2 (b)", "`abc` is not a number"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["line 3, column 2 (b)", "`abc` is not a number"],
+    );
     let p = write("nan.csv", "a,b,label\n1,NaN,0\n");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["line 2, column 2 (b)", "finite"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["line 2, column 2 (b)", "finite"],
+    );
     let p = write("missing.csv", "a,b,label\n1,,0\n");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["line 2, column 2 (b)", "missing value"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["line 2, column 2 (b)", "missing value"],
+    );
 }
 
 #[test]
 fn csv_ragged_rows() {
     let p = write("ragged.csv", "a,b,label\n1,2,0\n3,4\n");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["line 3", "ragged row: 2 fields, but the header has 3"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["line 3", "ragged row: 2 fields, but the header has 3"],
+    );
     let p = write("long.csv", "a,b,label\n1,2,0,9\n");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["line 2", "4 fields"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["line 2", "4 fields"],
+    );
 }
 
 #[test]
 fn csv_labels_out_of_range_or_not_classes() {
     let p = write("label3.csv", "a,label\n1,0\n2,3\n");
-    message(&p, CsvDataset::<1, Classes<3>>::load(&p, "label"), &["line 3, column 2 (label)", "label 3 is out of range", "3 classes"]);
+    message(
+        &p,
+        CsvDataset::<1, Classes<3>>::load(&p, "label"),
+        &[
+            "line 3, column 2 (label)",
+            "label 3 is out of range",
+            "3 classes",
+        ],
+    );
     let p = write("label_neg.csv", "a,label\n1,-1\n");
-    message(&p, CsvDataset::<1, Classes<3>>::load(&p, "label"), &["line 2, column 2 (label)", "not a class index"]);
+    message(
+        &p,
+        CsvDataset::<1, Classes<3>>::load(&p, "label"),
+        &["line 2, column 2 (label)", "not a class index"],
+    );
 }
 
 #[test]
 fn csv_empty_file_and_header_only() {
     let p = write("empty.csv", "");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["empty", "header row"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["empty", "header row"],
+    );
     let p = write("header_only.csv", "a,b,label\n");
-    message(&p, CsvDataset::<2, Classes<2>>::load(&p, "label"), &["no data rows"]);
+    message(
+        &p,
+        CsvDataset::<2, Classes<2>>::load(&p, "label"),
+        &["no data rows"],
+    );
 }
 
 #[test]
 fn csv_feature_count_must_match_the_model() {
     let p = write("three_features.csv", "a,b,c,y\n1,2,3,4\n");
-    message(&p, CsvDataset::<30, Values<1>>::load(&p, "y"), &["expected 30 feature columns, found 3"]);
+    message(
+        &p,
+        CsvDataset::<30, Values<1>>::load(&p, "y"),
+        &["expected 30 feature columns, found 3"],
+    );
 }
 
 #[test]
 fn csv_label_column_missing_or_repeated() {
     let p = write("nolabel.csv", "a,b\n1,2\n");
-    message(&p, CsvDataset::<1, Values<1>>::load(&p, "y"), &["no column is named `y`", "a, b"]);
+    message(
+        &p,
+        CsvDataset::<1, Values<1>>::load(&p, "y"),
+        &["no column is named `y`", "a, b"],
+    );
     let p = write("twolabels.csv", "y,a,y\n1,2,3\n");
-    message(&p, CsvDataset::<1, Values<1>>::load(&p, "y"), &["2 columns are named `y`"]);
+    message(
+        &p,
+        CsvDataset::<1, Values<1>>::load(&p, "y"),
+        &["2 columns are named `y`"],
+    );
 }
 
 #[test]
 fn csv_invalid_utf8() {
     let p = write("latin1.csv", b"a,label\n\xe9t\xe9,0\n");
-    message(&p, CsvDataset::<1, Classes<2>>::load(&p, "label"), &["UTF-8"]);
+    message(
+        &p,
+        CsvDataset::<1, Classes<2>>::load(&p, "label"),
+        &["UTF-8"],
+    );
 }
 
 #[test]
 fn missing_files_name_the_path() {
     let p = dir().join("does-not-exist.csv");
-    message(&p, CsvDataset::<1, Classes<2>>::load(&p, "label"), &["I/O error"]);
+    message(
+        &p,
+        CsvDataset::<1, Classes<2>>::load(&p, "label"),
+        &["I/O error"],
+    );
     let d = dir().join("no-cifar-here");
     let msg = Cifar10::load(&d).unwrap_err().to_string();
-    assert!(msg.contains("data_batch_1.bin") && msg.contains("cifar"), "{msg}");
+    assert!(
+        msg.contains("data_batch_1.bin") && msg.contains("cifar"),
+        "{msg}"
+    );
 }
