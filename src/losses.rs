@@ -153,9 +153,7 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for Huber {
         output: Tensor<BatchOutput<N>, f32, D, Tp>,
         targets: &Tensor<BatchOutput<N>, f32, D>,
     ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
-        output
-            .try_huber_error(targets.clone(), self.delta)?
-            .try_mean()
+        output.try_huber_error(targets.clone(), self.delta)?.try_mean()
     }
 }
 
@@ -185,11 +183,7 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropy {
         let t = targets.clone();
         let one_minus_t = t.clone().try_negate()?.try_add(1.0)?;
         let pos = p.with_empty_tape().try_ln()?.try_mul(t)?;
-        let neg = p
-            .try_negate()?
-            .try_add(1.0)?
-            .try_ln()?
-            .try_mul(one_minus_t)?;
+        let neg = p.try_negate()?.try_add(1.0)?.try_ln()?.try_mul(one_minus_t)?;
         pos.try_add(neg)?.try_mean()?.try_negate()
     }
 }

@@ -8,21 +8,21 @@ pub use dfdx::prelude::*;
 pub use dfdx::tensor::CpuError;
 
 pub use crate::data::{
-    one_hot, Augmentation, Augmented, ChannelNorm, Cifar10, Cifar100, CifarImages, CsvDataset,
-    CsvTarget, HorizontalFlip, ImageShape, RandomCrop, SampleTransform, Standardize, Transformed,
+    read_idx, BatchShape, Classes, Dataset, FashionMnist, FashionMnistImages, IdxDataset, InMemory, Subset,
+    Target, Values, FASHION_MNIST_DIR,
 };
 pub use crate::data::{
-    read_idx, BatchShape, Classes, Dataset, FashionMnist, FashionMnistImages, IdxDataset, InMemory,
-    Subset, Target, Values, FASHION_MNIST_DIR,
+    one_hot, Augmentation, Augmented, ChannelNorm, Cifar10, Cifar100, CifarImages, CsvDataset, CsvTarget,
+    HorizontalFlip, ImageShape, RandomCrop, SampleTransform, Standardize, Transformed,
 };
 pub use crate::losses::{
-    BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
-    MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
+    BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss, MeanAbsoluteError,
+    MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{summary, Params, Summarize, Summary};
 pub use crate::train::{
-    Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig, Predictions, TrainModel,
-    Trainer, Verbosity,
+    Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig, Predictions, TrainModel, Trainer,
+    Verbosity,
 };
 pub use crate::{Error, Result};
 pub use rand::SeedableRng;

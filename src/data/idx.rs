@@ -54,20 +54,13 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     let mut magic2 = [0u8; 2];
     let gzip = match file.read_exact(&mut magic2) {
         Ok(()) => magic2 == [0x1f, 0x8b],
-        Err(_) => {
-            return Err(idx_err(
-                path,
-                format!("file holds {file_len} bytes, too short for an IDX header"),
-            ))
-        }
+        Err(_) => return Err(idx_err(path, format!("file holds {file_len} bytes, too short for an IDX header"))),
     };
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
     if gzip {
         // The gzip trailer's ISIZE is the uncompressed length mod 2^32 (files here are < 4 GiB).
         let isize_field = gzip_isize(&mut file).map_err(|e| Error::io(path, e))?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| Error::io(path, e))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
         let limit = file_len.saturating_mul(MAX_DEFLATE_RATIO);
         let reader = GzDecoder::new(BufReader::new(file));
         parse(path, reader, Capacity::Gzip { isize_field, limit })
@@ -104,27 +97,18 @@ fn parse(path: &Path, mut r: impl Read, cap: Capacity) -> Result<IdxArray> {
     if magic[0] != 0 || magic[1] != 0 {
         return Err(idx_err(
             path,
-            format!(
-                "bad magic number {:02x} {:02x} {:02x} {:02x}: an IDX file starts with 00 00",
-                magic[0], magic[1], magic[2], magic[3]
-            ),
+            format!("bad magic number {:02x} {:02x} {:02x} {:02x}: an IDX file starts with 00 00", magic[0], magic[1], magic[2], magic[3]),
         ));
     }
     if magic[2] != TYPE_U8 {
         return Err(idx_err(
             path,
-            format!(
-                "data type 0x{:02x} is not supported (only 0x08, unsigned bytes)",
-                magic[2]
-            ),
+            format!("data type 0x{:02x} is not supported (only 0x08, unsigned bytes)", magic[2]),
         ));
     }
     let rank = magic[3] as usize;
     if rank == 0 {
-        return Err(idx_err(
-            path,
-            "rank 0: an IDX file needs at least one dimension",
-        ));
+        return Err(idx_err(path, "rank 0: an IDX file needs at least one dimension"));
     }
     let mut dims = Vec::with_capacity(rank);
     for d in 0..rank {
@@ -133,12 +117,7 @@ fn parse(path: &Path, mut r: impl Read, cap: Capacity) -> Result<IdxArray> {
         dims.push(u32::from_be_bytes(b) as usize);
     }
     let header_len = 4 + 4 * rank as u64;
-    let described = || {
-        dims.iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join("x")
-    };
+    let described = || dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x");
     let payload = dims
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
@@ -155,22 +134,21 @@ fn parse(path: &Path, mut r: impl Read, cap: Capacity) -> Result<IdxArray> {
                 ),
             ));
         }
-        Capacity::Gzip { isize_field, limit } => {
-            if expected_total > limit || (expected_total & 0xffff_ffff) as u32 != isize_field {
-                return Err(idx_err(
-                    path,
-                    format!(
-                        "header says {} ({payload} bytes of data) but the gzip stream holds {} bytes of data",
-                        described(),
-                        (isize_field as u64).saturating_sub(header_len)
-                    ),
-                ));
-            }
+        Capacity::Gzip { isize_field, limit }
+            if expected_total > limit || (expected_total & 0xffff_ffff) as u32 != isize_field =>
+        {
+            return Err(idx_err(
+                path,
+                format!(
+                    "header says {} ({payload} bytes of data) but the gzip stream holds {} bytes of data",
+                    described(),
+                    (isize_field as u64).saturating_sub(header_len)
+                ),
+            ));
         }
         _ => {}
     }
-    let len =
-        usize::try_from(payload).map_err(|_| idx_err(path, "data too large for this platform"))?;
+    let len = usize::try_from(payload).map_err(|_| idx_err(path, "data too large for this platform"))?;
     let mut data = vec![0u8; len];
     let mut filled = 0;
     while filled < len {
@@ -189,24 +167,14 @@ fn parse(path: &Path, mut r: impl Read, cap: Capacity) -> Result<IdxArray> {
     let mut extra = [0u8; 1];
     match r.read(&mut extra) {
         Ok(0) => Ok(IdxArray { dims, data }),
-        Ok(_) => Err(idx_err(
-            path,
-            format!(
-                "header says {} ({payload} bytes of data) but more data follows",
-                described()
-            ),
-        )),
+        Ok(_) => Err(idx_err(path, format!("header says {} ({payload} bytes of data) but more data follows", described()))),
         Err(e) => Err(idx_err(path, format!("corrupt stream after the data: {e}"))),
     }
 }
 
 fn read_header(path: &Path, r: &mut impl Read, buf: &mut [u8], what: &str) -> Result<()> {
-    r.read_exact(buf).map_err(|e| {
-        idx_err(
-            path,
-            format!("truncated header: cannot read the {what} ({e})"),
-        )
-    })
+    r.read_exact(buf)
+        .map_err(|e| idx_err(path, format!("truncated header: cannot read the {what} ({e})")))
 }
 
 #[cfg(test)]
@@ -218,11 +186,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("typenet-idx-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("x");
-        std::fs::write(
-            &p,
-            [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4],
-        )
-        .unwrap();
+        std::fs::write(&p, [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]).unwrap();
         let a = read_idx(&p).unwrap();
         assert_eq!(a.dims, vec![1, 2, 2]);
         assert_eq!(a.data, vec![1, 2, 3, 4]);

@@ -84,10 +84,7 @@ impl<S: BatchShape, const CLASSES: usize> IdxDataset<S, CLASSES> {
         if lab.dims.len() != 1 {
             return Err(Error::Idx {
                 path: labels.into(),
-                reason: format!(
-                    "expected a rank-1 label file, found dimensions {:?}",
-                    lab.dims
-                ),
+                reason: format!("expected a rank-1 label file, found dimensions {:?}", lab.dims),
             });
         }
         if lab.dims[0] != img.dims[0] {

@@ -62,21 +62,8 @@ macro_rules! zero_params {
     ($($t:ty),* $(,)?) => {$(impl Params for $t { const PARAMS: usize = 0; })*};
 }
 zero_params!(
-    ReLU,
-    Sigmoid,
-    Tanh,
-    FastGeLU,
-    AccurateGeLU,
-    Softmax,
-    LogSoftmax,
-    Sin,
-    Cos,
-    Ln,
-    Exp,
-    Square,
-    Sqrt,
-    Abs,
-    Dropout
+    ReLU, Sigmoid, Tanh, FastGeLU, AccurateGeLU, Softmax, LogSoftmax, Sin, Cos, Ln, Exp, Square,
+    Sqrt, Abs, Dropout
 );
 #[allow(deprecated)]
 impl Params for GeLU {
@@ -115,11 +102,7 @@ mod tests {
 
     #[test]
     fn nested_tuples_sum_their_layers() {
-        type Block = (
-            Linear<8, 8>,
-            ReLU,
-            (LayerNorm1D<8>, Residual<(Linear<8, 8>, Tanh)>),
-        );
+        type Block = (Linear<8, 8>, ReLU, (LayerNorm1D<8>, Residual<(Linear<8, 8>, Tanh)>));
         assert_eq!(<Block as Params>::PARAMS, 72 + 16 + 72);
         type Deep = ((Block, Block), Linear<8, 2>);
         assert_eq!(<Deep as Params>::PARAMS, 2 * 160 + 18);

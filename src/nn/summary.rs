@@ -88,7 +88,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -98,14 +98,7 @@ fn thousands(n: usize) -> String {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let w0 = self
-            .rows
-            .iter()
-            .map(|r| r.layer.len())
-            .max()
-            .unwrap_or(0)
-            .max(12)
-            + 2;
+        let w0 = self.rows.iter().map(|r| r.layer.len()).max().unwrap_or(0).max(12) + 2;
         let shapes: Vec<String> = self.rows.iter().map(|r| shape_text(&r.output)).collect();
         let w1 = shapes.iter().map(String::len).max().unwrap_or(0).max(12) + 2;
         let w2 = 12;
@@ -113,11 +106,7 @@ impl fmt::Display for Summary {
         writeln!(f, "Model: \"{}\"", self.model)?;
         writeln!(f, "Input: {}", shape_text(&self.input))?;
         writeln!(f, "{}", rule("─"))?;
-        writeln!(
-            f,
-            "{:<w0$}{:<w1$}{:>w2$}",
-            "Layer (type)", "Output Shape", "Param #"
-        )?;
+        writeln!(f, "{:<w0$}{:<w1$}{:>w2$}", "Layer (type)", "Output Shape", "Param #")?;
         writeln!(f, "{}", rule("═"))?;
         for (r, s) in self.rows.iter().zip(&shapes) {
             writeln!(f, "{:<w0$}{:<w1$}{:>w2$}", r.layer, s, thousands(r.params))?;
@@ -245,10 +234,7 @@ mod tests {
         let names: Vec<&str> = s.rows.iter().map(|r| r.layer.as_str()).collect();
         assert_eq!(names, ["Linear<784, 128>", "ReLU", "Linear<128, 10>"]);
         // Keras's summary of Dense(128), Dense(10) on 784 inputs: 100,480 + 1,290 = 101,770.
-        assert_eq!(
-            s.rows.iter().map(|r| r.params).collect::<Vec<_>>(),
-            [100_480, 0, 1_290]
-        );
+        assert_eq!(s.rows.iter().map(|r| r.params).collect::<Vec<_>>(), [100_480, 0, 1_290]);
         let text = s.to_string();
         assert!(text.contains("Total params: 101,770"), "{text}");
         assert!(text.contains("(None, 128)"), "{text}");

@@ -32,10 +32,7 @@ pub struct History {
 impl History {
     /// The values of `name` over the epochs (`loss`, `accuracy`, `val_loss`, …), if recorded.
     pub fn series(&self, name: &str) -> Option<Vec<f64>> {
-        self.epochs
-            .iter()
-            .map(|e| e.values.get(name).copied())
-            .collect()
+        self.epochs.iter().map(|e| e.values.get(name).copied()).collect()
     }
 
     /// The last epoch's value of `name`.

@@ -22,13 +22,7 @@ pub trait Metric: Send {
 }
 
 /// Names [`metric`] accepts.
-pub const METRIC_NAMES: &[&str] = &[
-    "accuracy",
-    "top_k_accuracy (e.g. top_5_accuracy)",
-    "mse",
-    "mae",
-    "r2",
-];
+pub const METRIC_NAMES: &[&str] = &["accuracy", "top_k_accuracy (e.g. top_5_accuracy)", "mse", "mae", "r2"];
 
 /// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, `r2`, …).
 ///
@@ -157,10 +151,7 @@ impl Metric for TopKAccuracy {
                 self.name(),
                 self.k
             ))),
-            Targets::Values(..) => Err(Error::Config(format!(
-                "metric `{}` needs class targets",
-                self.name()
-            ))),
+            Targets::Values(..) => Err(Error::Config(format!("metric `{}` needs class targets", self.name()))),
         }
     }
     fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
@@ -197,9 +188,7 @@ impl ErrorSums {
     fn check(name: &str, width: usize, targets: Targets<'_>) -> Result<()> {
         match targets {
             Targets::Values(_, w) if w == width => Ok(()),
-            _ => Err(Error::Config(format!(
-                "metric `{name}` needs one real target per output"
-            ))),
+            _ => Err(Error::Config(format!("metric `{name}` needs one real target per output"))),
         }
     }
     fn add(&mut self, outputs: &[f32], targets: Targets<'_>, f: impl Fn(f64) -> f64) {
@@ -351,11 +340,7 @@ mod tests {
     fn accuracy_counts_argmax_hits() {
         let mut m = metric("accuracy").unwrap();
         // rows: argmax 1 (label 1: hit), argmax 0 (label 2: miss)
-        m.update(
-            &[0.1, 0.9, 0.0, 0.8, 0.1, 0.1],
-            3,
-            Targets::Classes(&[1, 2]),
-        );
+        m.update(&[0.1, 0.9, 0.0, 0.8, 0.1, 0.1], 3, Targets::Classes(&[1, 2]));
         assert_eq!(m.compute(), 0.5);
         m.reset();
         assert_eq!(m.compute(), 0.0);
@@ -364,11 +349,7 @@ mod tests {
     #[test]
     fn top_k_accepts_the_class_among_the_k_largest() {
         let mut m = metric("top_2_accuracy").unwrap();
-        m.update(
-            &[0.5, 0.3, 0.2, 0.5, 0.3, 0.2],
-            3,
-            Targets::Classes(&[1, 2]),
-        );
+        m.update(&[0.5, 0.3, 0.2, 0.5, 0.3, 0.2], 3, Targets::Classes(&[1, 2]));
         assert_eq!(m.compute(), 0.5);
     }
 

@@ -47,11 +47,7 @@ impl Progress {
         if self.verbosity == Verbosity::Silent {
             return;
         }
-        let figures: Vec<String> = log
-            .values
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.4}"))
-            .collect();
+        let figures: Vec<String> = log.values.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
         let line = format!(
             "Epoch {}/{} - {:.2}s - {}",
             self.epoch,

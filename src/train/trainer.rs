@@ -19,6 +19,9 @@ const AUGMENT_SEED_SALT: u64 = 0xa119_3e27;
 /// The batch shape of a data set's samples.
 type BatchOf<Ds> = <<Ds as Dataset>::Sample as BatchShape>::Batched;
 
+/// A gathered batch: features on the device, targets on the host.
+type Gathered<Ds, D> = (Tensor<BatchOf<Ds>, f32, D>, Vec<<<Ds as Dataset>::Target as Target>::Item>);
+
 /// A model with its optimizer, loss and metrics: Keras's compiled `Model`.
 ///
 /// Generic over the built model `M`, the optimizer `O`, the loss `L` and the device `D`. The
@@ -135,10 +138,7 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
     where
         C: OptimizerConfig<M, D, Optimizer = O>,
     {
-        let metrics = metrics
-            .iter()
-            .map(|m| metric(m))
-            .collect::<Result<Vec<_>>>()?;
+        let metrics = metrics.iter().map(|m| metric(m)).collect::<Result<Vec<_>>>()?;
         Ok(Trainer {
             optimizer: optimizer.build(&model),
             model,
@@ -173,10 +173,7 @@ fn gather<Ds: Dataset, D: Device<f32>>(
     data: &Ds,
     indices: &[usize],
     mut train_rng: Option<&mut rand::rngs::StdRng>,
-) -> Result<(
-    Tensor<BatchOf<Ds>, f32, D>,
-    Vec<<Ds::Target as Target>::Item>,
-)> {
+) -> Result<Gathered<Ds, D>> {
     let numel = <Ds::Sample as ConstShape>::NUMEL;
     let mut x = vec![0.0f32; indices.len() * numel];
     for (row, &i) in x.chunks_exact_mut(numel).zip(indices) {
@@ -218,17 +215,13 @@ where
             None => self.fit_inner(train, None::<&Ds>, cfg),
             Some(f) if (0.0..1.0).contains(&f) => {
                 let mut idx: Vec<usize> = (0..train.len()).collect();
-                idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(
-                    cfg.seed ^ SPLIT_SEED_SALT,
-                ));
+                idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(cfg.seed ^ SPLIT_SEED_SALT));
                 let n_val = ((train.len() as f64) * f).round() as usize;
                 let val = Subset::new(train, idx[..n_val].to_vec());
                 let tr = Subset::new(train, idx[n_val..].to_vec());
                 self.fit_inner(&tr, Some(&val), cfg)
             }
-            Some(f) => Err(Error::Config(format!(
-                "validation_split {f} is not in [0, 1)"
-            ))),
+            Some(f) => Err(Error::Config(format!("validation_split {f} is not in [0, 1)"))),
         }
     }
 
@@ -238,12 +231,7 @@ where
     /// As [`Trainer::fit`].
     ///
     /// **Keras equivalent**: `model.fit(x, y, validation_data=(x_val, y_val))`.
-    pub fn fit_validated<Ds, Vs>(
-        &mut self,
-        train: &Ds,
-        validation: &Vs,
-        cfg: &FitConfig,
-    ) -> Result<History>
+    pub fn fit_validated<Ds, Vs>(&mut self, train: &Ds, validation: &Vs, cfg: &FitConfig) -> Result<History>
     where
         Ds: Dataset,
         Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
@@ -253,12 +241,7 @@ where
         self.fit_inner(train, Some(validation), cfg)
     }
 
-    fn fit_inner<Ds, Vs>(
-        &mut self,
-        train: &Ds,
-        validation: Option<&Vs>,
-        cfg: &FitConfig,
-    ) -> Result<History>
+    fn fit_inner<Ds, Vs>(&mut self, train: &Ds, validation: Option<&Vs>, cfg: &FitConfig) -> Result<History>
     where
         Ds: Dataset,
         Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
@@ -292,32 +275,20 @@ where
                     Some(g) => g,
                     None => self.model.try_alloc_grads().map_err(Error::device)?,
                 };
-                let out = self
-                    .model
-                    .try_forward_mut(x.traced(grads))
-                    .map_err(Error::device)?;
+                let out = self.model.try_forward_mut(x.traced(grads)).map_err(Error::device)?;
                 if !self.metrics.is_empty() {
                     let host = out.retaped::<NoneTape>().as_vec();
                     let view = Ds::Target::view(&y);
-                    self.metrics
-                        .iter_mut()
-                        .for_each(|m| m.update(&host, width, view));
+                    self.metrics.iter_mut().for_each(|m| m.update(&host, width, view));
                 }
                 let loss = self.loss.try_loss(out, &y_dev).map_err(Error::device)?;
                 let value = scalar(&loss);
                 if !value.is_finite() {
-                    return Err(Error::NonFinite {
-                        what: "loss".into(),
-                        value,
-                        epoch,
-                        batch: b + 1,
-                    });
+                    return Err(Error::NonFinite { what: "loss".into(), value, epoch, batch: b + 1 });
                 }
                 let mut grads = loss.try_backward().map_err(Error::device)?;
                 self.optimizer.update(&mut self.model, &grads)?;
-                self.model
-                    .try_zero_grads(&mut grads)
-                    .map_err(Error::device)?;
+                self.model.try_zero_grads(&mut grads).map_err(Error::device)?;
                 self.grads = Some(grads);
                 loss_sum += value * chunk.len() as f64;
                 seen += chunk.len();
@@ -335,11 +306,7 @@ where
                     values.insert(format!("val_{k}"), v);
                 }
             }
-            let log = EpochLog {
-                epoch,
-                values,
-                seconds: start.elapsed().as_secs_f64(),
-            };
+            let log = EpochLog { epoch, values, seconds: start.elapsed().as_secs_f64() };
             progress.finish(&log);
             history.epochs.push(log);
         }
@@ -380,17 +347,12 @@ where
         L: Loss<M::Out, Ds::Target>,
     {
         if data.is_empty() || batch_size == 0 {
-            return Err(Error::Config(
-                "evaluate needs a non-empty data set and batch size".into(),
-            ));
+            return Err(Error::Config("evaluate needs a non-empty data set and batch size".into()));
         }
         self.check_metrics(data)?;
         let width = <Ds::Target as Target>::WIDTH;
-        let mut metrics: Vec<Box<dyn Metric>> = self
-            .metrics
-            .iter()
-            .map(|m| metric(&m.name()))
-            .collect::<Result<_>>()?;
+        let mut metrics: Vec<Box<dyn Metric>> =
+            self.metrics.iter().map(|m| metric(&m.name())).collect::<Result<_>>()?;
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(batch_size) {
@@ -400,9 +362,7 @@ where
             if !metrics.is_empty() {
                 let host = out.as_vec();
                 let view = Ds::Target::view(&y);
-                metrics
-                    .iter_mut()
-                    .for_each(|m| m.update(&host, width, view));
+                metrics.iter_mut().for_each(|m| m.update(&host, width, view));
             }
             let loss = self.loss.try_loss(out, &y_dev).map_err(Error::device)?;
             loss_sum += scalar(&loss) * chunk.len() as f64;
@@ -433,11 +393,7 @@ where
             let out = self.model.try_forward(x).map_err(Error::device)?;
             values.extend(out.as_vec());
         }
-        let width = if data.is_empty() {
-            width
-        } else {
-            values.len() / data.len()
-        };
+        let width = if data.is_empty() { width } else { values.len() / data.len() };
         Ok(Predictions { values, width })
     }
 }
