@@ -38,7 +38,7 @@ pub trait Loss<Out: Shape, T: Target> {
 /// # Example
 /// ```
 /// # use typenet::prelude::*;
-/// # fn main() -> Result<(), CpuError> {
+/// # fn main() -> std::result::Result<(), CpuError> {
 /// let dev = Cpu::default();
 /// let logits = dev.tensor_from_vec(vec![0.0f32, 0.0, 0.0, 0.0], (2, Const::<2>));
 /// let labels = dev.tensor_from_vec(vec![0usize, 1], (2,));
