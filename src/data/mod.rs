@@ -10,6 +10,7 @@ mod idx;
 mod idx_dataset;
 mod normalize;
 mod one_hot;
+mod prefetch;
 mod split;
 mod subset;
 mod target;
@@ -26,6 +27,7 @@ pub use idx_dataset::{
 };
 pub use normalize::ChannelNorm;
 pub use one_hot::one_hot;
+pub use prefetch::{gather_host, prefetch, HostBatch};
 pub use subset::Subset;
 pub use target::{Classes, Target, Targets, Values};
 pub use transform::{SampleTransform, Standardize, Transformed};
