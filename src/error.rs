@@ -17,6 +17,24 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+    /// A CSV file is malformed or does not fit the model.
+    #[error("CSV error: {path}: {location}{reason}")]
+    Csv {
+        /// The file that was read.
+        path: PathBuf,
+        /// Where in the file, e.g. `line 3, column 2 (sepal_width): `; empty for the whole file.
+        location: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A CIFAR binary file is malformed.
+    #[error("CIFAR error: {path}: {reason}")]
+    Cifar {
+        /// The file that was read.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// A file could not be opened or read.
     #[error("I/O error: {path}: {source}")]
     Io {

@@ -8,6 +8,10 @@ pub use dfdx::prelude::*;
 pub use dfdx::tensor::CpuError;
 
 pub use crate::data::{
+    one_hot, Augmentation, Augmented, ChannelNorm, Cifar10, Cifar100, CifarImages, CsvDataset,
+    CsvTarget, HorizontalFlip, ImageShape, RandomCrop, SampleTransform, Standardize, Transformed,
+};
+pub use crate::data::{
     read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
     IdxDataset, InMemory, Subset, Target, Values, FASHION_MNIST_DIR,
 };

@@ -35,3 +35,24 @@ impl<const A: usize, const B: usize, const C: usize> BatchShape for (Const<A>, C
         (n, Const, Const, Const)
     }
 }
+
+/// A channel-major image shape `C × H × W` (`Rank3<C, H, W>`), for per-channel normalisation and
+/// image augmentation.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an image shape",
+    note = "image transforms take samples of shape `Rank3<CHANNELS, HEIGHT, WIDTH>`"
+)]
+pub trait ImageShape: BatchShape {
+    /// Channels (`C`).
+    const CHANNELS: usize;
+    /// Rows (`H`).
+    const HEIGHT: usize;
+    /// Columns (`W`).
+    const WIDTH: usize;
+}
+
+impl<const C: usize, const H: usize, const W: usize> ImageShape for (Const<C>, Const<H>, Const<W>) {
+    const CHANNELS: usize = C;
+    const HEIGHT: usize = H;
+    const WIDTH: usize = W;
+}

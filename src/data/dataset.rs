@@ -2,6 +2,7 @@
 
 use super::{BatchShape, Classes, Target};
 use crate::{Error, Result};
+use rand::rngs::StdRng;
 use std::marker::PhantomData;
 
 /// A finite, indexable set of samples of compile-time shape [`Dataset::Sample`] with labels of
@@ -26,6 +27,35 @@ pub trait Dataset: Send + Sync {
     fn write_features(&self, index: usize, out: &mut [f32]);
     /// The label of sample `index` (`index < len()`).
     fn target(&self, index: usize) -> <Self::Target as Target>::Item;
+    /// Writes sample `index`'s features for a training step.
+    ///
+    /// The trainer calls this (and [`Dataset::write_features`] everywhere else: evaluation,
+    /// prediction, validation). It is `write_features` unless the set augments its samples, as
+    /// [`Augmented`](super::Augmented) does, drawing the random transformation from `rng`
+    /// (seeded by the trainer from `FitConfig::seed`).
+    fn write_train_features(&self, index: usize, out: &mut [f32], rng: &mut StdRng) {
+        let _ = rng;
+        self.write_features(index, out);
+    }
+}
+
+/// A borrowed data set is a data set, so wrappers such as [`Augmented`](super::Augmented) and
+/// [`Transformed`](super::Transformed) can hold `&InMemory` without copying it.
+impl<Ds: Dataset + ?Sized> Dataset for &Ds {
+    type Sample = Ds::Sample;
+    type Target = Ds::Target;
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn write_features(&self, index: usize, out: &mut [f32]) {
+        (**self).write_features(index, out);
+    }
+    fn target(&self, index: usize) -> <Self::Target as Target>::Item {
+        (**self).target(index)
+    }
+    fn write_train_features(&self, index: usize, out: &mut [f32], rng: &mut StdRng) {
+        (**self).write_train_features(index, out, rng);
+    }
 }
 
 /// A feature element stored in memory and how it becomes an `f32`.
@@ -38,6 +68,8 @@ pub trait Feature: Copy + Send + Sync + 'static {
 impl Feature for u8 {
     #[inline]
     fn to_f32(self) -> f32 {
+        // division is correctly rounded, so k / 255 is the f32 nearest the true ratio; the
+        // rounded reciprocal is not (51 * (1 / 255) = 0.20000002)
         self as f32 / 255.0
     }
 }

@@ -18,7 +18,9 @@ pub struct Batch<Ds: Dataset, D: Device<f32>> {
     pub labels: Vec<<Ds::Target as Target>::Item>,
 }
 
-/// Reads samples `indices` of `data` into a [`Batch`] on `device`.
+/// Reads samples `indices` of `data` into a [`Batch`] on `device`. With `train_rng` (training
+/// steps only) samples are read through [`Dataset::write_train_features`], which augments them
+/// if the data set does.
 ///
 /// # Errors
 /// Device errors (e.g. out of memory).
@@ -26,11 +28,15 @@ pub fn gather<Ds: Dataset, D: Device<f32>>(
     device: &D,
     data: &Ds,
     indices: &[usize],
+    mut train_rng: Option<&mut rand::rngs::StdRng>,
 ) -> Result<Batch<Ds, D>> {
     let numel = <Ds::Sample as ConstShape>::NUMEL;
     let mut x = vec![0.0f32; indices.len() * numel];
     for (row, &i) in x.chunks_exact_mut(numel).zip(indices) {
-        data.write_features(i, row);
+        match train_rng.as_deref_mut() {
+            Some(rng) => data.write_train_features(i, row, rng),
+            None => data.write_features(i, row),
+        }
     }
     let labels: Vec<_> = indices.iter().map(|&i| data.target(i)).collect();
     let x = device
@@ -98,7 +104,7 @@ impl<Ds: Dataset, D: Device<f32>> Iterator for DataLoader<'_, Ds, D> {
             return None;
         }
         let end = (self.next + self.batch_size).min(self.order.len());
-        let batch = gather(&self.device, self.data, &self.order[self.next..end]);
+        let batch = gather(&self.device, self.data, &self.order[self.next..end], None);
         self.next = end;
         Some(batch)
     }

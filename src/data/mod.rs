@@ -1,19 +1,35 @@
-//! Data: the [`Dataset`] abstraction, labels, batch shapes and the IDX (MNIST-format) loader.
+//! Data: the [`Dataset`] abstraction, labels, batch shapes, loaders (IDX/MNIST, CSV, CIFAR),
+//! transforms, splits and augmentation.
 
+mod augment;
 mod batch;
+mod cifar;
+mod csv;
 mod dataset;
 mod idx;
 mod idx_dataset;
 mod loader;
+mod normalize;
+mod one_hot;
+mod prefetch;
+mod split;
 mod subset;
 mod target;
+mod transform;
 
-pub use batch::BatchShape;
+pub use augment::{Augmentation, Augmented, HorizontalFlip, RandomCrop};
+pub use batch::{BatchShape, ImageShape};
+pub use cifar::{Cifar10, Cifar100, CifarImages};
+pub use csv::{CsvDataset, CsvTarget};
 pub use dataset::{Dataset, Feature, InMemory};
 pub use idx::{read_idx, IdxArray};
 pub use idx_dataset::{
     FashionMnist, FashionMnistImages, IdxDataset, FASHION_MNIST_DIR, FASHION_MNIST_INSTALL,
 };
 pub use loader::{gather, Batch, BatchOf, DataLoader};
+pub use normalize::ChannelNorm;
+pub use one_hot::one_hot;
+pub use prefetch::{gather_host, prefetch, HostBatch};
 pub use subset::Subset;
 pub use target::{Classes, Target, Targets, Values};
+pub use transform::{SampleTransform, Standardize, Transformed};

@@ -29,4 +29,8 @@ impl<Ds: Dataset> Dataset for Subset<'_, Ds> {
     fn target(&self, index: usize) -> <Ds::Target as Target>::Item {
         self.data.target(self.indices[index])
     }
+    fn write_train_features(&self, index: usize, out: &mut [f32], rng: &mut rand::rngs::StdRng) {
+        self.data
+            .write_train_features(self.indices[index], out, rng);
+    }
 }

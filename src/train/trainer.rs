@@ -14,6 +14,8 @@ use std::time::Instant;
 
 /// Mixed into the seed of the validation split so it differs from the epoch shuffles.
 const SPLIT_SEED_SALT: u64 = 0x5eed_0f5b_1175;
+/// Mixed into the seed of the augmentation generator so it differs from the epoch shuffles.
+const AUGMENT_SEED_SALT: u64 = 0xa119_3e27;
 
 /// A model with its optimizer, loss and metrics: Keras's compiled `Model`.
 ///
@@ -283,6 +285,7 @@ where
             cb.on_train_begin(&mut self.context(&history, &logged))?;
         }
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
+        let mut augment_rng = rand::rngs::StdRng::seed_from_u64(cfg.seed ^ AUGMENT_SEED_SALT);
         let mut order: Vec<usize> = (0..train.len()).collect();
         let width = <Ds::Target as Target>::WIDTH;
         for epoch in 1..=cfg.epochs {
@@ -297,7 +300,7 @@ where
             let mut progress = Progress::new(cfg.verbosity, epoch, cfg.epochs, train.len());
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
             for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
-                let batch = gather(&self.device, train, chunk)?;
+                let batch = gather(&self.device, train, chunk, Some(&mut augment_rng))?;
                 let grads = match self.grads.take() {
                     Some(g) => g,
                     None => self.model.try_alloc_grads().map_err(Error::device)?,
@@ -435,7 +438,7 @@ where
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(batch_size) {
-            let batch = gather(&self.device, data, chunk)?;
+            let batch = gather(&self.device, data, chunk, None)?;
             let out = self.model.try_forward(batch.x).map_err(Error::device)?;
             if !metrics.is_empty() {
                 let host = out.as_vec();
@@ -469,7 +472,7 @@ where
         let mut values = Vec::with_capacity(data.len() * width);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(256) {
-            let batch = gather(&self.device, data, chunk)?;
+            let batch = gather(&self.device, data, chunk, None)?;
             let out = self.model.try_forward(batch.x).map_err(Error::device)?;
             values.extend(out.as_vec());
         }

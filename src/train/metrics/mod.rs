@@ -36,7 +36,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "r2",
 ];
 
-/// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, …).
+/// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, `r2`, …).
 ///
 /// # Errors
 /// [`Error::Config`] listing the known names when `name` is not one of them.
@@ -45,7 +45,7 @@ pub fn metric(name: &str) -> Result<Box<dyn Metric>> {
         "accuracy" | "acc" | "sparse_categorical_accuracy" => Ok(Box::new(Accuracy::default())),
         "mse" | "mean_squared_error" => Ok(Box::new(MeanSquared::default())),
         "mae" | "mean_absolute_error" => Ok(Box::new(MeanAbsolute::default())),
-        "r2" | "r_squared" => Ok(Box::new(RSquared::default())),
+        "r2" | "r2_score" => Ok(Box::new(R2::default())),
         "precision" => Ok(Box::new(MacroAverage::new(ClassAverage::Precision))),
         "recall" => Ok(Box::new(MacroAverage::new(ClassAverage::Recall))),
         "f1" | "f1_score" => Ok(Box::new(MacroAverage::new(ClassAverage::F1))),
@@ -278,18 +278,31 @@ impl Metric for MeanAbsolute {
     }
 }
 
-/// Coefficient of determination over all outputs: `1 - Σ(y - t)² / Σ(t - t̄)²`.
+/// Coefficient of determination `R² = 1 - Σ(y - t)² / Σ(t - mean t)²`, per output column over
+/// everything added since the last reset, averaged over columns (scikit-learn's `r2_score`
+/// with `multioutput="uniform_average"`). 1 is a perfect fit, 0 is as good as predicting the
+/// mean, and it can be negative. A column whose targets are constant scores 1 if predicted
+/// exactly and 0 otherwise (as scikit-learn does).
 ///
-/// **Keras equivalent**: `R2Score()`.
+/// # Example
+/// ```
+/// # use typenet::train::metrics::metric;
+/// # use typenet::data::Targets;
+/// let mut r2 = metric("r2").unwrap();
+/// // targets 1, 2, 3 (mean 2, Σ(t - 2)² = 2); predictions 1, 2, 4 (Σ(y - t)² = 1)
+/// r2.update(&[1.0, 2.0, 4.0], 1, Targets::Values(&[1.0, 2.0, 3.0], 1));
+/// assert_eq!(r2.compute(), 0.5);
+/// ```
+///
+/// **Keras equivalent**: `keras.metrics.R2Score()`.
 #[derive(Debug, Default, Clone)]
-pub struct RSquared {
-    n: f64,
-    sum_t: f64,
-    sum_t2: f64,
-    sse: f64,
+pub struct R2 {
+    /// Per column: Σt, Σt², Σ(y - t)².
+    sums: Vec<[f64; 3]>,
+    count: u64,
 }
 
-impl Metric for RSquared {
+impl Metric for R2 {
     fn name(&self) -> String {
         "r2".into()
     }
@@ -299,25 +312,40 @@ impl Metric for RSquared {
     fn check(&self, width: usize, targets: Targets<'_>) -> Result<()> {
         ErrorSums::check("r2", width, targets)
     }
-    fn update(&mut self, outputs: &[f32], _: usize, targets: Targets<'_>) {
-        if let Targets::Values(values, _) = targets {
-            for (&o, &t) in outputs.iter().zip(values) {
+    fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
+        let Targets::Values(values, _) = targets else {
+            return;
+        };
+        if width == 0 {
+            return;
+        }
+        self.sums.resize(width, [0.0; 3]);
+        for (out_row, t_row) in outputs.chunks_exact(width).zip(values.chunks_exact(width)) {
+            for ((s, &o), &t) in self.sums.iter_mut().zip(out_row).zip(t_row) {
                 let (o, t) = (o as f64, t as f64);
-                self.n += 1.0;
-                self.sum_t += t;
-                self.sum_t2 += t * t;
-                self.sse += (o - t) * (o - t);
+                s[0] += t;
+                s[1] += t * t;
+                s[2] += (o - t) * (o - t);
             }
+            self.count += 1;
         }
     }
     fn compute(&self) -> f64 {
-        // Σ(t - t̄)² = Σt² - (Σt)²/n
-        let sst = self.sum_t2 - self.sum_t * self.sum_t / self.n.max(1.0);
-        if sst <= 0.0 {
-            0.0
-        } else {
-            1.0 - self.sse / sst
+        if self.count == 0 || self.sums.is_empty() {
+            return 0.0;
         }
+        let n = self.count as f64;
+        let per_column = self.sums.iter().map(|&[st, stt, sse]| {
+            let total = stt - st * st / n;
+            if total > 1e-12 * stt.abs().max(1.0) {
+                1.0 - sse / total
+            } else if sse == 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        });
+        per_column.sum::<f64>() / self.sums.len() as f64
     }
     fn reset(&mut self) {
         *self = Self::default();

@@ -1,0 +1,100 @@
+//! The brief's single neuron, `y = σ(Σ wᵢ xᵢ + b)`: the model `(Linear<30, 1>, Sigmoid)` trained
+//! with binary cross-entropy on the 30 standardised features of the Wisconsin breast-cancer set
+//! (logistic regression), then scored on a held-out 20 %.
+//!
+//! ```text
+//! cargo run --release --example breast_cancer_bce
+//! cargo run --release --example breast_cancer_bce -- --seed 3 --json
+//! cargo run --release --example breast_cancer_bce -- --data my.csv --label malignant
+//! ```
+//!
+//! Result (measured, `--release`): held-out accuracy 0.9737 at seed 0 (test loss 0.153, train
+//! accuracy 0.993); over seeds 0–9: 0.974 0.956 0.965 0.982 0.982 0.956 0.965 0.974 0.991 0.965
+//! (mean 0.971; the published logistic-regression range is 0.95–0.98). 100 epochs take about
+//! 0.02 s on a 2-core machine.
+//!
+//! The CSV is `examples/data/breast_cancer.csv` (569 rows, 30 features, label `malignant`: 1
+//! malignant, 0 benign; provenance in `examples/data/README.md`). Its column count is part of the
+//! model's type: a CSV with another number of feature columns is refused with an error naming the
+//! file and both counts. With `--json` the last line is one JSON object with `test_accuracy`.
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use typenet::prelude::*;
+
+/// One neuron: a weighted sum of the 30 features and a sigmoid.
+type Neuron = (Linear<30, 1>, Sigmoid);
+
+#[derive(Parser)]
+#[command(about = "Logistic regression (one sigmoid neuron) on the breast-cancer CSV")]
+struct Args {
+    /// CSV file: 30 numeric feature columns and the label column.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/breast_cancer.csv"))]
+    data: PathBuf,
+    /// Column holding the 0/1 label.
+    #[arg(long, default_value = "malignant")]
+    label: String,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Seed of the split, the initialisation and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object with the results as the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> typenet::Result<()> {
+    let data = CsvDataset::<30, Values<1>>::load(&args.data, &args.label)?;
+    let (train, test) = data.split(0.2, args.seed)?;
+    // mean and std from the training rows only, applied unchanged to the test rows
+    let scaler = Standardize::fit(&train)?;
+    let (train, test) = (scaler.transform(&train)?, scaler.transform(&test)?);
+    println!("{} training rows, {} test rows", train.len(), test.len());
+
+    let dev = Cpu::seed_from_u64(args.seed);
+    let mut model = Trainer::compile(
+        &dev,
+        dev.build_module::<Neuron, f32>(),
+        AdamConfig {
+            lr: 0.01,
+            ..Default::default()
+        },
+        BinaryCrossentropy,
+        &["accuracy"],
+    )?;
+    let cfg = FitConfig {
+        epochs: args.epochs,
+        seed: args.seed,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    };
+    let history = model.fit(&train, &cfg)?;
+    let test_eval = model.evaluate(&test)?;
+    let train_eval = model.evaluate(&train)?;
+    println!("train: {train_eval}");
+    println!("test:  {test_eval}");
+    if args.json {
+        let json = serde_json::json!({
+            "test_accuracy": test_eval.metrics["accuracy"],
+            "test_loss": test_eval.loss,
+            "train_accuracy": train_eval.metrics["accuracy"],
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "train_seconds": history.epochs.iter().map(|e| e.seconds).sum::<f64>(),
+        });
+        println!("{json}");
+    }
+    Ok(())
+}

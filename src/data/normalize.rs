@@ -1,0 +1,124 @@
+//! Per-channel normalisation of images.
+
+use super::{Dataset, ImageShape, SampleTransform};
+use crate::{Error, Result};
+use std::marker::PhantomData;
+
+/// Per-channel image normalisation: `x' = (x - mean_c) / std_c` for every pixel of channel `c`.
+///
+/// The statistics come from the training set ([`ChannelNorm::fit`]) or are given
+/// ([`ChannelNorm::new`], e.g. the published CIFAR-10 values). They apply to the values the model
+/// sees, so `u8` pixels are first scaled to `[0, 1]`. Wrap a data set in
+/// [`Transformed`](super::Transformed) to normalise each batch as it is read: the images stay `u8`
+/// in memory.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// # fn main() -> typenet::Result<()> {
+/// // one 2-channel 1x2 image: channel 0 = [0, 255], channel 1 = [51, 51]
+/// let train = InMemory::<Rank3<2, 1, 2>, Classes<2>, u8>::new(vec![0, 255, 51, 51], vec![0])?;
+/// let norm = ChannelNorm::fit(&train)?;
+/// assert_eq!(norm.mean(), &[0.5, 0.2]);
+/// let view = Transformed::new(&train, norm);
+/// let mut x = [0.0; 4];
+/// view.write_features(0, &mut x);
+/// assert_eq!(x, [-1.0, 1.0, 0.0, 0.0]); // channel 1 is constant: centred only
+/// # Ok(()) }
+/// ```
+///
+/// **PyTorch equivalent**: `torchvision.transforms.Normalize(mean, std)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelNorm<S: ImageShape> {
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    shape: PhantomData<S>,
+}
+
+impl<S: ImageShape> ChannelNorm<S> {
+    /// Normalisation with given per-channel means and standard deviations.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if either slice does not hold one value per channel, or a value is not
+    /// finite or a standard deviation is not positive.
+    pub fn new(mean: &[f32], std: &[f32]) -> Result<Self> {
+        if mean.len() != S::CHANNELS || std.len() != S::CHANNELS {
+            return Err(Error::Config(format!(
+                "channel normalisation needs {} means and standard deviations, got {} and {}",
+                S::CHANNELS,
+                mean.len(),
+                std.len()
+            )));
+        }
+        if mean.iter().any(|m| !m.is_finite()) || std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::Config(format!(
+                "channel normalisation needs finite means and positive standard deviations, got {mean:?} and {std:?}"
+            )));
+        }
+        Ok(ChannelNorm {
+            mean: mean.to_vec(),
+            std: std.to_vec(),
+            shape: PhantomData,
+        })
+    }
+
+    /// Computes each channel's mean and (population) standard deviation over `train`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if `train` is empty.
+    pub fn fit<Ds: Dataset<Sample = S>>(train: &Ds) -> Result<Self> {
+        if train.is_empty() {
+            return Err(Error::Config(
+                "cannot normalise with statistics of an empty data set".into(),
+            ));
+        }
+        let plane = S::HEIGHT * S::WIDTH;
+        let (mut sum, mut sq) = (vec![0.0f64; S::CHANNELS], vec![0.0f64; S::CHANNELS]);
+        let mut x = vec![0.0f32; S::NUMEL];
+        for i in 0..train.len() {
+            train.write_features(i, &mut x);
+            for (c, pixels) in x.chunks_exact(plane.max(1)).enumerate() {
+                for &v in pixels {
+                    sum[c] += v as f64;
+                    sq[c] += v as f64 * v as f64;
+                }
+            }
+        }
+        let n = (train.len() * plane) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let std = sq
+            .iter()
+            .zip(&mean)
+            .map(|(q, m)| (q / n - m * m).max(0.0).sqrt() as f32)
+            .collect();
+        Ok(ChannelNorm {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            std,
+            shape: PhantomData,
+        })
+    }
+
+    /// Per-channel means.
+    pub fn mean(&self) -> &[f32] {
+        &self.mean
+    }
+
+    /// Per-channel standard deviations (0 for a constant channel, which is then only centred).
+    pub fn std(&self) -> &[f32] {
+        &self.std
+    }
+}
+
+impl<S: ImageShape> SampleTransform<S> for ChannelNorm<S> {
+    fn apply(&self, sample: &mut [f32]) {
+        let plane = (S::HEIGHT * S::WIDTH).max(1);
+        for ((pixels, m), s) in sample
+            .chunks_exact_mut(plane)
+            .zip(&self.mean)
+            .zip(&self.std)
+        {
+            let inv = if *s > 0.0 { 1.0 / s } else { 1.0 };
+            pixels.iter_mut().for_each(|v| *v = (*v - m) * inv);
+        }
+    }
+}
