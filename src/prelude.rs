@@ -22,7 +22,7 @@ pub use crate::losses::{
     BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
-pub use crate::nn::{summary, Params, Summarize, Summary};
+pub use crate::nn::{glorot_uniform, summary, Params, Summarize, Summary};
 pub use crate::train::{
     AdamTrainer, Built, Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig,
     Predictions, TrainModel, Trainer, Verbosity,
