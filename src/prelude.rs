@@ -24,8 +24,8 @@ pub use crate::losses::{
 };
 pub use crate::nn::{glorot_uniform, summary, Params, Summarize, Summary};
 pub use crate::train::{
-    AdamTrainer, Built, Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig,
-    Predictions, TrainModel, Trainer, Verbosity,
+    AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, LearningRate, Metric,
+    OptimizerConfig, Predictions, TrainModel, Trainer, Verbosity,
 };
 pub use crate::train::{
     Callback, Control, CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, Mode,

@@ -310,3 +310,29 @@ fn history_plots_to_png() {
     let empty = History::default().plot_png(&path).unwrap_err();
     assert!(empty.to_string().contains("empty history"));
 }
+
+#[test]
+fn gradient_clipping_changes_the_steps_and_keeps_training_stable() {
+    let data = blobs(60);
+    let mut plain = trainer(3, &[]);
+    let mut clipped = trainer(3, &[]);
+    plain.fit(&data, &quiet(1)).unwrap();
+    let cfg = FitConfig {
+        clip: Some(GradClip::Norm(1e-3)),
+        ..quiet(1)
+    };
+    clipped.fit(&data, &cfg).unwrap();
+    assert_ne!(
+        plain.model.0.weight.as_vec(),
+        clipped.model.0.weight.as_vec()
+    );
+    let bad = FitConfig {
+        clip: Some(GradClip::Value(-1.0)),
+        ..quiet(1)
+    };
+    assert!(clipped
+        .fit(&data, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("must be positive"));
+}

@@ -1,4 +1,6 @@
-//! How `fit` runs: epochs, batch size, shuffling, seed, validation split, verbosity.
+//! How `fit` runs: epochs, batch size, shuffling, seed, validation split, verbosity, clipping.
+
+use super::GradClip;
 
 /// How much `fit` prints, as Keras's `verbose`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +39,8 @@ pub struct FitConfig {
     pub eval_batch_size: usize,
     /// What to print. Default [`Verbosity::Bar`].
     pub verbosity: Verbosity,
+    /// Gradient clipping before each optimizer step. Default `None`.
+    pub clip: Option<GradClip>,
 }
 
 impl Default for FitConfig {
@@ -49,6 +53,7 @@ impl Default for FitConfig {
             validation_split: None,
             eval_batch_size: 256,
             verbosity: Verbosity::Bar,
+            clip: None,
         }
     }
 }

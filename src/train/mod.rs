@@ -2,6 +2,7 @@
 
 pub mod callback;
 pub mod callbacks;
+mod clip;
 mod config;
 mod history;
 pub mod metrics;
@@ -16,6 +17,7 @@ pub use callbacks::{
     CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, ModelCheckpoint,
     ReduceLrOnPlateau, Schedule,
 };
+pub use clip::{clip_gradients, GradClip, GradientAccess};
 pub use config::{FitConfig, Verbosity};
 pub use history::{EpochLog, History};
 pub use metrics::{metric, Metric};

@@ -2,7 +2,10 @@
 
 use super::callback::{Callback, Context, Control};
 use super::metrics::{metric, Metric};
-use super::{EpochLog, FitConfig, History, LearningRate, OptimizerConfig, Progress, TrainModel};
+use super::{
+    clip_gradients, EpochLog, FitConfig, GradientAccess, History, LearningRate, OptimizerConfig,
+    Progress, TrainModel,
+};
 use crate::data::{gather, BatchOf, Dataset, Subset, Target};
 use crate::losses::Loss;
 use crate::{Error, Result};
@@ -173,7 +176,7 @@ fn scalar<D: Device<f32>, T>(t: &Tensor<Rank0, f32, D, T>) -> f64 {
 
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
-    D: Device<f32>,
+    D: GradientAccess,
     O: Optimizer<M, D, f32> + LearningRate,
 {
     /// Trains for `cfg.epochs` epochs and returns the [`History`].
@@ -327,6 +330,9 @@ where
                     });
                 }
                 let mut grads = loss.try_backward().map_err(Error::device)?;
+                if let Some(clip) = cfg.clip {
+                    clip_gradients(&self.model, &mut grads, clip)?;
+                }
                 self.optimizer.update(&mut self.model, &grads)?;
                 self.model
                     .try_zero_grads(&mut grads)
