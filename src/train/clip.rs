@@ -18,20 +18,47 @@ pub enum GradClip {
     Value(f32),
 }
 
-/// Devices whose gradient buffers typenet can read and write in place.
+/// Devices whose gradient buffers typenet can read and write (for clipping): the CPU in place,
+/// CUDA through a copy to the host and back.
 pub trait GradientAccess: Device<f32> {
     /// Runs `f` on the gradient buffer `v` as a slice of host memory.
-    fn with_slice(v: &mut <Self as Storage<f32>>::Vec, f: &mut dyn FnMut(&mut [f32]));
+    ///
+    /// # Errors
+    /// A device error's text if copying to or from the device fails.
+    fn with_slice(
+        v: &mut <Self as Storage<f32>>::Vec,
+        f: &mut dyn FnMut(&mut [f32]),
+    ) -> std::result::Result<(), String>;
 }
 
 impl GradientAccess for Cpu {
-    fn with_slice(v: &mut <Self as Storage<f32>>::Vec, f: &mut dyn FnMut(&mut [f32])) {
-        f(v)
+    fn with_slice(
+        v: &mut <Self as Storage<f32>>::Vec,
+        f: &mut dyn FnMut(&mut [f32]),
+    ) -> std::result::Result<(), String> {
+        f(v);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl GradientAccess for Cuda {
+    fn with_slice(
+        v: &mut <Self as Storage<f32>>::Vec,
+        f: &mut dyn FnMut(&mut [f32]),
+    ) -> std::result::Result<(), String> {
+        let dev = v.device();
+        let mut host = dev.dtoh_sync_copy(&**v).map_err(|e| e.to_string())?;
+        f(&mut host);
+        dev.htod_sync_copy_into(&host, &mut **v)
+            .map_err(|e| e.to_string())
     }
 }
 
 struct Visit<'g, D: Device<f32>> {
     grads: &'g mut Gradients<f32, D>,
+    /// The first copy error, reported after the walk.
+    failed: Option<String>,
     clip: GradClip,
     /// Pass 1 of `Norm`: sum of squares. Pass 2: the scale factor to apply.
     sum_sq: f64,
@@ -53,20 +80,21 @@ impl<D: GradientAccess> TensorVisitor<f32, D> for Visit<'_, D> {
             return Ok(None);
         }
         let buf = self.grads.get_or_alloc_mut(t)?;
-        match (self.clip, self.scale) {
+        let mut sum_sq = 0.0;
+        let done = match (self.clip, self.scale) {
             (GradClip::Value(v), _) => {
                 D::with_slice(buf, &mut |g| g.iter_mut().for_each(|x| *x = x.clamp(-v, v)))
             }
-            (GradClip::Norm(_), None) => {
-                let mut s = 0.0;
-                D::with_slice(buf, &mut |g| {
-                    s = g.iter().map(|&x| (x as f64) * (x as f64)).sum()
-                });
-                self.sum_sq += s;
-            }
+            (GradClip::Norm(_), None) => D::with_slice(buf, &mut |g| {
+                sum_sq = g.iter().map(|&x| (x as f64) * (x as f64)).sum()
+            }),
             (GradClip::Norm(_), Some(k)) => {
                 D::with_slice(buf, &mut |g| g.iter_mut().for_each(|x| *x *= k))
             }
+        };
+        self.sum_sq += sum_sq;
+        if let Err(e) = done {
+            self.failed.get_or_insert(e);
         }
         Ok(None)
     }
@@ -92,6 +120,7 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: GradientAccess>(
     }
     let mut visit = Visit {
         grads,
+        failed: None,
         clip,
         sum_sq: 0.0,
         scale: None,
@@ -102,7 +131,10 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: GradientAccess>(
     })
     .map_err(Error::device)?;
     let GradClip::Norm(max_norm) = clip else {
-        return Ok(f64::NAN);
+        return match visit.failed {
+            Some(e) => Err(Error::Device(e)),
+            None => Ok(f64::NAN),
+        };
     };
     let norm = visit.sum_sq.sqrt();
     if norm > max_norm as f64 {
@@ -113,7 +145,10 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: GradientAccess>(
         })
         .map_err(Error::device)?;
     }
-    Ok(norm)
+    match visit.failed {
+        Some(e) => Err(Error::Device(e)),
+        None => Ok(norm),
+    }
 }
 
 #[cfg(test)]
