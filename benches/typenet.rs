@@ -1,7 +1,8 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 //! typenet's one criterion binary: groups per area (dfdx links once).
 //!
-//! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`, `fit_epoch`.
+//! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`, `fit_epoch`,
+//! `gemm` (throughput in elements/s = FLOP/s).
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
@@ -16,26 +17,48 @@ fn random_data(n: usize, seed: u64) -> InMemory<Rank1<784>, Classes<10>, u8> {
     InMemory::new(x, y).expect("consistent synthetic data")
 }
 
-/// One forward + backward + Adam step of the brief's MLP, static batch, dfdx ops directly.
+/// Runs `f` inside a rayon pool of `threads` threads (dfdx's CPU GEMM asks rayon how many
+/// threads it may use), so one run can compare 1 and 2 threads.
+fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
+        .install(f)
+}
+
+/// One forward + backward + Adam step of the brief's MLP, dfdx ops directly, with 1 and 2
+/// threads.
 fn mlp_train_step(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_train_step");
-    for batch in [32usize, 64, 256] {
-        let dev = Cpu::seed_from_u64(0);
-        let mut model = dev.build_module::<Mlp, f32>();
-        let mut grads = Some(model.alloc_grads());
-        let mut opt = Adam::new(&model, AdamConfig::default());
-        let x = dev.sample_normal_like(&(batch, Const::<784>));
-        let y = dev.tensor_from_vec((0..batch).map(|i| i % 10).collect(), (batch,));
-        g.bench_function(BenchmarkId::from_parameter(batch), |b| {
-            b.iter(|| {
-                let out = model.forward_mut(x.trace(grads.take().expect("returned each step")));
-                let loss = SparseCategoricalCrossentropy
-                    .try_loss(out, &y)
-                    .expect("cpu");
-                let mut g = loss.backward();
-                opt.update(&mut model, &g).expect("all params used");
-                model.zero_grads(&mut g);
-                grads = Some(g);
+    for (batch, threads) in [
+        (32usize, 1usize),
+        (32, 2),
+        (64, 1),
+        (64, 2),
+        (256, 1),
+        (256, 2),
+    ] {
+        let id = BenchmarkId::new(format!("{threads}thr"), batch);
+        g.bench_function(id, |b| {
+            // dfdx's CPU tensors are not Send: build everything on the pool's thread
+            with_threads(threads, || {
+                let dev = Cpu::seed_from_u64(0);
+                let mut model = dev.build_module::<Mlp, f32>();
+                let mut grads = Some(model.alloc_grads());
+                let mut opt = Adam::new(&model, AdamConfig::default());
+                let x = dev.sample_normal_like(&(batch, Const::<784>));
+                let y = dev.tensor_from_vec((0..batch).map(|i| i % 10).collect(), (batch,));
+                b.iter(|| {
+                    let out = model.forward_mut(x.trace(grads.take().expect("returned each step")));
+                    let loss = SparseCategoricalCrossentropy
+                        .try_loss(out, &y)
+                        .expect("cpu");
+                    let mut g = loss.backward();
+                    opt.update(&mut model, &g).expect("all params used");
+                    model.zero_grads(&mut g);
+                    grads = Some(g);
+                })
             })
         });
     }
@@ -44,12 +67,36 @@ fn mlp_train_step(c: &mut Criterion) {
 
 fn mlp_infer(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_infer");
+    for (batch, threads) in [(1usize, 1usize), (1, 2), (256, 1), (256, 2)] {
+        let id = BenchmarkId::new(format!("{threads}thr"), batch);
+        g.bench_function(id, |b| {
+            with_threads(threads, || {
+                let dev = Cpu::seed_from_u64(0);
+                let model = dev.build_module::<Mlp, f32>();
+                let x = dev.sample_normal_like(&(batch, Const::<784>));
+                b.iter(|| black_box(model.forward(x.clone())))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// dfdx's CPU GEMM on the MLP's matrix shapes and on 2048²; criterion reports the throughput
+/// in FLOP/s (2·m·k·n per product).
+fn gemm(c: &mut Criterion) {
+    let mut g = c.benchmark_group("gemm");
+    g.sample_size(10);
     let dev = Cpu::seed_from_u64(0);
-    let model = dev.build_module::<Mlp, f32>();
-    for batch in [1usize, 256] {
-        let x = dev.sample_normal_like(&(batch, Const::<784>));
-        g.bench_function(BenchmarkId::from_parameter(batch), |b| {
-            b.iter(|| black_box(model.forward(x.clone())))
+    for (m, k, n) in [
+        (256usize, 784usize, 128usize),
+        (256, 128, 10),
+        (2048, 2048, 2048),
+    ] {
+        let a: Tensor<(usize, usize), f32, _> = dev.sample_normal_like(&(m, k));
+        let bm: Tensor<(usize, usize), f32, _> = dev.sample_normal_like(&(k, n));
+        g.throughput(criterion::Throughput::Elements((2 * m * k * n) as u64));
+        g.bench_function(format!("{m}x{k}x{n}"), |b| {
+            b.iter(|| black_box(a.clone().matmul(bm.clone())))
         });
     }
     g.finish();
@@ -118,5 +165,5 @@ fn fit_epoch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mlp_train_step, mlp_infer, fit_epoch);
+criterion_group!(benches, mlp_train_step, mlp_infer, fit_epoch, gemm);
 criterion_main!(benches);
