@@ -9,6 +9,7 @@ mod model;
 mod optimizer;
 mod plot;
 mod progress;
+mod resume;
 mod trainer;
 
 pub use callback::{Callback, Context, Control, Mode};
@@ -22,4 +23,5 @@ pub use metrics::{metric, Metric};
 pub use model::TrainModel;
 pub use optimizer::{LearningRate, OptimizerConfig};
 pub(crate) use progress::Progress;
+pub use resume::{latest_state, TrainState};
 pub use trainer::{AdamTrainer, Built, Evaluation, Predictions, Trainer};
