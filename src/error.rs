@@ -64,6 +64,32 @@ pub enum Error {
         /// The number of classes expected.
         classes: usize,
     },
+    /// A checkpoint file is truncated, not a safetensors file, or holds inconsistent state.
+    #[error("checkpoint error: {path}: {reason}")]
+    Checkpoint {
+        /// The file or directory read.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A checkpoint's tensors do not fit the model (or optimizer) it is loaded into; nothing
+    /// was loaded. Lists every tensor that differs.
+    #[error(
+        "checkpoint mismatch: {path}: {} tensor(s) do not fit `{target}`{}:{}",
+        mismatches.len(),
+        saved_from.as_ref().map(|m| format!(" (saved from `{m}`)")).unwrap_or_default(),
+        crate::checkpoint::list_mismatches(mismatches)
+    )]
+    CheckpointMismatch {
+        /// The file read.
+        path: PathBuf,
+        /// The type loaded into.
+        target: String,
+        /// The model type recorded in the file's metadata, if any.
+        saved_from: Option<String>,
+        /// Each disagreement: expected (the model) vs found (the file).
+        mismatches: Vec<crate::checkpoint::TensorMismatch>,
+    },
     /// A device (CPU or CUDA) operation failed, e.g. out of memory.
     #[error("device error: {0}")]
     Device(String),

@@ -40,6 +40,8 @@
 //! - [`nn`]: compile-time model facts ([`Params`](nn::Params), [`summary`](nn::summary)).
 //! - [`losses`]: Keras-named losses, paired with outputs and targets by the compiler.
 //! - [`data`]: the [`Dataset`](data::Dataset) trait, IDX (MNIST) loading, in-memory sets.
+//! - [`optim`]: optimizers whose state can be saved ([`Resumable`](optim::Resumable)).
+//! - [`checkpoint`]: model files (safetensors with metadata, checked on load), `.npz` export.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
 //! - [`Error`]: the one error type.
@@ -51,6 +53,7 @@ pub mod data;
 pub mod gradcheck;
 pub mod losses;
 pub mod nn;
+pub mod optim;
 pub mod prelude;
 pub mod train;
 

@@ -23,9 +23,10 @@ pub use crate::losses::{
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{glorot_uniform, summary, Params, Summarize, Summary};
+pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
 pub use crate::train::{
     AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, LearningRate, Metric,
-    OptimizerConfig, Predictions, TrainModel, Trainer, Verbosity,
+    OptimizerConfig, Predictions, TrainModel, TrainState, Trainer, Verbosity,
 };
 pub use crate::train::{
     Callback, Control, CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, Mode,

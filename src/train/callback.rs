@@ -89,6 +89,27 @@ pub trait Callback<M> {
     fn on_train_end(&mut self, _ctx: &mut Context<'_, M>) -> Result<()> {
         Ok(())
     }
+    /// What a training checkpoint must keep for this callback to go on after a resume (e.g. the
+    /// best value so far); `None` (the default) for a stateless callback.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Restores what [`Callback::state`] returned, before training resumes.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if `state` is not what this callback saves.
+    fn restore(&mut self, _state: &serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Parses a callback's saved state, or an error naming the callback.
+pub(crate) fn parse_state<T: serde::de::DeserializeOwned>(
+    callback: &str,
+    state: &serde_json::Value,
+) -> Result<T> {
+    serde_json::from_value(state.clone())
+        .map_err(|e| Error::Config(format!("{callback}: saved state {state} does not fit: {e}")))
 }
 
 /// The value of `monitor` in `log`, or an error naming it.

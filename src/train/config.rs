@@ -23,14 +23,20 @@ pub enum Verbosity {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitConfig {
-    /// Passes over the training set. Default `1`.
+    /// The epoch to stop after, counting epochs of earlier runs (Keras's `epochs`): `fit` trains
+    /// epochs `initial_epoch + 1 ..= epochs`. Default `1`.
     pub epochs: usize,
+    /// Epochs already trained (when resuming): `fit` starts at epoch `initial_epoch + 1`, with
+    /// the same shuffle it would have had in an uninterrupted run. Default `0`.
+    pub initial_epoch: usize,
     /// Samples per gradient step. Default `32` (Keras's default). The last batch of an epoch holds
     /// the remainder (it is smaller, never dropped).
     pub batch_size: usize,
     /// Reshuffle the training set before every epoch. Default `true`.
     pub shuffle: bool,
-    /// Seed of the shuffling and of the validation split. Default `0`.
+    /// Seed of the shuffling and of the validation split. Each epoch's shuffle and augmentation
+    /// draw from a generator seeded by `(seed, epoch)`, so epoch `k` shuffles the same way
+    /// whether or not training was interrupted before it. Default `0`.
     pub seed: u64,
     /// Fraction of the training set held out for validation (`0.0..1.0`), taken after a seeded
     /// shuffle. Default `None`. Ignored when `fit_validated` supplies validation data.
@@ -47,6 +53,7 @@ impl Default for FitConfig {
     fn default() -> Self {
         FitConfig {
             epochs: 1,
+            initial_epoch: 0,
             batch_size: 32,
             shuffle: true,
             seed: 0,

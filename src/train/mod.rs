@@ -10,6 +10,7 @@ mod model;
 mod optimizer;
 mod plot;
 mod progress;
+mod resume;
 mod trainer;
 
 pub use callback::{Callback, Context, Control, Mode};
@@ -24,4 +25,5 @@ pub use metrics::{metric, Metric};
 pub use model::TrainModel;
 pub use optimizer::{LearningRate, OptimizerConfig};
 pub(crate) use progress::Progress;
+pub use resume::{latest_state, TrainState};
 pub use trainer::{AdamTrainer, Built, Evaluation, Predictions, Trainer};

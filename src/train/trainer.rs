@@ -11,7 +11,7 @@ use crate::losses::Loss;
 use crate::{Error, Result};
 use dfdx::optim::{Adam, Optimizer};
 use dfdx::prelude::*;
-use rand::{seq::SliceRandom, SeedableRng};
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -19,6 +19,19 @@ use std::time::Instant;
 const SPLIT_SEED_SALT: u64 = 0x5eed_0f5b_1175;
 /// Mixed into the seed of the augmentation generator so it differs from the epoch shuffles.
 const AUGMENT_SEED_SALT: u64 = 0xa119_3e27;
+
+/// The seed of epoch `epoch`'s generator: a function of `(seed, epoch)` only, so a resumed run
+/// shuffles and augments as an uninterrupted one (SplitMix64 finaliser to spread nearby seeds).
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Run by `fit` after every epoch, with the History of this call so far (checkpointing).
+pub(super) type EpochHook<'h, M, O, L, D> =
+    dyn FnMut(&mut Trainer<M, O, L, D>, &History, &mut [&mut dyn Callback<M>]) -> Result<()> + 'h;
 
 /// A model with its optimizer, loss and metrics: Keras's compiled `Model`.
 ///
@@ -220,20 +233,36 @@ where
         M: TrainModel<BatchOf<Ds>, D>,
         L: Loss<M::Out, Ds::Target>,
     {
+        self.fit_hooked(train, validation, cfg, callbacks, &mut |_, _, _| Ok(()))
+    }
+
+    /// [`Trainer::fit_with`] running `hook` after every epoch.
+    pub(super) fn fit_hooked<Ds, Vs>(
+        &mut self,
+        train: &Ds,
+        validation: Option<&Vs>,
+        cfg: &FitConfig,
+        callbacks: &mut [&mut dyn Callback<M>],
+        hook: &mut EpochHook<'_, M, O, L, D>,
+    ) -> Result<History>
+    where
+        Ds: Dataset,
+        Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
+        M: TrainModel<BatchOf<Ds>, D>,
+        L: Loss<M::Out, Ds::Target>,
+    {
         if let Some(val) = validation {
-            return self.fit_inner(train, Some(val), cfg, callbacks);
+            return self.fit_inner(train, Some(val), cfg, callbacks, hook);
         }
         match cfg.validation_split {
-            None => self.fit_inner(train, None::<&Ds>, cfg, callbacks),
+            None => self.fit_inner(train, None::<&Ds>, cfg, callbacks, hook),
             Some(f) if (0.0..1.0).contains(&f) => {
                 let mut idx: Vec<usize> = (0..train.len()).collect();
-                idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(
-                    cfg.seed ^ SPLIT_SEED_SALT,
-                ));
+                idx.shuffle(&mut StdRng::seed_from_u64(cfg.seed ^ SPLIT_SEED_SALT));
                 let n_val = ((train.len() as f64) * f).round() as usize;
                 let val = Subset::new(train, idx[..n_val].to_vec());
                 let tr = Subset::new(train, idx[n_val..].to_vec());
-                self.fit_inner(&tr, Some(&val), cfg, callbacks)
+                self.fit_inner(&tr, Some(&val), cfg, callbacks, hook)
             }
             Some(f) => Err(Error::Config(format!(
                 "validation_split {f} is not in [0, 1)"
@@ -259,7 +288,7 @@ where
         M: TrainModel<BatchOf<Ds>, D>,
         L: Loss<M::Out, Ds::Target>,
     {
-        self.fit_inner(train, Some(validation), cfg, &mut [])
+        self.fit_inner(train, Some(validation), cfg, &mut [], &mut |_, _, _| Ok(()))
     }
 
     fn fit_inner<Ds, Vs>(
@@ -268,6 +297,7 @@ where
         validation: Option<&Vs>,
         cfg: &FitConfig,
         callbacks: &mut [&mut dyn Callback<M>],
+        hook: &mut EpochHook<'_, M, O, L, D>,
     ) -> Result<History>
     where
         Ds: Dataset,
@@ -287,18 +317,18 @@ where
         for cb in callbacks.iter_mut() {
             cb.on_train_begin(&mut self.context(&history, &logged))?;
         }
-        let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
-        let mut augment_rng = rand::rngs::StdRng::seed_from_u64(cfg.seed ^ AUGMENT_SEED_SALT);
-        let mut order: Vec<usize> = (0..train.len()).collect();
         let width = <Ds::Target as Target>::WIDTH;
-        for epoch in 1..=cfg.epochs {
+        for epoch in cfg.initial_epoch + 1..=cfg.epochs {
             let start = Instant::now();
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(epoch, &mut self.context(&history, &logged))?;
             }
+            let mut order: Vec<usize> = (0..train.len()).collect();
             if cfg.shuffle {
-                order.shuffle(&mut rng);
+                order.shuffle(&mut StdRng::seed_from_u64(epoch_seed(cfg.seed, epoch)));
             }
+            let mut augment_rng =
+                StdRng::seed_from_u64(epoch_seed(cfg.seed ^ AUGMENT_SEED_SALT, epoch));
             self.metrics.iter_mut().for_each(|m| m.reset());
             let mut progress = Progress::new(cfg.verbosity, epoch, cfg.epochs, train.len());
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
@@ -366,6 +396,7 @@ where
                     cb.on_epoch_end(&log, &mut self.context(&history, &logged))? == Control::Stop;
             }
             history.epochs.push(log);
+            hook(self, &history, callbacks)?;
             if stop {
                 break;
             }

@@ -1,7 +1,7 @@
 //! Save the model during training.
 
 use crate::checkpoint::save_model;
-use crate::train::callback::{improves, monitored, Callback, Context, Control, Mode};
+use crate::train::callback::{improves, monitored, parse_state, Callback, Context, Control, Mode};
 use crate::train::EpochLog;
 use crate::Result;
 use dfdx::nn::SaveToSafetensors;
@@ -84,5 +84,18 @@ impl<M: SaveToSafetensors<f32, D>, D: Device<f32>> Callback<M> for ModelCheckpoi
         save_model(&*ctx.model, &path)?;
         self.saved.push(path);
         Ok(Control::Continue)
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({ "best": self.best }))
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            best: Option<f64>,
+        }
+        self.best = parse_state::<Saved>("ModelCheckpoint", state)?.best;
+        Ok(())
     }
 }

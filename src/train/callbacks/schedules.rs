@@ -1,6 +1,6 @@
 //! Learning-rate schedules, applied at the start of every epoch.
 
-use crate::train::callback::{improves, monitored, Callback, Context, Control, Mode};
+use crate::train::callback::{improves, monitored, parse_state, Callback, Context, Control, Mode};
 use crate::train::EpochLog;
 use crate::{Error, Result};
 
@@ -89,6 +89,17 @@ impl<M> Callback<M> for LearningRateScheduler {
     fn on_epoch_end(&mut self, _log: &EpochLog, _ctx: &mut Context<'_, M>) -> Result<Control> {
         Ok(Control::Continue)
     }
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({ "initial": self.initial }))
+    }
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            initial: Option<f64>,
+        }
+        self.initial = parse_state::<Saved>("LearningRateScheduler", state)?.initial;
+        Ok(())
+    }
 }
 
 /// Multiplies the learning rate by `factor` when `monitor` has not improved for `patience`
@@ -159,6 +170,19 @@ impl<M> Callback<M> for ReduceLrOnPlateau {
             }
         }
         Ok(Control::Continue)
+    }
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({ "best": self.best, "wait": self.wait }))
+    }
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            best: Option<f64>,
+            wait: usize,
+        }
+        let saved: Saved = parse_state("ReduceLrOnPlateau", state)?;
+        (self.best, self.wait) = (saved.best, saved.wait);
+        Ok(())
     }
 }
 

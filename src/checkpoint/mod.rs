@@ -1,0 +1,127 @@
+//! Saving models to safetensors files, atomically, and loading them back with every tensor
+//! checked first.
+//!
+//! A model file is a standard safetensors file (readable by Python's `safetensors`, and by
+//! dfdx's `load_safetensors`) whose `__metadata__` records the model type (`typenet.model`), its
+//! trainable parameter count (`typenet.params`), the typenet version (`typenet.version`) and
+//! every tensor's shape (`typenet.shapes`, JSON). [`load_model`] compares the file's header with
+//! the model (names, dtypes, shapes) before it touches a single parameter, and reports every
+//! disagreement at once as [`Error::CheckpointMismatch`].
+//!
+//! Training state (optimizer moments, epoch, History) is saved by
+//! [`Trainer::save_state`](crate::train::Trainer::save_state); see [`crate::optim`].
+
+mod atomic;
+mod file;
+mod npz;
+mod spec;
+mod tensors;
+
+pub(crate) use atomic::{write_dir, write_file};
+pub use file::CheckpointInfo;
+pub(crate) use file::{read_checked, write};
+pub use npz::{export_npz, import_npz};
+pub(crate) use spec::list as list_mismatches;
+pub use spec::{TensorMismatch, TensorSpec};
+pub(crate) use tensors::{Entry, Values};
+
+use crate::{Error, Result};
+use dfdx::nn::tensor_collection::TensorCollection;
+use dfdx::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Saves `model`'s tensors to `path` (safetensors with typenet metadata) so that `path` always
+/// holds either the old file or the complete new one: the data goes to a temporary file in the
+/// same directory, is flushed to disk (`fsync`), then renamed over `path`.
+///
+/// # Errors
+/// [`Error::Io`] naming the file if writing, syncing or renaming fails.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// # fn main() -> typenet::Result<()> {
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<Linear<3, 2>, f32>();
+/// let path = std::env::temp_dir().join("typenet-doc-linear.safetensors");
+/// typenet::checkpoint::save_model(&model, &path)?;
+/// let mut loaded = dev.build_module::<Linear<3, 2>, f32>();
+/// typenet::checkpoint::load_model(&mut loaded, &path)?;
+/// assert_eq!(loaded.weight.array(), model.weight.array());
+///
+/// // a model of another shape is refused before anything is overwritten
+/// let mut wider = dev.build_module::<Linear<3, 4>, f32>();
+/// let err = typenet::checkpoint::load_model(&mut wider, &path).unwrap_err();
+/// assert!(err.to_string().contains("weight: expected F32 [4, 3], found F32 [2, 3]"));
+/// # Ok(()) }
+/// ```
+///
+/// **PyTorch equivalent**: `safetensors.torch.save_file(model.state_dict(), path)`.
+pub fn save_model<M, D>(model: &M, path: impl AsRef<Path>) -> Result<()>
+where
+    D: Device<f32>,
+    M: TensorCollection<f32, D>,
+{
+    let entries = tensors::entries(model, true).map_err(Error::device)?;
+    write(path.as_ref(), &entries, metadata::<M>(&entries))
+}
+
+/// The `__metadata__` of a model file.
+fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
+    let params: usize = entries
+        .iter()
+        .filter(|e| e.trainable)
+        .map(|e| e.spec.numel())
+        .sum();
+    let shapes: BTreeMap<&str, &[usize]> = entries
+        .iter()
+        .map(|e| (e.spec.name.as_str(), e.spec.shape.as_slice()))
+        .collect();
+    HashMap::from([
+        (
+            "typenet.model".to_string(),
+            std::any::type_name::<M>().to_string(),
+        ),
+        ("typenet.params".to_string(), params.to_string()),
+        (
+            "typenet.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        (
+            "typenet.shapes".to_string(),
+            serde_json::to_string(&shapes).unwrap_or_default(),
+        ),
+    ])
+}
+
+/// Loads tensors saved by [`save_model`] (or by dfdx's `save_safetensors`) into `model`.
+///
+/// The file's header is checked against the model first: every tensor's name, dtype and shape
+/// must match and the file must hold no other tensors. On any error the model is unchanged.
+///
+/// # Errors
+/// [`Error::CheckpointMismatch`] listing each tensor that differs (expected vs found);
+/// [`Error::Checkpoint`] naming the file if it is truncated or not a safetensors file;
+/// [`Error::Io`] if it cannot be read.
+pub fn load_model<M, D>(model: &mut M, path: impl AsRef<Path>) -> Result<()>
+where
+    D: Device<f32>,
+    M: TensorCollection<f32, D>,
+{
+    let expected: Vec<TensorSpec> = tensors::entries(&*model, false)
+        .map_err(Error::device)?
+        .into_iter()
+        .map(|e| e.spec)
+        .collect();
+    let (_, values) = read_checked(path.as_ref(), &expected, std::any::type_name::<M>())?;
+    tensors::assign(model, &values).map_err(Error::device)
+}
+
+/// Reads a checkpoint file's header (metadata and tensor specs) without loading it.
+///
+/// # Errors
+/// [`Error::Checkpoint`] if the file is truncated or not a safetensors file; [`Error::Io`].
+pub fn read_info(path: impl AsRef<Path>) -> Result<CheckpointInfo> {
+    file::read(path.as_ref()).map(|(_, info)| info)
+}
