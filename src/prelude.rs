@@ -15,7 +15,7 @@ pub use crate::losses::{
     BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss, MeanAbsoluteError,
     MeanSquaredError, SparseCategoricalCrossentropy,
 };
-pub use crate::nn::{summary, Params, Summarize, Summary};
+pub use crate::nn::{summary, AvgPool2D, Conv2D, Flatten2D, MaxPool2D, Params, Summarize, Summary};
 pub use crate::train::{
     Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig, Predictions, TrainModel, Trainer,
     Verbosity,

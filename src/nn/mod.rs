@@ -1,7 +1,24 @@
-//! Layers and compile-time model facts: parameter counts ([`Params`]) and summaries ([`summary`]).
+//! Layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), their
+//! dimension arithmetic ([`shape`]) and CPU kernels ([`kernels`]), and compile-time model facts:
+//! parameter counts ([`Params`]) and summaries ([`summary`]).
 
+mod conv2d;
+mod flatten;
+pub mod kernels;
 mod params;
+mod pool2d;
+pub mod shape;
 mod summary;
 
+pub use conv2d::builder::Conv2D;
+pub use flatten::Flatten2D;
 pub use params::Params;
+pub use pool2d::{AvgPool2D, MaxPool2D};
+pub use shape::{FlatDims, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
+
+/// The built (device-holding) forms of typenet's layers with parameters, as dfdx's
+/// `nn::modules` holds dfdx's.
+pub mod modules {
+    pub use super::conv2d::Conv2D;
+}

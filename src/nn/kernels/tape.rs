@@ -1,0 +1,87 @@
+//! Wiring the slice kernels into dfdx's tape: read the input, run the kernel, build the output in
+//! the caller's shape type (so typed layers need no reshape) and record the backward pass.
+
+use super::conv2d::{bias_grad, grad_rows, input_grad, weight_grad};
+use super::*;
+use dfdx::prelude::*;
+
+/// Reads a tensor's elements in logical order (one memcpy; `Tensor` storage is private to dfdx).
+fn read<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E>
+where
+    Cpu: Device<E>,
+{
+    let mut v = vec![E::zero(); t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
+/// `conv2d(x, weight, bias)` with geometry `g`, producing a tensor of shape `out_shape` (which
+/// must hold `g.batch·g.chan_out·g.h_out·g.w_out` elements).
+pub(crate) fn conv2d_op<Si: Shape, So: Shape, Sw: Shape, Sb: Shape, E: KernelFloat, T: Tape<E, Cpu>>(
+    x: Tensor<Si, E, Cpu, T>,
+    weight: &Tensor<Sw, E, Cpu>,
+    bias: &Tensor<Sb, E, Cpu>,
+    g: Conv2dGeom,
+    out_shape: So,
+) -> Result<Tensor<So, E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let w = read(weight);
+    let (out, cols) = conv2d_forward(&g, &read(&x), &w, &read(bias));
+    let out = x.device().try_tensor_from_vec(out, out_shape)?;
+    if T::OWNS_TAPE {
+        let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let gyt = grad_rows(&g, E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            bias_grad(&g, &gyt, E::grad_slice(grads.get_or_alloc_mut(&bg)?));
+            weight_grad(&g, &cols, &gyt, E::grad_slice(grads.get_or_alloc_mut(&wg)?));
+            input_grad(&g, &w, &gyt, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Which pooling a [`pool2d_op`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PoolKind {
+    /// Maximum over the window.
+    Max,
+    /// Mean over the window (padding counts as zeros).
+    Avg,
+}
+
+/// A 2-D pool with geometry `g`, producing a tensor of shape `out_shape`.
+pub(crate) fn pool2d_op<Si: Shape, So: Shape, E: KernelFloat, T: Tape<E, Cpu>>(
+    x: Tensor<Si, E, Cpu, T>,
+    kind: PoolKind,
+    g: Pool2dGeom,
+    out_shape: So,
+) -> Result<Tensor<So, E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let xd = read(&x);
+    let (out, arg) = match kind {
+        PoolKind::Max => max_pool_forward(&g, &xd),
+        PoolKind::Avg => (avg_pool_forward(&g, &xd), Vec::new()),
+    };
+    let out = x.device().try_tensor_from_vec(out, out_shape)?;
+    if T::OWNS_TAPE {
+        let (xg, og) = (x.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let gout = E::grad_slice(grads.get_or_alloc_mut(&og)?).to_vec();
+            let gx = E::grad_slice(grads.get_or_alloc_mut(&xg)?);
+            match kind {
+                PoolKind::Max => max_pool_backward(&g, &arg, &gout, gx),
+                PoolKind::Avg => avg_pool_backward(&g, &gout, gx),
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
