@@ -1,6 +1,7 @@
 //! 2-D convolution by im2col + one GEMM for the whole batch, forward and backward.
 
 use super::gemm::{matmul, Mat};
+use super::scratch::{give, take, Pooled};
 use super::KernelFloat;
 use crate::nn::shape::window_size;
 use rayon::prelude::*;
@@ -132,13 +133,14 @@ fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
     });
 }
 
-/// Forward: returns the output (B, O, Ho, Wo) and the im2col matrix (kept for the backward pass).
+/// Forward: returns the output (B, O, Ho, Wo) and the im2col matrix (kept for the backward pass;
+/// it comes from a scratch pool, so hand it back with [`recycle`] when done).
 /// `w` is (O, C, K, K), `bias` is (O,).
 pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[E]) -> (Vec<E>, Vec<E>) {
     let (rows, n, hw) = (g.rows(), g.cols(), g.h_out * g.w_out);
-    let mut cols = vec![E::zero(); rows * n];
+    let mut cols = take(rows * n, E::zero());
     im2col(g, x, &mut cols);
-    let mut yt = vec![E::zero(); g.chan_out * n];
+    let mut yt = take(g.chan_out * n, E::zero());
     let lhs = Mat { data: w, rs: rows, cs: 1 };
     matmul(g.chan_out, n, rows, &mut yt, lhs, Mat { data: &cols, rs: n, cs: 1 }, false);
     let mut out = vec![E::zero(); g.batch * g.chan_out * hw];
@@ -149,13 +151,14 @@ pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[
             *d = *s + bias[o];
         }
     });
+    give(yt);
     (out, cols)
 }
 
 /// The output gradient (B, O, Ho, Wo) rearranged as the (O, B·Ho·Wo) matrix the GEMMs use.
 pub(crate) fn grad_rows<E: KernelFloat>(g: &Conv2dGeom, gout: &[E]) -> Vec<E> {
     let (n, hw) = (g.cols(), g.h_out * g.w_out);
-    let mut gyt = vec![E::zero(); g.chan_out * n];
+    let mut gyt = take(g.chan_out * n, E::zero());
     gyt.par_chunks_mut(n.max(1)).enumerate().for_each(|(o, dst)| {
         for b in 0..g.batch {
             dst[b * hw..][..hw].copy_from_slice(&gout[(b * g.chan_out + o) * hw..][..hw]);
@@ -181,6 +184,7 @@ pub fn conv2d_backward<E: KernelFloat>(
     if let Some(gx) = gx {
         input_grad(g, w, &gyt, gx);
     }
+    give(gyt);
 }
 
 /// `gb[o] += Σ gyt[o, ·]`.
@@ -201,8 +205,15 @@ pub(crate) fn weight_grad<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], gyt: &[E],
 /// `gx += col2im(wᵀ · gyt)`.
 pub(crate) fn input_grad<E: KernelFloat>(g: &Conv2dGeom, w: &[E], gyt: &[E], gx: &mut [E]) {
     let (rows, n) = (g.rows(), g.cols());
-    let mut gcols = vec![E::zero(); rows * n];
+    let mut gcols = take(rows * n, E::zero());
     let rhs = Mat { data: gyt, rs: n, cs: 1 };
     matmul(rows, n, g.chan_out, &mut gcols, Mat { data: w, rs: 1, cs: rows }, rhs, false);
     col2im(g, &gcols, gx);
+    give(gcols);
+}
+
+/// Returns a buffer from [`conv2d_forward`] (or [`max_pool_forward`](super::max_pool_forward)'s
+/// outputs) to the kernels' scratch pool, so the next step reuses its memory.
+pub fn recycle<T: Pooled>(buf: Vec<T>) {
+    give(buf);
 }

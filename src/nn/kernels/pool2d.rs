@@ -1,5 +1,6 @@
 //! 2-D max and average pooling, forward and backward, one plane (image × channel) per task.
 
+use super::scratch::take;
 use super::KernelFloat;
 use crate::nn::shape::window_size;
 use rayon::prelude::*;
@@ -42,41 +43,47 @@ impl Pool2dGeom {
     /// The input range `lo..hi` covered by window `o` along a dimension of size `len`.
     fn span(&self, o: usize, len: usize) -> (usize, usize) {
         let start = o * self.stride;
-        let lo = start.saturating_sub(self.padding);
+        let lo = start.saturating_sub(self.padding).min(len);
         let hi = (start + self.kernel).saturating_sub(self.padding).min(len);
         (lo, hi.max(lo))
+    }
+    /// The spans of every output row and column (computed once, shared by all planes).
+    fn spans(&self) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+        let rows = (0..self.h_out).map(|o| self.span(o, self.h_in)).collect();
+        let cols = (0..self.w_out).map(|o| self.span(o, self.w_in)).collect();
+        (rows, cols)
     }
 }
 
 /// Marks an output whose window holds only padding (it has no argmax).
 const NONE: u32 = u32::MAX;
 
-/// Max-pool forward: the output (planes, Ho, Wo) and, per output, the argmax's index in its plane.
+/// Max-pool forward: the output (planes, Ho, Wo) and, per output, the argmax's index in its plane
+/// (the index buffer comes from the kernels' scratch pool: see [`recycle`](super::recycle)).
 pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec<u32>) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
+    let (rows, cols) = g.spans();
     let mut out = vec![E::zero(); g.planes * hw_out];
-    let mut arg = vec![NONE; g.planes * hw_out];
+    let mut arg = take(g.planes * hw_out, NONE);
     out.par_chunks_mut(hw_out.max(1))
         .zip(arg.par_chunks_mut(hw_out.max(1)))
         .enumerate()
         .for_each(|(p, (out, arg))| {
             let img = &x[p * hw_in..][..hw_in];
-            for oh in 0..g.h_out {
-                let (h0, h1) = g.span(oh, g.h_in);
-                for ow in 0..g.w_out {
-                    let (w0, w1) = g.span(ow, g.w_in);
-                    let (mut best, mut at) = (E::neg_infinity(), NONE);
+            for (oh, &(h0, h1)) in rows.iter().enumerate() {
+                let (out, arg) = (&mut out[oh * g.w_out..][..g.w_out], &mut arg[oh * g.w_out..][..g.w_out]);
+                for ((o, a), &(w0, w1)) in out.iter_mut().zip(arg.iter_mut()).zip(&cols) {
+                    let (mut best, mut at) = (E::zero(), NONE);
                     for ih in h0..h1 {
-                        for iw in w0..w1 {
-                            let v = img[ih * g.w_in + iw];
+                        let line = &img[ih * g.w_in..][..g.w_in];
+                        for (iw, &v) in line[w0..w1].iter().enumerate() {
                             // `!(v <= best)` also lets a NaN win, so NaNs propagate like PyTorch.
                             if at == NONE || !(v <= best) {
-                                (best, at) = (v, (ih * g.w_in + iw) as u32);
+                                (best, at) = (v, (ih * g.w_in + w0 + iw) as u32);
                             }
                         }
                     }
-                    let i = oh * g.w_out + ow;
-                    (out[i], arg[i]) = (if at == NONE { E::zero() } else { best }, at);
+                    (*o, *a) = (best, at);
                 }
             }
         });
@@ -100,20 +107,19 @@ pub fn max_pool_backward<E: KernelFloat>(g: &Pool2dGeom, arg: &[u32], gout: &[E]
 pub fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
+    let (rows, cols) = g.spans();
     let mut out = vec![E::zero(); g.planes * hw_out];
     out.par_chunks_mut(hw_out.max(1)).enumerate().for_each(|(p, out)| {
         let img = &x[p * hw_in..][..hw_in];
-        for oh in 0..g.h_out {
-            let (h0, h1) = g.span(oh, g.h_in);
-            for ow in 0..g.w_out {
-                let (w0, w1) = g.span(ow, g.w_in);
+        for (oh, &(h0, h1)) in rows.iter().enumerate() {
+            for (o, &(w0, w1)) in out[oh * g.w_out..][..g.w_out].iter_mut().zip(&cols) {
                 let mut s = E::zero();
                 for ih in h0..h1 {
                     for v in &img[ih * g.w_in + w0..ih * g.w_in + w1] {
                         s += *v;
                     }
                 }
-                out[oh * g.w_out + ow] = s * inv;
+                *o = s * inv;
             }
         }
     });
@@ -124,13 +130,12 @@ pub fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
 pub fn avg_pool_backward<E: KernelFloat>(g: &Pool2dGeom, gout: &[E], gx: &mut [E]) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
+    let (rows, cols) = g.spans();
     gx.par_chunks_mut(hw_in.max(1)).enumerate().for_each(|(p, gx)| {
         let gout = &gout[p * hw_out..][..hw_out];
-        for oh in 0..g.h_out {
-            let (h0, h1) = g.span(oh, g.h_in);
-            for ow in 0..g.w_out {
-                let (w0, w1) = g.span(ow, g.w_in);
-                let v = gout[oh * g.w_out + ow] * inv;
+        for (oh, &(h0, h1)) in rows.iter().enumerate() {
+            for (&v, &(w0, w1)) in gout[oh * g.w_out..][..g.w_out].iter().zip(&cols) {
+                let v = v * inv;
                 for ih in h0..h1 {
                     for d in &mut gx[ih * g.w_in + w0..ih * g.w_in + w1] {
                         *d += v;

@@ -2,6 +2,7 @@
 //! the caller's shape type (so typed layers need no reshape) and record the backward pass.
 
 use super::conv2d::{bias_grad, grad_rows, input_grad, weight_grad};
+use super::scratch::{give, take};
 use super::*;
 use dfdx::prelude::*;
 
@@ -10,7 +11,7 @@ fn read<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E>
 where
     Cpu: Device<E>,
 {
-    let mut v = vec![E::zero(); t.shape().num_elements()];
+    let mut v = take(t.shape().num_elements(), E::zero());
     t.copy_into(&mut v);
     v
 }
@@ -29,16 +30,24 @@ where
 {
     // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let w = read(weight);
-    let (out, cols) = conv2d_forward(&g, &read(&x), &w, &read(bias));
+    let (xd, w, bd) = (read(&x), read(weight), read(bias));
+    let (out, cols) = conv2d_forward(&g, &xd, &w, &bd);
+    give(xd);
+    give(bd);
     let out = x.device().try_tensor_from_vec(out, out_shape)?;
-    if T::OWNS_TAPE {
+    if !T::OWNS_TAPE {
+        give(cols);
+        give(w);
+    } else {
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
             let gyt = grad_rows(&g, E::grad_slice(grads.get_or_alloc_mut(&og)?));
             bias_grad(&g, &gyt, E::grad_slice(grads.get_or_alloc_mut(&bg)?));
             weight_grad(&g, &cols, &gyt, E::grad_slice(grads.get_or_alloc_mut(&wg)?));
             input_grad(&g, &w, &gyt, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
+            give(gyt);
+            give(cols);
+            give(w);
             Ok(())
         });
     }
@@ -70,16 +79,22 @@ where
         PoolKind::Max => max_pool_forward(&g, &xd),
         PoolKind::Avg => (avg_pool_forward(&g, &xd), Vec::new()),
     };
+    give(xd);
     let out = x.device().try_tensor_from_vec(out, out_shape)?;
-    if T::OWNS_TAPE {
+    if !T::OWNS_TAPE {
+        give(arg);
+    } else {
         let (xg, og) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let gout = E::grad_slice(grads.get_or_alloc_mut(&og)?).to_vec();
+            let mut gout = take(g.planes * g.h_out * g.w_out, E::zero());
+            gout.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             let gx = E::grad_slice(grads.get_or_alloc_mut(&xg)?);
             match kind {
                 PoolKind::Max => max_pool_backward(&g, &arg, &gout, gx),
                 PoolKind::Avg => avg_pool_backward(&g, &gout, gx),
             }
+            give(gout);
+            give(arg);
             Ok(())
         });
     }
