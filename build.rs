@@ -55,7 +55,11 @@ fn main() {
              spatial dimension for larger images\")]\npub trait Pad{p} {{ type Out: ConstDim; }}"
         );
         for h in 1..=HMAX {
-            let _ = writeln!(s, "impl Pad{p} for Const<{h}> {{ type Out = Const<{}>; }}", h + 2 * p);
+            let _ = writeln!(
+                s,
+                "impl Pad{p} for Const<{h}> {{ type Out = Const<{}>; }}",
+                h + 2 * p
+            );
         }
     }
     for k in KERNELS {
@@ -103,7 +107,11 @@ fn main() {
              64 up to {c_hi}\")]\npub trait Flat{h}x{w} {{ type Out: ConstDim; }}"
         );
         for &c in &chans {
-            let _ = writeln!(s, "impl Flat{h}x{w} for Const<{c}> {{ type Out = Const<{}>; }}", c * h * w);
+            let _ = writeln!(
+                s,
+                "impl Flat{h}x{w} for Const<{c}> {{ type Out = Const<{}>; }}",
+                c * h * w
+            );
         }
         let _ = writeln!(
             s,

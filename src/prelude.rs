@@ -8,17 +8,17 @@ pub use dfdx::prelude::*;
 pub use dfdx::tensor::CpuError;
 
 pub use crate::data::{
-    read_idx, BatchShape, Classes, Dataset, FashionMnist, FashionMnistImages, IdxDataset, InMemory, Subset,
-    Target, Values, FASHION_MNIST_DIR,
+    read_idx, BatchShape, Classes, Dataset, FashionMnist, FashionMnistImages, IdxDataset, InMemory,
+    Subset, Target, Values, FASHION_MNIST_DIR,
 };
 pub use crate::losses::{
-    BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss, MeanAbsoluteError,
-    MeanSquaredError, SparseCategoricalCrossentropy,
+    BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
+    MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{summary, AvgPool2D, Conv2D, Flatten2D, MaxPool2D, Params, Summarize, Summary};
 pub use crate::train::{
-    Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig, Predictions, TrainModel, Trainer,
-    Verbosity,
+    Evaluation, FitConfig, History, LearningRate, Metric, OptimizerConfig, Predictions, TrainModel,
+    Trainer, Verbosity,
 };
 pub use crate::{Error, Result};
 pub use rand::SeedableRng;

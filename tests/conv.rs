@@ -22,11 +22,17 @@ fn conv_ref(g: &Conv2dGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
                             for kj in 0..k {
                                 let ih = oh as isize * s + ki - p;
                                 let iw = ow as isize * s + kj - p;
-                                if ih < 0 || iw < 0 || ih >= g.h_in as isize || iw >= g.w_in as isize {
+                                if ih < 0
+                                    || iw < 0
+                                    || ih >= g.h_in as isize
+                                    || iw >= g.w_in as isize
+                                {
                                     continue;
                                 }
-                                let xi = ((n * g.chan_in + c) * g.h_in + ih as usize) * g.w_in + iw as usize;
-                                let wi = ((o * g.chan_in + c) * g.kernel + ki as usize) * g.kernel + kj as usize;
+                                let xi = ((n * g.chan_in + c) * g.h_in + ih as usize) * g.w_in
+                                    + iw as usize;
+                                let wi = ((o * g.chan_in + c) * g.kernel + ki as usize) * g.kernel
+                                    + kj as usize;
                                 acc += x[xi] * w[wi];
                             }
                         }
@@ -59,7 +65,10 @@ fn fd(v: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
 fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: got {g}, want {w}");
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "{what}[{i}]: got {g}, want {w}"
+        );
     }
 }
 
@@ -85,16 +94,36 @@ fn conv_forward_and_backward_match_reference_and_finite_differences() {
         let wt = randn(&mut rng, o * c * k * k);
         let bias = randn(&mut rng, o);
         let (y, cols) = conv2d_forward(&g, &x, &wt, &bias);
-        assert_close(&format!("y {g:?}"), &y, &conv_ref(&g, &x, &wt, &bias), 1e-12);
+        assert_close(
+            &format!("y {g:?}"),
+            &y,
+            &conv_ref(&g, &x, &wt, &bias),
+            1e-12,
+        );
 
         // Loss L = Σ r·y, so dL/dy = r.
         let r = randn(&mut rng, y.len());
         let (mut gw, mut gb, mut gx) = (vec![0.0; wt.len()], vec![0.0; o], vec![0.0; x.len()]);
         conv2d_backward(&g, &wt, &cols, &r, &mut gw, &mut gb, Some(&mut gx));
         let tol = 1e-6;
-        assert_close("dx", &gx, &fd(&x, |x| dot(&r, &conv_ref(&g, x, &wt, &bias))), tol);
-        assert_close("dw", &gw, &fd(&wt, |w| dot(&r, &conv_ref(&g, &x, w, &bias))), tol);
-        assert_close("db", &gb, &fd(&bias, |b| dot(&r, &conv_ref(&g, &x, &wt, b))), tol);
+        assert_close(
+            "dx",
+            &gx,
+            &fd(&x, |x| dot(&r, &conv_ref(&g, x, &wt, &bias))),
+            tol,
+        );
+        assert_close(
+            "dw",
+            &gw,
+            &fd(&wt, |w| dot(&r, &conv_ref(&g, &x, w, &bias))),
+            tol,
+        );
+        assert_close(
+            "db",
+            &gb,
+            &fd(&bias, |b| dot(&r, &conv_ref(&g, &x, &wt, b))),
+            tol,
+        );
     }
 }
 
@@ -127,7 +156,12 @@ fn pool_ref(g: &Pool2dGeom, x: &[f64], max: bool) -> Vec<f64> {
 #[test]
 fn pools_match_reference_and_finite_differences() {
     let mut rng = StdRng::seed_from_u64(2);
-    for &(planes, h, w, k, s, p) in &[(3, 7, 5, 2, 2, 0), (2, 1, 1, 1, 1, 0), (2, 6, 6, 3, 2, 1), (1, 5, 4, 2, 1, 1)] {
+    for &(planes, h, w, k, s, p) in &[
+        (3, 7, 5, 2, 2, 0),
+        (2, 1, 1, 1, 1, 0),
+        (2, 6, 6, 3, 2, 1),
+        (1, 5, 4, 2, 1, 1),
+    ] {
         let g = Pool2dGeom::new(planes, h, w, k, s, p).expect("geometry fits");
         let x = randn(&mut rng, planes * h * w);
         let r = randn(&mut rng, planes * g.h_out * g.w_out);
@@ -136,13 +170,23 @@ fn pools_match_reference_and_finite_differences() {
         assert_close("max y", &y, &pool_ref(&g, &x, true), 0.0);
         let mut gx = vec![0.0; x.len()];
         max_pool_backward(&g, &arg, &r, &mut gx);
-        assert_close("max dx", &gx, &fd(&x, |x| dot(&r, &pool_ref(&g, x, true))), 1e-6);
+        assert_close(
+            "max dx",
+            &gx,
+            &fd(&x, |x| dot(&r, &pool_ref(&g, x, true))),
+            1e-6,
+        );
 
         let y = avg_pool_forward(&g, &x);
         assert_close("avg y", &y, &pool_ref(&g, &x, false), 1e-12);
         let mut gx = vec![0.0; x.len()];
         avg_pool_backward(&g, &r, &mut gx);
-        assert_close("avg dx", &gx, &fd(&x, |x| dot(&r, &pool_ref(&g, x, false))), 1e-6);
+        assert_close(
+            "avg dx",
+            &gx,
+            &fd(&x, |x| dot(&r, &pool_ref(&g, x, false))),
+            1e-6,
+        );
     }
 }
 
@@ -161,18 +205,39 @@ fn typed_conv_layer_gradients_through_the_tape() {
     let w0 = m.weight.as_vec();
     let g = Conv2dGeom::new(2, 2, 7, 6, 3, 3, 2, 1).expect("fits");
     let (xv, bv, rv) = (x.as_vec(), m.bias.as_vec(), r.as_vec());
-    assert_close("y", &m.forward(x.clone()).as_vec(), &conv_ref(&g, &xv, &w0, &bv), 1e-12);
-    assert_close("dw", &gw, &fd(&w0, |w| dot(&rv, &conv_ref(&g, &xv, w, &bv))), 1e-6);
-    assert_close("dx", &gx, &fd(&xv, |x| dot(&rv, &conv_ref(&g, x, &w0, &bv))), 1e-6);
+    assert_close(
+        "y",
+        &m.forward(x.clone()).as_vec(),
+        &conv_ref(&g, &xv, &w0, &bv),
+        1e-12,
+    );
+    assert_close(
+        "dw",
+        &gw,
+        &fd(&w0, |w| dot(&rv, &conv_ref(&g, &xv, w, &bv))),
+        1e-6,
+    );
+    assert_close(
+        "dx",
+        &gx,
+        &fd(&xv, |x| dot(&rv, &conv_ref(&g, x, &w0, &bv))),
+        1e-6,
+    );
 }
 
 #[test]
 fn runtime_sizes_and_single_samples() {
     let dev = Cpu::seed_from_u64(4);
-    type Net = (Conv2D<1, 4, 3, 1, 1>, ReLU, MaxPool2D<2, 2>, AvgPool2D<2, 2>);
+    type Net = (
+        Conv2D<1, 4, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+        AvgPool2D<2, 2>,
+    );
     let m = dev.build_module::<Net, f32>();
     // runtime spatial dims: checked when run
-    let x: Tensor<(usize, Const<1>, usize, usize), f32, _> = dev.sample_normal_like(&(3, Const, 13, 9));
+    let x: Tensor<(usize, Const<1>, usize, usize), f32, _> =
+        dev.sample_normal_like(&(3, Const, 13, 9));
     let y = m.forward(x);
     assert_eq!(y.shape().concrete(), [3, 4, 3, 2]);
     // a single sample
@@ -188,7 +253,12 @@ fn runtime_sizes_and_single_samples() {
 fn cifar_shaped_net_trains_one_step() {
     type Cifar = (
         (Conv2D<3, 16, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
-        (Conv2D<16, 32, 3, 1, 1>, BatchNorm2D<32>, ReLU, MaxPool2D<2, 2>),
+        (
+            Conv2D<16, 32, 3, 1, 1>,
+            BatchNorm2D<32>,
+            ReLU,
+            MaxPool2D<2, 2>,
+        ),
         (Conv2D<32, 32, 3, 2, 1>, ReLU, Flatten2D, Linear<512, 10>),
     );
     let s = summary::<Cifar, Rank3<3, 32, 32>>();
@@ -197,7 +267,8 @@ fn cifar_shaped_net_trains_one_step() {
     let dev = Cpu::seed_from_u64(5);
     let mut m = dev.build_module::<Cifar, f32>();
     let mut opt = Adam::new(&m, Default::default());
-    let x: Tensor<(usize, Const<3>, Const<32>, Const<32>), f32, _> = dev.sample_normal_like(&(4, Const, Const, Const));
+    let x: Tensor<(usize, Const<3>, Const<32>, Const<32>), f32, _> =
+        dev.sample_normal_like(&(4, Const, Const, Const));
     let y = dev.tensor_from_vec(vec![0.1f32; 40], (4, Const::<10>));
     let grads = m.alloc_grads();
     let out = m.forward_mut(x.traced(grads));

@@ -1,7 +1,7 @@
 //! [`Conv2D`]: 2-D convolution with compile-time channel counts and computed output sizes.
 
 use super::kernels::{conv2d_op, Conv2dGeom, KernelFloat};
-use super::shape::Window;
+use super::shape::{Channels, Window};
 use super::summary::{LayerRow, Summarize};
 use super::Params;
 use dfdx::prelude::*;
@@ -55,8 +55,15 @@ pub struct Conv2D<
     pub bias: Tensor<Rank1<OUT_CHAN>, E, D>,
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E: Dtype, D: Device<E>>
-    BuildOnDevice<D, E> for builder::Conv2D<I, O, K, S, P>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E: Dtype,
+        D: Device<E>,
+    > BuildOnDevice<D, E> for builder::Conv2D<I, O, K, S, P>
 where
     Conv2D<I, O, K, S, P, E, D>: BuildModule<D, E>,
 {
@@ -74,7 +81,9 @@ where
 {
     type To<E2: Dtype, D2: Device<E2>> = Conv2D<I, O, K, S, P, E2, D2>;
 
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(visitor: &mut V) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
         // PyTorch's default init: uniform in ±1/sqrt(fan_in) for weights and bias.
         macro_rules! init {
             () => {
@@ -95,8 +104,15 @@ where
     }
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E: Dtype, D: Storage<E>>
-    NonMutableModule for Conv2D<I, O, K, S, P, E, D>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E: Dtype,
+        D: Storage<E>,
+    > NonMutableModule for Conv2D<I, O, K, S, P, E, D>
 {
 }
 
@@ -109,12 +125,26 @@ where
     H: Window<K, S, P>,
     W: Window<K, S, P>,
 {
-    Ok((h.window_out().ok_or(CpuError::WrongNumElements)?, w.window_out().ok_or(CpuError::WrongNumElements)?))
+    Ok((
+        h.window_out().ok_or(CpuError::WrongNumElements)?,
+        w.window_out().ok_or(CpuError::WrongNumElements)?,
+    ))
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E, H, W, T>
-    Module<Tensor<(Const<I>, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        C,
+        E,
+        H,
+        W,
+        T,
+    > Module<Tensor<(C, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
 where
+    C: Channels<I>,
     E: KernelFloat,
     Cpu: Device<E>,
     H: Window<K, S, P>,
@@ -125,18 +155,31 @@ where
     type Error = CpuError;
 
     /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
-    fn try_forward(&self, x: Tensor<(Const<I>, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+    fn try_forward(&self, x: Tensor<(C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
         let (_, h, w) = *x.shape();
         let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
-        let g = Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P).ok_or(CpuError::WrongNumElements)?;
+        let g = Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
+            .ok_or(CpuError::WrongNumElements)?;
         conv2d_op(x, &self.weight, &self.bias, g, (Const, ho, wo))
     }
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, B, E, H, W, T>
-    Module<Tensor<(B, Const<I>, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        B,
+        C,
+        E,
+        H,
+        W,
+        T,
+    > Module<Tensor<(B, C, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
 where
     B: Dim,
+    C: Channels<I>,
     E: KernelFloat,
     Cpu: Device<E>,
     H: Window<K, S, P>,
@@ -147,10 +190,11 @@ where
     type Error = CpuError;
 
     /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
-    fn try_forward(&self, x: Tensor<(B, Const<I>, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+    fn try_forward(&self, x: Tensor<(B, C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
         let (b, _, h, w) = *x.shape();
         let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
-        let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P).ok_or(CpuError::WrongNumElements)?;
+        let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P)
+            .ok_or(CpuError::WrongNumElements)?;
         conv2d_op(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
     }
 }
@@ -161,16 +205,17 @@ impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: us
     const PARAMS: usize = O * I * K * K + O;
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, H, W>
-    Summarize<(Const<I>, H, W)> for builder::Conv2D<I, O, K, S, P>
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, C, H, W>
+    Summarize<(C, H, W)> for builder::Conv2D<I, O, K, S, P>
 where
+    C: Channels<I>,
     H: Window<K, S, P>,
     W: Window<K, S, P>,
     H::Out: ConstDim,
     W::Out: ConstDim,
 {
     type Output = (Const<O>, H::Out, W::Out);
-    fn describe(_: (Const<I>, H, W), rows: &mut Vec<LayerRow>) -> Self::Output {
+    fn describe(_: (C, H, W), rows: &mut Vec<LayerRow>) -> Self::Output {
         let out = (Const, Default::default(), Default::default());
         rows.push(LayerRow::of::<Self, _>(&out));
         out

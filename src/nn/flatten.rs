@@ -32,8 +32,8 @@ pub struct Flatten2D;
 impl ZeroSizedModule for Flatten2D {}
 impl NonMutableModule for Flatten2D {}
 
-impl<C: FlatDims<H, W>, H: Dim, W: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(C, H, W), E, D, T>>
-    for Flatten2D
+impl<C: FlatDims<H, W>, H: Dim, W: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    Module<Tensor<(C, H, W), E, D, T>> for Flatten2D
 {
     type Output = Tensor<(C::Out,), E, D, T>;
     type Error = D::Err;

@@ -14,7 +14,7 @@ pub use conv2d::builder::Conv2D;
 pub use flatten::Flatten2D;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, MaxPool2D};
-pub use shape::{FlatDims, Window};
+pub use shape::{Channels, FlatDims, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
 /// The built (device-holding) forms of typenet's layers with parameters, as dfdx's

@@ -44,7 +44,9 @@ pub trait Window<const KERNEL: usize, const STRIDE: usize, const PADDING: usize>
     fn window_out(self) -> Option<Self::Out>;
 }
 
-impl<const KERNEL: usize, const STRIDE: usize, const PADDING: usize> Window<KERNEL, STRIDE, PADDING> for usize {
+impl<const KERNEL: usize, const STRIDE: usize, const PADDING: usize> Window<KERNEL, STRIDE, PADDING>
+    for usize
+{
     type Out = usize;
     fn window_out(self) -> Option<usize> {
         window_size(self, KERNEL, STRIDE, PADDING)
@@ -102,6 +104,17 @@ impl<C: Dim, const H: usize> FlatDims<Const<H>, usize> for C {
     }
 }
 
+/// A channel dimension that equals `N`: a layer built for `N` input channels takes only inputs
+/// with `N` channels. (A trait rather than a literal `Const<N>` in the layer's impl, so that a
+/// mismatch is reported as a sentence.)
+#[diagnostic::on_unimplemented(
+    message = "this layer expects {N} input channels, but its input has `{Self}` channels",
+    label = "channel count mismatch",
+    note = "the previous layer's output channels must equal this layer's IN_CHAN"
+)]
+pub trait Channels<const N: usize>: Dim {}
+impl<const N: usize> Channels<N> for Const<N> {}
+
 include!(concat!(env!("OUT_DIR"), "/shape_table.rs"));
 
 #[cfg(test)]
@@ -131,8 +144,14 @@ mod tests {
     #[test]
     fn flatten_table_multiplies() {
         assert_eq!(<Const<16> as FlatDims<Const<5>, Const<5>>>::Out::SIZE, 400);
-        assert_eq!(<Const<512> as FlatDims<Const<7>, Const<7>>>::Out::SIZE, 25_088);
-        assert_eq!(<Const<3> as FlatDims<Const<32>, Const<32>>>::Out::SIZE, 3_072);
+        assert_eq!(
+            <Const<512> as FlatDims<Const<7>, Const<7>>>::Out::SIZE,
+            25_088
+        );
+        assert_eq!(
+            <Const<3> as FlatDims<Const<32>, Const<32>>>::Out::SIZE,
+            3_072
+        );
         assert_eq!(Const::<4>.flat_out(3usize, Const::<2>), 24);
     }
 }

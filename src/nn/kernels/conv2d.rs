@@ -70,7 +70,11 @@ impl Conv2dGeom {
     fn valid(&self, k: usize, len: usize, out: usize) -> (usize, usize) {
         let (s, p) = (self.stride, self.padding);
         let lo = if p > k { (p - k).div_ceil(s) } else { 0 };
-        let hi = if len + p > k { ((len + p - k - 1) / s + 1).min(out) } else { 0 };
+        let hi = if len + p > k {
+            ((len + p - k - 1) / s + 1).min(out)
+        } else {
+            0
+        };
         (lo.min(hi), hi)
     }
 }
@@ -79,78 +83,105 @@ impl Conv2dGeom {
 fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], cols: &mut [E]) {
     let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
     let n = g.cols();
-    cols.par_chunks_mut(n.max(1)).enumerate().for_each(|(r, row)| {
-        let (c, ki, kj) = (r / (k * k), (r / k) % k, r % k);
-        let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
-        let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
-        for b in 0..g.batch {
-            let img = &x[(b * g.chan_in + c) * hw_in..][..hw_in];
-            let dst = &mut row[b * hw_out..][..hw_out];
-            for oh in 0..g.h_out {
-                let line = &mut dst[oh * g.w_out..][..g.w_out];
-                if oh < oh_lo || oh >= oh_hi {
-                    line.fill(E::zero());
-                    continue;
-                }
-                let src = &img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
-                line[..ow_lo].fill(E::zero());
-                line[ow_hi..].fill(E::zero());
-                let first = ow_lo * g.stride + kj - g.padding;
-                if g.stride == 1 {
-                    line[ow_lo..ow_hi].copy_from_slice(&src[first..first + (ow_hi - ow_lo)]);
-                } else {
-                    for (o, v) in line[ow_lo..ow_hi].iter_mut().enumerate() {
-                        *v = src[first + o * g.stride];
+    cols.par_chunks_mut(n.max(1))
+        .enumerate()
+        .for_each(|(r, row)| {
+            let (c, ki, kj) = (r / (k * k), (r / k) % k, r % k);
+            let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
+            let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
+            for b in 0..g.batch {
+                let img = &x[(b * g.chan_in + c) * hw_in..][..hw_in];
+                let dst = &mut row[b * hw_out..][..hw_out];
+                for oh in 0..g.h_out {
+                    let line = &mut dst[oh * g.w_out..][..g.w_out];
+                    if oh < oh_lo || oh >= oh_hi {
+                        line.fill(E::zero());
+                        continue;
+                    }
+                    let src = &img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
+                    line[..ow_lo].fill(E::zero());
+                    line[ow_hi..].fill(E::zero());
+                    let first = ow_lo * g.stride + kj - g.padding;
+                    if g.stride == 1 {
+                        line[ow_lo..ow_hi].copy_from_slice(&src[first..first + (ow_hi - ow_lo)]);
+                    } else {
+                        for (o, v) in line[ow_lo..ow_hi].iter_mut().enumerate() {
+                            *v = src[first + o * g.stride];
+                        }
                     }
                 }
             }
-        }
-    });
+        });
 }
 
 /// Folds `cols` back into `dx` (B, C, H, W), adding overlapping contributions.
 fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
     let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
     let n = g.cols();
-    dx.par_chunks_mut(hw_in.max(1)).enumerate().for_each(|(plane, img)| {
-        let (b, c) = (plane / g.chan_in, plane % g.chan_in);
-        for ki in 0..k {
-            let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
-            for kj in 0..k {
-                let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
-                let r = (c * k + ki) * k + kj;
-                let src = &cols[r * n + b * hw_out..][..hw_out];
-                for oh in oh_lo..oh_hi {
-                    let line = &src[oh * g.w_out..][..g.w_out];
-                    let dst = &mut img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
-                    let first = ow_lo * g.stride + kj - g.padding;
-                    for (o, v) in line[ow_lo..ow_hi].iter().enumerate() {
-                        dst[first + o * g.stride] += *v;
+    dx.par_chunks_mut(hw_in.max(1))
+        .enumerate()
+        .for_each(|(plane, img)| {
+            let (b, c) = (plane / g.chan_in, plane % g.chan_in);
+            for ki in 0..k {
+                let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
+                for kj in 0..k {
+                    let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
+                    let r = (c * k + ki) * k + kj;
+                    let src = &cols[r * n + b * hw_out..][..hw_out];
+                    for oh in oh_lo..oh_hi {
+                        let line = &src[oh * g.w_out..][..g.w_out];
+                        let dst = &mut img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
+                        let first = ow_lo * g.stride + kj - g.padding;
+                        for (o, v) in line[ow_lo..ow_hi].iter().enumerate() {
+                            dst[first + o * g.stride] += *v;
+                        }
                     }
                 }
             }
-        }
-    });
+        });
 }
 
 /// Forward: returns the output (B, O, Ho, Wo) and the im2col matrix (kept for the backward pass;
 /// it comes from a scratch pool, so hand it back with [`recycle`] when done).
 /// `w` is (O, C, K, K), `bias` is (O,).
-pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[E]) -> (Vec<E>, Vec<E>) {
+pub fn conv2d_forward<E: KernelFloat>(
+    g: &Conv2dGeom,
+    x: &[E],
+    w: &[E],
+    bias: &[E],
+) -> (Vec<E>, Vec<E>) {
     let (rows, n, hw) = (g.rows(), g.cols(), g.h_out * g.w_out);
     let mut cols = take(rows * n, E::zero());
     im2col(g, x, &mut cols);
     let mut yt = take(g.chan_out * n, E::zero());
-    let lhs = Mat { data: w, rs: rows, cs: 1 };
-    matmul(g.chan_out, n, rows, &mut yt, lhs, Mat { data: &cols, rs: n, cs: 1 }, false);
+    let lhs = Mat {
+        data: w,
+        rs: rows,
+        cs: 1,
+    };
+    matmul(
+        g.chan_out,
+        n,
+        rows,
+        &mut yt,
+        lhs,
+        Mat {
+            data: &cols,
+            rs: n,
+            cs: 1,
+        },
+        false,
+    );
     let mut out = vec![E::zero(); g.batch * g.chan_out * hw];
     // (O, B·HW) → (B, O, HW), adding the bias on the way.
-    out.par_chunks_mut(hw.max(1)).enumerate().for_each(|(i, dst)| {
-        let (b, o) = (i / g.chan_out, i % g.chan_out);
-        for (d, s) in dst.iter_mut().zip(&yt[o * n + b * hw..][..hw]) {
-            *d = *s + bias[o];
-        }
-    });
+    out.par_chunks_mut(hw.max(1))
+        .enumerate()
+        .for_each(|(i, dst)| {
+            let (b, o) = (i / g.chan_out, i % g.chan_out);
+            for (d, s) in dst.iter_mut().zip(&yt[o * n + b * hw..][..hw]) {
+                *d = *s + bias[o];
+            }
+        });
     give(yt);
     (out, cols)
 }
@@ -159,11 +190,13 @@ pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[
 pub(crate) fn grad_rows<E: KernelFloat>(g: &Conv2dGeom, gout: &[E]) -> Vec<E> {
     let (n, hw) = (g.cols(), g.h_out * g.w_out);
     let mut gyt = take(g.chan_out * n, E::zero());
-    gyt.par_chunks_mut(n.max(1)).enumerate().for_each(|(o, dst)| {
-        for b in 0..g.batch {
-            dst[b * hw..][..hw].copy_from_slice(&gout[(b * g.chan_out + o) * hw..][..hw]);
-        }
-    });
+    gyt.par_chunks_mut(n.max(1))
+        .enumerate()
+        .for_each(|(o, dst)| {
+            for b in 0..g.batch {
+                dst[b * hw..][..hw].copy_from_slice(&gout[(b * g.chan_out + o) * hw..][..hw]);
+            }
+        });
     gyt
 }
 
@@ -198,16 +231,48 @@ pub(crate) fn bias_grad<E: KernelFloat>(g: &Conv2dGeom, gyt: &[E], gb: &mut [E])
 /// `gw (O × C·K·K) += gyt (O × N) · colsᵀ`.
 pub(crate) fn weight_grad<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], gyt: &[E], gw: &mut [E]) {
     let (rows, n) = (g.rows(), g.cols());
-    let lhs = Mat { data: gyt, rs: n, cs: 1 };
-    matmul(g.chan_out, rows, n, gw, lhs, Mat { data: cols, rs: 1, cs: n }, true);
+    let lhs = Mat {
+        data: gyt,
+        rs: n,
+        cs: 1,
+    };
+    matmul(
+        g.chan_out,
+        rows,
+        n,
+        gw,
+        lhs,
+        Mat {
+            data: cols,
+            rs: 1,
+            cs: n,
+        },
+        true,
+    );
 }
 
 /// `gx += col2im(wᵀ · gyt)`.
 pub(crate) fn input_grad<E: KernelFloat>(g: &Conv2dGeom, w: &[E], gyt: &[E], gx: &mut [E]) {
     let (rows, n) = (g.rows(), g.cols());
     let mut gcols = take(rows * n, E::zero());
-    let rhs = Mat { data: gyt, rs: n, cs: 1 };
-    matmul(rows, n, g.chan_out, &mut gcols, Mat { data: w, rs: 1, cs: rows }, rhs, false);
+    let rhs = Mat {
+        data: gyt,
+        rs: n,
+        cs: 1,
+    };
+    matmul(
+        rows,
+        n,
+        g.chan_out,
+        &mut gcols,
+        Mat {
+            data: w,
+            rs: 1,
+            cs: rows,
+        },
+        rhs,
+        false,
+    );
     col2im(g, &gcols, gx);
     give(gcols);
 }

@@ -32,10 +32,24 @@ pub(crate) fn matmul<E: KernelFloat>(
     }
     // The raw-pointer call below reads lhs[(m-1)·rs + (k-1)·cs] and rhs[(k-1)·rs + (n-1)·cs] at
     // most; these asserts make that memory-safe for any caller.
-    assert!((m - 1) * lhs.rs + (k - 1) * lhs.cs < lhs.data.len(), "gemm: lhs out of bounds");
-    assert!((k - 1) * rhs.rs + (n - 1) * rhs.cs < rhs.data.len(), "gemm: rhs out of bounds");
-    let threads = if m * n * k >= 1 << 18 { rayon::current_num_threads() } else { 1 };
-    let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+    assert!(
+        (m - 1) * lhs.rs + (k - 1) * lhs.cs < lhs.data.len(),
+        "gemm: lhs out of bounds"
+    );
+    assert!(
+        (k - 1) * rhs.rs + (n - 1) * rhs.cs < rhs.data.len(),
+        "gemm: rhs out of bounds"
+    );
+    let threads = if m * n * k >= 1 << 18 {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    let par = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
     // SAFETY: the bounds were checked above; `E` is f32 or f64 (sealed), both supported by
     // `gemm`; dst does not alias lhs or rhs (it is a distinct `&mut`).
     unsafe {

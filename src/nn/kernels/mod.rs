@@ -14,12 +14,16 @@ mod scratch;
 mod tape;
 
 pub use conv2d::{conv2d_backward, conv2d_forward, recycle, Conv2dGeom};
-pub use pool2d::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, Pool2dGeom};
+pub use pool2d::{
+    avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, Pool2dGeom,
+};
 pub use scratch::Pooled;
 pub(crate) use tape::{conv2d_op, pool2d_op, PoolKind};
 
 /// Element types the kernels run on: `f32` and `f64`.
-pub trait KernelFloat: Dtype + num_traits::Float + Send + Sync + scratch::Pooled + sealed::Sealed {
+pub trait KernelFloat:
+    Dtype + num_traits::Float + Send + Sync + scratch::Pooled + sealed::Sealed
+{
     /// The elements of a CPU gradient buffer (dfdx's buffer type is opaque in generic code).
     #[doc(hidden)]
     fn grad_slice(v: &mut <Cpu as Storage<Self>>::Vec) -> &mut [Self]

@@ -28,7 +28,14 @@ pub struct Pool2dGeom {
 
 impl Pool2dGeom {
     /// The geometry, or `None` when the window does not fit the padded input or the stride is 0.
-    pub fn new(planes: usize, h_in: usize, w_in: usize, kernel: usize, stride: usize, padding: usize) -> Option<Self> {
+    pub fn new(
+        planes: usize,
+        h_in: usize,
+        w_in: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Option<Self> {
         Some(Pool2dGeom {
             planes,
             h_in,
@@ -48,12 +55,15 @@ impl Pool2dGeom {
         (lo, hi.max(lo))
     }
     /// The spans of every output row and column (computed once, shared by all planes).
-    fn spans(&self) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+    fn spans(&self) -> (Vec<Span>, Vec<Span>) {
         let rows = (0..self.h_out).map(|o| self.span(o, self.h_in)).collect();
         let cols = (0..self.w_out).map(|o| self.span(o, self.w_in)).collect();
         (rows, cols)
     }
 }
+
+/// An input range `lo..hi`.
+type Span = (usize, usize);
 
 /// Marks an output whose window holds only padding (it has no argmax).
 const NONE: u32 = u32::MAX;
@@ -71,13 +81,17 @@ pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec
         .for_each(|(p, (out, arg))| {
             let img = &x[p * hw_in..][..hw_in];
             for (oh, &(h0, h1)) in rows.iter().enumerate() {
-                let (out, arg) = (&mut out[oh * g.w_out..][..g.w_out], &mut arg[oh * g.w_out..][..g.w_out]);
+                let (out, arg) = (
+                    &mut out[oh * g.w_out..][..g.w_out],
+                    &mut arg[oh * g.w_out..][..g.w_out],
+                );
                 for ((o, a), &(w0, w1)) in out.iter_mut().zip(arg.iter_mut()).zip(&cols) {
                     let (mut best, mut at) = (E::zero(), NONE);
                     for ih in h0..h1 {
                         let line = &img[ih * g.w_in..][..g.w_in];
                         for (iw, &v) in line[w0..w1].iter().enumerate() {
                             // `!(v <= best)` also lets a NaN win, so NaNs propagate like PyTorch.
+                            #[allow(clippy::neg_cmp_op_on_partial_ord)]
                             if at == NONE || !(v <= best) {
                                 (best, at) = (v, (ih * g.w_in + w0 + iw) as u32);
                             }
@@ -93,14 +107,16 @@ pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec
 /// Max-pool backward: scatters each output gradient onto its argmax in `gx`.
 pub fn max_pool_backward<E: KernelFloat>(g: &Pool2dGeom, arg: &[u32], gout: &[E], gx: &mut [E]) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
-    gx.par_chunks_mut(hw_in.max(1)).enumerate().for_each(|(p, gx)| {
-        let (arg, gout) = (&arg[p * hw_out..][..hw_out], &gout[p * hw_out..][..hw_out]);
-        for (&a, &v) in arg.iter().zip(gout) {
-            if a != NONE {
-                gx[a as usize] += v;
+    gx.par_chunks_mut(hw_in.max(1))
+        .enumerate()
+        .for_each(|(p, gx)| {
+            let (arg, gout) = (&arg[p * hw_out..][..hw_out], &gout[p * hw_out..][..hw_out]);
+            for (&a, &v) in arg.iter().zip(gout) {
+                if a != NONE {
+                    gx[a as usize] += v;
+                }
             }
-        }
-    });
+        });
 }
 
 /// Average-pool forward (padding counts as zeros: the divisor is always `kernel²`).
@@ -109,20 +125,22 @@ pub fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
     let (rows, cols) = g.spans();
     let mut out = vec![E::zero(); g.planes * hw_out];
-    out.par_chunks_mut(hw_out.max(1)).enumerate().for_each(|(p, out)| {
-        let img = &x[p * hw_in..][..hw_in];
-        for (oh, &(h0, h1)) in rows.iter().enumerate() {
-            for (o, &(w0, w1)) in out[oh * g.w_out..][..g.w_out].iter_mut().zip(&cols) {
-                let mut s = E::zero();
-                for ih in h0..h1 {
-                    for v in &img[ih * g.w_in + w0..ih * g.w_in + w1] {
-                        s += *v;
+    out.par_chunks_mut(hw_out.max(1))
+        .enumerate()
+        .for_each(|(p, out)| {
+            let img = &x[p * hw_in..][..hw_in];
+            for (oh, &(h0, h1)) in rows.iter().enumerate() {
+                for (o, &(w0, w1)) in out[oh * g.w_out..][..g.w_out].iter_mut().zip(&cols) {
+                    let mut s = E::zero();
+                    for ih in h0..h1 {
+                        for v in &img[ih * g.w_in + w0..ih * g.w_in + w1] {
+                            s += *v;
+                        }
                     }
+                    *o = s * inv;
                 }
-                *o = s * inv;
             }
-        }
-    });
+        });
     out
 }
 
@@ -131,17 +149,19 @@ pub fn avg_pool_backward<E: KernelFloat>(g: &Pool2dGeom, gout: &[E], gx: &mut [E
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
     let (rows, cols) = g.spans();
-    gx.par_chunks_mut(hw_in.max(1)).enumerate().for_each(|(p, gx)| {
-        let gout = &gout[p * hw_out..][..hw_out];
-        for (oh, &(h0, h1)) in rows.iter().enumerate() {
-            for (&v, &(w0, w1)) in gout[oh * g.w_out..][..g.w_out].iter().zip(&cols) {
-                let v = v * inv;
-                for ih in h0..h1 {
-                    for d in &mut gx[ih * g.w_in + w0..ih * g.w_in + w1] {
-                        *d += v;
+    gx.par_chunks_mut(hw_in.max(1))
+        .enumerate()
+        .for_each(|(p, gx)| {
+            let gout = &gout[p * hw_out..][..hw_out];
+            for (oh, &(h0, h1)) in rows.iter().enumerate() {
+                for (&v, &(w0, w1)) in gout[oh * g.w_out..][..g.w_out].iter().zip(&cols) {
+                    let v = v * inv;
+                    for ih in h0..h1 {
+                        for d in &mut gx[ih * g.w_in + w0..ih * g.w_in + w1] {
+                            *d += v;
+                        }
                     }
                 }
             }
-        }
-    });
+        });
 }

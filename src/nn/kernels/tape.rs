@@ -18,7 +18,14 @@ where
 
 /// `conv2d(x, weight, bias)` with geometry `g`, producing a tensor of shape `out_shape` (which
 /// must hold `g.batch·g.chan_out·g.h_out·g.w_out` elements).
-pub(crate) fn conv2d_op<Si: Shape, So: Shape, Sw: Shape, Sb: Shape, E: KernelFloat, T: Tape<E, Cpu>>(
+pub(crate) fn conv2d_op<
+    Si: Shape,
+    So: Shape,
+    Sw: Shape,
+    Sb: Shape,
+    E: KernelFloat,
+    T: Tape<E, Cpu>,
+>(
     x: Tensor<Si, E, Cpu, T>,
     weight: &Tensor<Sw, E, Cpu>,
     bias: &Tensor<Sb, E, Cpu>,
