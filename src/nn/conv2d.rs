@@ -221,3 +221,41 @@ where
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+
+    #[test]
+    fn counts_and_summarises_like_keras() {
+        // Keras: Conv2D(6, 5) on 1 channel has 6*1*5*5 + 6 = 156 params.
+        assert_eq!(<Conv2D<1, 6, 5> as Params>::PARAMS, 156);
+        type Net = (
+            Conv2D<1, 6, 5, 1, 2>,
+            ReLU,
+            MaxPool2D<2, 2>,
+            Conv2D<6, 16, 5>,
+        );
+        let s = summary::<Net, Rank3<1, 28, 28>>();
+        let shapes: Vec<Vec<usize>> = s.rows.iter().map(|r| r.output.clone()).collect();
+        assert_eq!(
+            shapes,
+            [
+                vec![6, 28, 28],
+                vec![6, 28, 28],
+                vec![6, 14, 14],
+                vec![16, 10, 10]
+            ]
+        );
+        assert_eq!(s.rows[0].layer, "Conv2D<1, 6, 5, 1, 2>");
+    }
+
+    #[test]
+    fn builds_with_the_pytorch_init_range() {
+        let dev = Cpu::seed_from_u64(0);
+        let m = dev.build_module::<Conv2D<2, 4, 3>, f32>();
+        let bound = 1.0 / ((2 * 3 * 3) as f32).sqrt();
+        assert!(m.weight.as_vec().iter().all(|w| w.abs() <= bound));
+        assert!(m.bias.as_vec().iter().all(|b| b.abs() <= bound));
+    }
+}

@@ -68,3 +68,19 @@ impl<C: FlatDims<H, W>, H: Dim, W: Dim> Summarize<(C, H, W)> for Flatten2D {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_const_and_runtime_maps() {
+        let dev = Cpu::default();
+        let x: Tensor<Rank4<2, 3, 2, 2>, f32, _> = dev.sample_normal();
+        let y: Tensor<(Const<2>, Const<12>), f32, _> = Flatten2D.forward(x.clone());
+        assert_eq!(y.as_vec(), x.as_vec());
+        let xr: Tensor<(usize, Const<3>, usize, usize), f32, _> = dev.zeros_like(&(2, Const, 5, 4));
+        let yr = Flatten2D.forward(xr);
+        assert_eq!(yr.shape().concrete(), [2, 60]);
+    }
+}

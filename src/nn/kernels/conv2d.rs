@@ -141,8 +141,8 @@ fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
         });
 }
 
-/// Forward: returns the output (B, O, Ho, Wo) and the im2col matrix (kept for the backward pass;
-/// it comes from a scratch pool, so hand it back with [`recycle`] when done).
+/// Forward: returns the output (B, O, Ho, Wo) and the im2col matrix (kept for the backward pass).
+/// Both come from a scratch pool: hand them back with [`recycle`] when done.
 /// `w` is (O, C, K, K), `bias` is (O,).
 pub fn conv2d_forward<E: KernelFloat>(
     g: &Conv2dGeom,
@@ -172,7 +172,7 @@ pub fn conv2d_forward<E: KernelFloat>(
         },
         false,
     );
-    let mut out = vec![E::zero(); g.batch * g.chan_out * hw];
+    let mut out = take(g.batch * g.chan_out * hw, E::zero());
     // (O, B·HW) → (B, O, HW), adding the bias on the way.
     out.par_chunks_mut(hw.max(1))
         .enumerate()
@@ -281,4 +281,39 @@ pub(crate) fn input_grad<E: KernelFloat>(g: &Conv2dGeom, w: &[E], gyt: &[E], gx:
 /// outputs) to the kernels' scratch pool, so the next step reuses its memory.
 pub fn recycle<T: Pooled>(buf: Vec<T>) {
     give(buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_follows_the_output_size_formula() {
+        // LeNet conv1 with "same" padding: (28 + 4 - 5)/1 + 1 = 28; stride 2 on 7: (7 + 2 - 3)/2 + 1 = 4.
+        let g = Conv2dGeom::new(2, 1, 28, 28, 6, 5, 1, 2).expect("fits");
+        assert_eq!(
+            (g.h_out, g.w_out, g.rows(), g.cols()),
+            (28, 28, 25, 2 * 28 * 28)
+        );
+        let g = Conv2dGeom::new(1, 3, 7, 7, 4, 3, 2, 1).expect("fits");
+        assert_eq!((g.h_out, g.w_out), (4, 4));
+        assert_eq!(Conv2dGeom::new(1, 1, 2, 2, 1, 5, 1, 1), None);
+    }
+
+    #[test]
+    fn valid_ranges_skip_padding() {
+        // k=3, p=1, s=1 on 5: kernel row 0 reads input o-1, valid for o in 1..5.
+        let g = Conv2dGeom::new(1, 1, 5, 5, 1, 3, 1, 1).expect("fits");
+        assert_eq!(g.valid(0, 5, 5), (1, 5));
+        assert_eq!(g.valid(2, 5, 5), (0, 4));
+    }
+
+    #[test]
+    fn identity_kernel_copies_the_input() {
+        let g = Conv2dGeom::new(2, 1, 3, 3, 1, 1, 1, 0).expect("fits");
+        let x: Vec<f32> = (0..18).map(|v| v as f32).collect();
+        let (y, cols) = conv2d_forward(&g, &x, &[1.0], &[0.5]);
+        assert_eq!(y, x.iter().map(|v| v + 0.5).collect::<Vec<_>>());
+        recycle(cols);
+    }
 }

@@ -73,7 +73,7 @@ const NONE: u32 = u32::MAX;
 pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec<u32>) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let (rows, cols) = g.spans();
-    let mut out = vec![E::zero(); g.planes * hw_out];
+    let mut out = take(g.planes * hw_out, E::zero());
     let mut arg = take(g.planes * hw_out, NONE);
     out.par_chunks_mut(hw_out.max(1))
         .zip(arg.par_chunks_mut(hw_out.max(1)))
@@ -124,7 +124,7 @@ pub fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
     let (rows, cols) = g.spans();
-    let mut out = vec![E::zero(); g.planes * hw_out];
+    let mut out = take(g.planes * hw_out, E::zero());
     out.par_chunks_mut(hw_out.max(1))
         .enumerate()
         .for_each(|(p, out)| {
