@@ -68,8 +68,6 @@ fn run(args: &Args) -> typenet::Result<()> {
     let data = FashionMnistImages::load(&args.data)?;
     println!("{}", summary::<Cnn, Rank3<1, 28, 28>>());
     let dev = Cpu::seed_from_u64(args.seed);
-    // Reuse freed tensor memory instead of fresh (page-faulting) allocations every step.
-    dev.enable_cache();
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Cnn, f32>(),
