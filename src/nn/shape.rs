@@ -12,8 +12,8 @@
 //!
 //! Table ranges:
 //! - conv/pool: spatial sizes 1..=256, kernels 1, 2, 3, 4, 5, 7, strides 1, 2, padding 0..=3;
-//! - flatten: every map up to 8×8 and square maps up to 32×32, with 1..=64 channels, multiples of
-//!   8 up to 512 and multiples of 64 up to 1024.
+//! - flatten: every map up to 4×4 and the square maps 5..=16, 24, 28, 32, with 1..=64 channels,
+//!   multiples of 8 up to 512 and multiples of 64 up to 1024.
 //!
 //! Runtime (`usize`) dimensions are accepted everywhere and checked when the layer runs.
 
@@ -76,7 +76,7 @@ pub fn window_size(size: usize, kernel: usize, stride: usize, padding: usize) ->
 #[diagnostic::on_unimplemented(
     message = "Flatten2D: no compile-time flatten size for `{Self}` channels of `{H}` x `{W}`",
     label = "feature map outside typenet's flatten table",
-    note = "the table knows every map up to 8x8 and square maps up to 32x32; pool further or use AvgPoolGlobal"
+    note = "the table knows every map up to 4x4 and square maps 5..=16, 24, 28, 32; pool further or use AvgPoolGlobal"
 )]
 pub trait FlatDims<H: Dim, W: Dim>: Dim {
     /// `C·H·W`.
