@@ -132,8 +132,16 @@ fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
                         let line = &src[oh * g.w_out..][..g.w_out];
                         let dst = &mut img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
                         let first = ow_lo * g.stride + kj - g.padding;
-                        for (o, v) in line[ow_lo..ow_hi].iter().enumerate() {
-                            dst[first + o * g.stride] += *v;
+                        if g.stride == 1 {
+                            // contiguous: vectorises
+                            let dst = &mut dst[first..first + (ow_hi - ow_lo)];
+                            for (d, v) in dst.iter_mut().zip(&line[ow_lo..ow_hi]) {
+                                *d += *v;
+                            }
+                        } else {
+                            for (o, v) in line[ow_lo..ow_hi].iter().enumerate() {
+                                dst[first + o * g.stride] += *v;
+                            }
                         }
                     }
                 }
@@ -224,8 +232,22 @@ pub fn conv2d_backward<E: KernelFloat>(
 pub(crate) fn bias_grad<E: KernelFloat>(g: &Conv2dGeom, gyt: &[E], gb: &mut [E]) {
     let n = g.cols();
     for (o, acc) in gb.iter_mut().enumerate() {
-        *acc += gyt[o * n..][..n].iter().fold(E::zero(), |a, v| a + *v);
+        *acc += sum(&gyt[o * n..][..n]);
     }
+}
+
+/// A sum with eight independent accumulators: a plain fold is one serial chain of float adds
+/// (the compiler may not reorder them), which made it a slow part of conv1's backward pass.
+fn sum<E: KernelFloat>(v: &[E]) -> E {
+    let mut acc = [E::zero(); 8];
+    let chunks = v.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += *x;
+        }
+    }
+    acc.iter().chain(rest).fold(E::zero(), |a, x| a + *x)
 }
 
 /// `gw (O × C·K·K) += gyt (O × N) · colsᵀ`.
