@@ -9,9 +9,12 @@
 //!
 //! Every output size below is computed by the compiler (`Conv2D<1, 16, 3, 1, 1>` keeps 28×28,
 //! `MaxPool2D<2, 2>` halves it, …); a `Linear` after `Flatten2D` that does not take
-//! 32·7·7 = 1568 inputs does not compile. The result measured on a shared 2-core machine is in the
-//! crate's notes (test accuracy ≥ 0.90 after 5 epochs). With `--json` the last line is one JSON
-//! object with `test_accuracy`, `test_loss`, `train_seconds`, `epochs`, `seed` and the history.
+//! 32·7·7 = 1568 inputs does not compile.
+//!
+//! Result (measured, seed 0, deterministic): test accuracy 0.9045 (train 0.917) after 5 epochs;
+//! 24–36 s per epoch on a shared 2-core machine under a load average of 3–6 (16 s for the least
+//! loaded epoch). With `--json` the last line is one JSON object with `test_accuracy`,
+//! `test_loss`, `train_seconds`, `epochs`, `seed` and the per-epoch history.
 //!
 //! Keras:
 //! ```python
