@@ -300,12 +300,19 @@ fn imagenet_sized_input_runs_one_step() {
 
 #[test]
 fn conv_weights_save_load_and_reset() {
-    type Net = (Conv2D<1, 2, 3>, ReLU, MaxPool2D<2, 2>, Flatten2D, Linear<2, 3>);
+    type Net = (
+        Conv2D<1, 2, 3>,
+        ReLU,
+        MaxPool2D<2, 2>,
+        Flatten2D,
+        Linear<2, 3>,
+    );
     let dev = Cpu::seed_from_u64(7);
     let mut a = dev.build_module::<Net, f32>();
     let b = dev.build_module::<Net, f32>();
     assert_ne!(a.0.weight.as_vec(), b.0.weight.as_vec());
-    let path = std::env::temp_dir().join(format!("typenet-conv-{}.safetensors", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("typenet-conv-{}.safetensors", std::process::id()));
     b.save_safetensors(&path).expect("save");
     a.load_safetensors(&path).expect("load");
     let _ = std::fs::remove_file(&path);

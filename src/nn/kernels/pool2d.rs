@@ -86,18 +86,23 @@ pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec
                     &mut arg[oh * g.w_out..][..g.w_out],
                 );
                 for ((o, a), &(w0, w1)) in out.iter_mut().zip(arg.iter_mut()).zip(&cols) {
-                    let (mut best, mut at) = (E::zero(), NONE);
+                    if h0 == h1 || w0 == w1 {
+                        // the window holds only padding
+                        (*o, *a) = (E::zero(), NONE);
+                        continue;
+                    }
+                    let (mut best, mut at) = (img[h0 * g.w_in + w0], h0 * g.w_in + w0);
                     for ih in h0..h1 {
-                        let line = &img[ih * g.w_in..][..g.w_in];
-                        for (iw, &v) in line[w0..w1].iter().enumerate() {
+                        let row = ih * g.w_in;
+                        for (iw, &v) in img[row + w0..row + w1].iter().enumerate() {
                             // `!(v <= best)` also lets a NaN win, so NaNs propagate like PyTorch.
                             #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                            if at == NONE || !(v <= best) {
-                                (best, at) = (v, (ih * g.w_in + w0 + iw) as u32);
+                            if !(v <= best) {
+                                (best, at) = (v, row + w0 + iw);
                             }
                         }
                     }
-                    (*o, *a) = (best, at);
+                    (*o, *a) = (best, at as u32);
                 }
             }
         });
