@@ -10,11 +10,12 @@
 //! Flatten2D, Linear<400,10>` on `(64, 1, 28, 28)` inputs with a runtime batch dimension, exactly
 //! what [`Trainer`] feeds it. `--cache` turns on dfdx's allocation cache (`dev.enable_cache()`).
 //!
-//! Measured on the shared 2-core machine (load average 4–7, so ±50%), 5 interleaved runs of 100
-//! steps: median 6.9–9.1 ms with `--cache` (best step 5.1 ms), 9–13 ms without. Without the
-//! cache most of the difference is page faults of fresh allocations (glibc returns freed memory
-//! to the OS): with `MALLOC_TRIM_THRESHOLD_`/`MALLOC_MMAP_THRESHOLD_` raised, the plain run also
-//! takes 7.0–7.9 ms (best 4.95 ms). PyTorch takes 5.6 ms per step for this net on this machine.
+//! Measured on the shared 2-core machine (load average 5–6 from other jobs, so ±50%), 5
+//! interleaved runs of 100 steps each: median 5.1–8.0 ms with `--cache` (best step 4.3 ms),
+//! 8.4–16 ms without. Without the cache most of the difference is page faults of fresh
+//! allocations (glibc returns freed memory to the OS): with `MALLOC_TRIM_THRESHOLD_` and
+//! `MALLOC_MMAP_THRESHOLD_` raised, the plain run takes 7.5–7.8 ms (best 4.5 ms). PyTorch takes
+//! 5.6 ms per step for this net on this machine.
 use std::time::Instant;
 use typenet::prelude::*;
 
