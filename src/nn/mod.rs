@@ -1,6 +1,10 @@
 //! Layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), their
 //! dimension arithmetic ([`shape`]) and CPU kernels ([`kernels`]), and compile-time model facts:
 //! parameter counts ([`Params`]) and summaries ([`summary`]).
+//!
+//! Group deep models into balanced tuples of at most six layers, e.g. one tuple per conv block:
+//! dfdx's tuple impls make type checking exponential in the nesting depth of right-nested tuples
+//! (51 layers nested 10 deep took 128 s to check; balanced 6-ary grouping of 67 layers, 0.3 s).
 
 mod conv2d;
 mod flatten;
