@@ -22,7 +22,9 @@ pub use crate::losses::{
     BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
-pub use crate::nn::{glorot_uniform, summary, Params, Summarize, Summary};
+pub use crate::nn::{
+    glorot_uniform, summary, AvgPool2D, Conv2D, Flatten2D, MaxPool2D, Params, Summarize, Summary,
+};
 pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
 pub use crate::train::{
     AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, LearningRate, Metric,

@@ -1,7 +1,14 @@
-//! Compile-fail tests: shape mismatches are compile errors, with the messages checked in.
+//! Compile-fail tests: shape mismatches are compile errors, with the compiler's messages checked
+//! in (`tests/ui/*.stderr`; regenerate with `TRYBUILD=overwrite cargo test --test ui`).
 
 #[test]
 fn shape_mismatches_do_not_compile() {
     let t = trybuild::TestCases::new();
-    t.compile_fail("tests/ui/*.rs");
+    // MLPs and the trainer's pairing of data, model and loss
+    t.compile_fail("tests/ui/mlp_*.rs");
+    t.compile_fail("tests/ui/fit_*.rs");
+    t.compile_fail("tests/ui/loss_*.rs");
+    // convolutional layers
+    t.compile_fail("tests/ui/conv_*.rs");
+    t.pass("tests/ui/pass_*.rs");
 }

@@ -1,0 +1,108 @@
+//! A LeNet-style convolutional net on Fashion-MNIST images (`Rank3<1, 28, 28>` samples): Adam
+//! (lr 1e-3), sparse categorical cross-entropy, batch 32, 5 epochs, then the 10,000 test images.
+//!
+//! ```text
+//! apt-get install -y dataset-fashion-mnist
+//! cargo run --release --example fashion_mnist_cnn
+//! cargo run --release --example fashion_mnist_cnn -- --epochs 1 --seed 7 --json
+//! ```
+//!
+//! Every output size below is computed by the compiler (`Conv2D<1, 16, 3, 1, 1>` keeps 28×28,
+//! `MaxPool2D<2, 2>` halves it, …); a `Linear` after `Flatten2D` that does not take
+//! 32·7·7 = 1568 inputs does not compile.
+//!
+//! Result (measured, seed 0): test accuracy 0.907 (train 0.917) after 5 epochs (0.9045 with an
+//! earlier kernel revision: float summation order differs); 29 s per epoch on average (26–38 s) on
+//! a shared 2-core machine under a load average of 4–6 from other jobs (16 s for the least
+//! loaded epoch). With `--json` the last line is one JSON object with `test_accuracy`,
+//! `test_loss`, `train_seconds`, `epochs`, `seed` and the per-epoch history.
+//!
+//! Keras:
+//! ```python
+//! model = Sequential([Conv2D(16, 3, padding="same", activation="relu"), MaxPooling2D(2),
+//!                     Conv2D(32, 3, padding="same", activation="relu"), MaxPooling2D(2),
+//!                     Flatten(), Dense(64, activation="relu"), Dense(10, activation="softmax")])
+//! ```
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use typenet::prelude::*;
+
+/// LeNet-style: two conv/ReLU/pool blocks ("same" padding), then two dense layers.
+type Cnn = (
+    (Conv2D<1, 16, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
+    (Conv2D<16, 32, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
+    (Flatten2D, Linear<1568, 64>, ReLU, Linear<64, 10>),
+);
+
+#[derive(Parser)]
+#[command(about = "Train a LeNet-style CNN on Fashion-MNIST")]
+struct Args {
+    /// Directory holding the four Fashion-MNIST IDX files (raw or .gz).
+    #[arg(long, default_value = FASHION_MNIST_DIR)]
+    data: PathBuf,
+    /// Passes over the 60,000 training images.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Seed of the weight initialisation and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object with the results as the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ Error::DatasetMissing { .. }) => {
+            eprintln!("error: {e}");
+            eprintln!("Fashion-MNIST is not installed. Install it with:\n    sudo apt-get install -y dataset-fashion-mnist\nor pass --data DIR.");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> typenet::Result<()> {
+    let data = FashionMnistImages::load(&args.data)?;
+    println!("{}", summary::<Cnn, Rank3<1, 28, 28>>());
+    let dev = Cpu::seed_from_u64(args.seed);
+    let mut model = Trainer::compile(
+        &dev,
+        dev.build_module::<Cnn, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &["accuracy"],
+    )?;
+    let cfg = FitConfig {
+        epochs: args.epochs,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let history = model.fit(&data.train, &cfg)?;
+    let test = model.evaluate(&data.test)?;
+    let train_seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
+    println!(
+        "test loss {:.4} - test accuracy {:.4} - {:.2} s per epoch",
+        test.loss,
+        test.metrics["accuracy"],
+        train_seconds / args.epochs.max(1) as f64
+    );
+    if args.json {
+        let json = serde_json::json!({
+            "test_accuracy": test.metrics["accuracy"],
+            "test_loss": test.loss,
+            "train_seconds": train_seconds,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "history": history,
+        });
+        println!("{json}");
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! [`Conv2D`]: 2-D convolution with compile-time channel counts and computed output sizes.
+
+use super::kernels::{conv2d_op, Conv2dGeom, KernelFloat};
+use super::shape::{Channels, Window};
+use super::summary::{LayerRow, Summarize};
+use super::Params;
+use dfdx::prelude::*;
+use rand_distr::Uniform;
+
+/// The builder types (what model type aliases name).
+pub mod builder {
+    /// 2-D convolution from `IN_CHAN` to `OUT_CHAN` channels with a square `KERNEL`, `STRIDE` and
+    /// zero `PADDING` on all sides: `(IN_CHAN, H, W) → (OUT_CHAN, H', W')` with
+    /// `H' = (H + 2·PADDING − KERNEL) / STRIDE + 1` computed by the compiler
+    /// ([`Window`](crate::nn::Window)).
+    ///
+    /// Weights `(OUT_CHAN, IN_CHAN, KERNEL, KERNEL)` and bias `(OUT_CHAN,)` start uniform in
+    /// `±1/√(IN_CHAN·KERNEL²)` (PyTorch's default).
+    ///
+    /// # Example
+    /// ```
+    /// # use typenet::prelude::*;
+    /// let dev = Cpu::default();
+    /// let conv = dev.build_module::<Conv2D<1, 8, 3>, f32>();
+    /// let y: Tensor<Rank3<8, 26, 26>, f32, _> = conv.forward(dev.zeros::<Rank3<1, 28, 28>>());
+    /// const _: () = assert!(<Conv2D<1, 8, 3> as Params>::PARAMS == 80);
+    /// ```
+    ///
+    /// **PyTorch equivalent**: `nn.Conv2d(IN_CHAN, OUT_CHAN, KERNEL, STRIDE, PADDING)`.
+    /// **Keras equivalent**: `Conv2D(OUT_CHAN, KERNEL, strides=STRIDE)` (channels first).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Conv2D<
+        const IN_CHAN: usize,
+        const OUT_CHAN: usize,
+        const KERNEL: usize,
+        const STRIDE: usize = 1,
+        const PADDING: usize = 0,
+    >;
+}
+
+/// A built [`builder::Conv2D`] on device `D` with element type `E`.
+#[derive(Debug, Clone)]
+pub struct Conv2D<
+    const IN_CHAN: usize,
+    const OUT_CHAN: usize,
+    const KERNEL: usize,
+    const STRIDE: usize,
+    const PADDING: usize,
+    E: Dtype,
+    D: Storage<E>,
+> {
+    /// Kernels, shape `(OUT_CHAN, IN_CHAN, KERNEL, KERNEL)`.
+    pub weight: Tensor<Rank4<OUT_CHAN, IN_CHAN, KERNEL, KERNEL>, E, D>,
+    /// Bias, shape `(OUT_CHAN,)`.
+    pub bias: Tensor<Rank1<OUT_CHAN>, E, D>,
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E: Dtype,
+        D: Device<E>,
+    > BuildOnDevice<D, E> for builder::Conv2D<I, O, K, S, P>
+where
+    Conv2D<I, O, K, S, P, E, D>: BuildModule<D, E>,
+{
+    type Built = Conv2D<I, O, K, S, P, E, D>;
+    fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
+        Self::Built::try_build(device)
+    }
+}
+
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E, D>
+    TensorCollection<E, D> for Conv2D<I, O, K, S, P, E, D>
+where
+    E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
+    D: Device<E>,
+{
+    type To<E2: Dtype, D2: Device<E2>> = Conv2D<I, O, K, S, P, E2, D2>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        // PyTorch's default init: uniform in ±1/sqrt(fan_in) for weights and bias.
+        macro_rules! init {
+            () => {
+                TensorOptions::reset_with(|t| {
+                    let fan_in = E::from_usize((I * K * K).max(1)).unwrap_or_else(E::one);
+                    let b = E::one() / fan_in.sqrt();
+                    t.try_fill_with_distr(Uniform::new(-b, b))
+                })
+            };
+        }
+        visitor.visit_fields(
+            (
+                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, init!()),
+                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, init!()),
+            ),
+            |(weight, bias)| Conv2D { weight, bias },
+        )
+    }
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E: Dtype,
+        D: Storage<E>,
+    > NonMutableModule for Conv2D<I, O, K, S, P, E, D>
+{
+}
+
+/// The output sizes for input sizes `h`, `w`; an error only for runtime sizes that do not fit.
+pub(crate) fn window_dims<const K: usize, const S: usize, const P: usize, H, W>(
+    h: H,
+    w: W,
+) -> Result<(H::Out, W::Out), CpuError>
+where
+    H: Window<K, S, P>,
+    W: Window<K, S, P>,
+{
+    Ok((
+        h.window_out().ok_or(CpuError::WrongNumElements)?,
+        w.window_out().ok_or(CpuError::WrongNumElements)?,
+    ))
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        C,
+        E,
+        H,
+        W,
+        T,
+    > Module<Tensor<(C, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
+where
+    C: Channels<I>,
+    E: KernelFloat,
+    Cpu: Device<E>,
+    H: Window<K, S, P>,
+    W: Window<K, S, P>,
+    T: Tape<E, Cpu>,
+{
+    type Output = Tensor<(Const<O>, H::Out, W::Out), E, Cpu, T>;
+    type Error = CpuError;
+
+    /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
+    fn try_forward(&self, x: Tensor<(C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+        let (_, h, w) = *x.shape();
+        let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
+        let g = Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
+            .ok_or(CpuError::WrongNumElements)?;
+        conv2d_op(x, &self.weight, &self.bias, g, (Const, ho, wo))
+    }
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        B,
+        C,
+        E,
+        H,
+        W,
+        T,
+    > Module<Tensor<(B, C, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
+where
+    B: Dim,
+    C: Channels<I>,
+    E: KernelFloat,
+    Cpu: Device<E>,
+    H: Window<K, S, P>,
+    W: Window<K, S, P>,
+    T: Tape<E, Cpu>,
+{
+    type Output = Tensor<(B, Const<O>, H::Out, W::Out), E, Cpu, T>;
+    type Error = CpuError;
+
+    /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
+    fn try_forward(&self, x: Tensor<(B, C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+        let (b, _, h, w) = *x.shape();
+        let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
+        let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P)
+            .ok_or(CpuError::WrongNumElements)?;
+        conv2d_op(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
+    }
+}
+
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize> Params
+    for builder::Conv2D<I, O, K, S, P>
+{
+    const PARAMS: usize = O * I * K * K + O;
+}
+
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, C, H, W>
+    Summarize<(C, H, W)> for builder::Conv2D<I, O, K, S, P>
+where
+    C: Channels<I>,
+    H: Window<K, S, P>,
+    W: Window<K, S, P>,
+    H::Out: ConstDim,
+    W::Out: ConstDim,
+{
+    type Output = (Const<O>, H::Out, W::Out);
+    fn describe(_: (C, H, W), rows: &mut Vec<LayerRow>) -> Self::Output {
+        let out = (Const, Default::default(), Default::default());
+        rows.push(LayerRow::of::<Self, _>(&out));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+
+    #[test]
+    fn counts_and_summarises_like_keras() {
+        // Keras: Conv2D(6, 5) on 1 channel has 6*1*5*5 + 6 = 156 params.
+        assert_eq!(<Conv2D<1, 6, 5> as Params>::PARAMS, 156);
+        type Net = (
+            Conv2D<1, 6, 5, 1, 2>,
+            ReLU,
+            MaxPool2D<2, 2>,
+            Conv2D<6, 16, 5>,
+        );
+        let s = summary::<Net, Rank3<1, 28, 28>>();
+        let shapes: Vec<Vec<usize>> = s.rows.iter().map(|r| r.output.clone()).collect();
+        assert_eq!(
+            shapes,
+            [
+                vec![6, 28, 28],
+                vec![6, 28, 28],
+                vec![6, 14, 14],
+                vec![16, 10, 10]
+            ]
+        );
+        assert_eq!(s.rows[0].layer, "Conv2D<1, 6, 5, 1, 2>");
+    }
+
+    #[test]
+    fn builds_with_the_pytorch_init_range() {
+        let dev = Cpu::seed_from_u64(0);
+        let m = dev.build_module::<Conv2D<2, 4, 3>, f32>();
+        let bound = 1.0 / ((2 * 3 * 3) as f32).sqrt();
+        assert!(m.weight.as_vec().iter().all(|w| w.abs() <= bound));
+        assert!(m.bias.as_vec().iter().all(|b| b.abs() <= bound));
+    }
+}
