@@ -49,6 +49,7 @@ mod error;
 pub mod checkpoint;
 pub mod data;
 pub mod gradcheck;
+pub mod interpret;
 pub mod losses;
 pub mod nn;
 pub mod prelude;

@@ -7,7 +7,7 @@ mod history;
 pub mod metrics;
 mod model;
 mod optimizer;
-mod plot;
+pub(crate) mod plot;
 mod progress;
 mod trainer;
 

@@ -2,7 +2,7 @@
 //! backward, step — written out by hand on typenet's `DataLoader` and dfdx's tape.
 //!
 //! ```text
-//! cargo run --release --example pytorch_mirror
+//! cargo run --release --example 04_pytorch_loop
 //! ```
 //!
 //! Result (measured, seed 0): test accuracy about 0.87 after 5 epochs, about 1.2 s per epoch.
