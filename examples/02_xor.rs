@@ -7,12 +7,10 @@
 //! ```
 //!
 //! Result (measured, seed 0, well under a second): the single neuron `(Linear<2, 1>, Sigmoid)`
-//! stays at
-//! loss ln 2 = 0.6931 and accuracy 0.50 after 1,000 epochs, every output 0.500 (it can never pass
-//! 0.75); the MLP
-//! `(Linear<2, 4>, Tanh, Linear<4, 1>, Sigmoid)` reaches accuracy 1.00 with loss 0.0002
-//! (outputs 0.000, 1.000, 1.000, 0.000).
-//! Both are trained by the same Keras-style `Trainer` (Adam, lr 0.05, binary cross-entropy).
+//! stays at loss ln 2 = 0.6931 and accuracy 0.50 after 1,000 epochs, every output 0.500 (it can
+//! never pass 0.75); the MLP `(Linear<2, 4>, Tanh, Linear<4, 1>, Sigmoid)` reaches accuracy 1.00
+//! with loss 0.0002 (outputs 0.000, 1.000, 1.000, 0.000). Both are trained by the same
+//! Keras-style `Trainer` (Adam, lr 0.05, binary cross-entropy).
 use typenet::prelude::*;
 
 /// One neuron: `y = σ(w₁x₁ + w₂x₂ + b)`.
