@@ -9,8 +9,10 @@ use std::path::Path;
 const SCALE: usize = 8;
 /// Gap between cells, in screen pixels.
 const PAD: usize = 12;
-/// Height of the column titles and of each row's caption.
+/// Height of each row's caption.
 const TEXT_H: usize = 24;
+/// Height of the column titles.
+const HEADER_H: usize = 32;
 
 /// One row of a [`heatmap_png`] figure: an image in grey and its attribution maps.
 #[derive(Debug, Clone)]
@@ -57,7 +59,7 @@ pub fn heatmap_png(
     let (cell_w, cell_h) = (width * SCALE, height * SCALE);
     let size = (
         PAD + columns * (cell_w + PAD),
-        TEXT_H + rows.len() * (TEXT_H + cell_h + PAD) + PAD,
+        HEADER_H + rows.len() * (TEXT_H + cell_h + PAD),
     );
     let root = BitMapBackend::new(path, (size.0 as u32, size.1 as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
@@ -69,11 +71,11 @@ pub fn heatmap_png(
         )
     };
     for (c, title) in titles.iter().enumerate() {
-        root.draw(&text(title, PAD + c * (cell_w + PAD), 4, 18))
+        root.draw(&text(title, PAD + c * (cell_w + PAD), 6, 20))
             .map_err(|e| plot_err(path, e))?;
     }
     for (r, row) in rows.iter().enumerate() {
-        let top = TEXT_H + r * (TEXT_H + cell_h + PAD);
+        let top = HEADER_H + r * (TEXT_H + cell_h + PAD);
         root.draw(&text(&row.caption, PAD, top + 4, 16))
             .map_err(|e| plot_err(path, e))?;
         let cells = std::iter::once(row.image.iter().map(|&v| grey(v)).collect::<Vec<_>>())
