@@ -42,12 +42,16 @@
 //! - [`data`]: the [`Dataset`](data::Dataset) trait, IDX (MNIST) loading, in-memory sets.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
+//! - [`interpret`]: saliency maps, integrated gradients and heat-map PNGs.
+//! - [`checkpoint`]: saving and loading weights (safetensors).
+//! - [`for_keras_and_pytorch_users`]: a phrase book, Keras and PyTorch side by side with typenet.
 //! - [`Error`]: the one error type.
 
 mod error;
 
 pub mod checkpoint;
 pub mod data;
+pub mod for_keras_and_pytorch_users;
 pub mod gradcheck;
 pub mod interpret;
 pub mod losses;
