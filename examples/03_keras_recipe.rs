@@ -5,8 +5,9 @@
 //! cargo run --release --example 03_keras_recipe
 //! ```
 //!
-//! Result (measured, seed 0): test accuracy 0.8712 after 5 epochs (the brief's bar is 0.87;
-//! Keras's own tutorial with this model gets about 0.88), about 1.2 s per epoch on 2 cores.
+//! Result (measured, seed 0): test accuracy 0.8679 (test loss 0.3671) after 5 epochs, training
+//! accuracy 0.8894 (Keras's own tutorial with this model gets about 0.88), about 1.5 s per epoch
+//! on 2 cores.
 use typenet::prelude::*;
 
 // model = keras.Sequential([
