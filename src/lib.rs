@@ -44,13 +44,18 @@
 //! - [`checkpoint`]: model files (safetensors with metadata, checked on load), `.npz` export.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
+//! - [`interpret`]: saliency maps, integrated gradients and heat-map PNGs.
+//! - [`checkpoint`]: saving and loading weights (safetensors).
+//! - [`for_keras_and_pytorch_users`]: a phrase book, Keras and PyTorch side by side with typenet.
 //! - [`Error`]: the one error type.
 
 mod error;
 
 pub mod checkpoint;
 pub mod data;
+pub mod for_keras_and_pytorch_users;
 pub mod gradcheck;
+pub mod interpret;
 pub mod losses;
 pub mod nn;
 pub mod optim;

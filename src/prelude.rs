@@ -18,6 +18,9 @@ pub use crate::data::{
 pub use crate::gradcheck::{
     gradcheck, gradcheck_fn, GradCheckConfig, GradCheckModel, GradCheckReport, TensorCheck,
 };
+pub use crate::interpret::{
+    heatmap_png, integrated_gradients, saliency, Explainable, HeatmapRow, IntegratedGradients,
+};
 pub use crate::losses::{
     BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,

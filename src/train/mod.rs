@@ -8,7 +8,7 @@ mod history;
 pub mod metrics;
 mod model;
 mod optimizer;
-mod plot;
+pub(crate) mod plot;
 mod progress;
 mod resume;
 mod trainer;

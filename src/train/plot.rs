@@ -15,7 +15,7 @@ const FONT_CANDIDATES: &[&str] = &[
 ];
 
 /// Registers a system TrueType font with plotters once per process.
-fn ensure_font() -> Result<()> {
+pub(crate) fn ensure_font() -> Result<()> {
     static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     FONT.get_or_init(|| {
         let env = std::env::var("TYPENET_FONT").ok();
@@ -38,7 +38,7 @@ fn ensure_font() -> Result<()> {
     .map_err(Error::Config)
 }
 
-fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
+pub(crate) fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::io(
         path,
         std::io::Error::other(format!("cannot draw chart: {e}")),

@@ -2,10 +2,11 @@
 //! backward, step — written out by hand on typenet's `DataLoader` and dfdx's tape.
 //!
 //! ```text
-//! cargo run --release --example pytorch_mirror
+//! cargo run --release --example 04_pytorch_loop
 //! ```
 //!
-//! Result (measured, seed 0): test accuracy about 0.87 after 5 epochs, about 1.2 s per epoch.
+//! Result (measured, seed 0): test accuracy 0.8712 after 5 epochs (last epoch's training loss
+//! 0.3011), about 1.7 s per epoch on 2 cores.
 use std::time::Instant;
 use typenet::prelude::*;
 

@@ -2,7 +2,7 @@
 //! typenet statement that does the same, with every shape checked by the compiler.
 //!
 //! ```text
-//! cargo run --release --example keras_mirror
+//! cargo run --release --example 03_keras_recipe
 //! ```
 //!
 //! Result (measured, seed 0): test accuracy 0.8715 after 5 epochs (the brief's bar is 0.87;
