@@ -108,23 +108,26 @@ fn fit_epoch(c: &mut Criterion) {
     let data = random_data(6_000, 1);
     let mut g = c.benchmark_group("fit_epoch");
     g.sample_size(10);
-    g.bench_function("trainer", |b| {
-        let dev = Cpu::seed_from_u64(0);
-        let mut model = Trainer::compile(
-            &dev,
-            dev.build_module::<Mlp, f32>(),
-            AdamConfig::default(),
-            SparseCategoricalCrossentropy,
-            &["accuracy"],
-        )
-        .expect("known metric");
-        let cfg = FitConfig {
-            epochs: 1,
-            verbosity: Verbosity::Silent,
-            ..Default::default()
-        };
-        b.iter(|| model.fit(&data, &cfg).expect("fit"))
-    });
+    for (name, prefetch) in [("trainer", true), ("trainer_no_prefetch", false)] {
+        g.bench_function(name, |b| {
+            let dev = Cpu::seed_from_u64(0);
+            let mut model = Trainer::compile(
+                &dev,
+                dev.build_module::<Mlp, f32>(),
+                AdamConfig::default(),
+                SparseCategoricalCrossentropy,
+                &["accuracy"],
+            )
+            .expect("known metric");
+            let cfg = FitConfig {
+                epochs: 1,
+                verbosity: Verbosity::Silent,
+                prefetch,
+                ..Default::default()
+            };
+            b.iter(|| model.fit(&data, &cfg).expect("fit"))
+        });
+    }
     g.bench_function("hand_loop", |b| {
         let dev = Cpu::seed_from_u64(0);
         let mut model = dev.build_module::<Mlp, f32>();

@@ -336,3 +336,36 @@ fn gradient_clipping_changes_the_steps_and_keeps_training_stable() {
         .to_string()
         .contains("must be positive"));
 }
+
+#[test]
+fn prefetch_gives_the_same_run_as_reading_inline() {
+    let data = blobs(150);
+    let mut a = trainer(5, &["accuracy"]);
+    let mut b = trainer(5, &["accuracy"]);
+    let ha = a
+        .fit(
+            &data,
+            &FitConfig {
+                prefetch: true,
+                ..quiet(2)
+            },
+        )
+        .unwrap();
+    let hb = b
+        .fit(
+            &data,
+            &FitConfig {
+                prefetch: false,
+                ..quiet(2)
+            },
+        )
+        .unwrap();
+    let figures = |h: &History| {
+        h.epochs
+            .iter()
+            .map(|e| e.values.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(figures(&ha), figures(&hb));
+    assert_eq!(a.model.2.weight.as_vec(), b.model.2.weight.as_vec());
+}

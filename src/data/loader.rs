@@ -1,6 +1,6 @@
 //! Batches of a data set as device tensors: PyTorch's `DataLoader`.
 
-use super::{BatchShape, Dataset, Target};
+use super::{gather_host, BatchShape, Dataset, HostBatch, Target};
 use crate::{Error, Result};
 use dfdx::prelude::*;
 use rand::{seq::SliceRandom, SeedableRng};
@@ -28,22 +28,29 @@ pub fn gather<Ds: Dataset, D: Device<f32>>(
     device: &D,
     data: &Ds,
     indices: &[usize],
-    mut train_rng: Option<&mut rand::rngs::StdRng>,
+    train_rng: Option<&mut rand::rngs::StdRng>,
 ) -> Result<Batch<Ds, D>> {
-    let numel = <Ds::Sample as ConstShape>::NUMEL;
-    let mut x = vec![0.0f32; indices.len() * numel];
-    for (row, &i) in x.chunks_exact_mut(numel).zip(indices) {
-        match train_rng.as_deref_mut() {
-            Some(rng) => data.write_train_features(i, row, rng),
-            None => data.write_features(i, row),
-        }
-    }
-    let labels: Vec<_> = indices.iter().map(|&i| data.target(i)).collect();
+    upload::<Ds, D>(device, gather_host(data, indices, train_rng))
+}
+
+/// Moves a batch gathered on the host (e.g. by [`prefetch`](super::prefetch)) to `device`.
+///
+/// # Errors
+/// Device errors (e.g. out of memory).
+pub fn upload<Ds: Dataset, D: Device<f32>>(
+    device: &D,
+    host: HostBatch<Ds::Target>,
+) -> Result<Batch<Ds, D>> {
+    let n = host.targets.len();
     let x = device
-        .try_tensor_from_vec(x, Ds::Sample::batched(indices.len()))
+        .try_tensor_from_vec(host.features, Ds::Sample::batched(n))
         .map_err(Error::device)?;
-    let y = Ds::Target::to_device(device, &labels)?;
-    Ok(Batch { x, y, labels })
+    let y = Ds::Target::to_device(device, &host.targets)?;
+    Ok(Batch {
+        x,
+        y,
+        labels: host.targets,
+    })
 }
 
 /// Iterates over a data set in batches of `batch_size`; the last batch holds the remainder

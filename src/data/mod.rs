@@ -26,7 +26,7 @@ pub use idx::{read_idx, IdxArray};
 pub use idx_dataset::{
     FashionMnist, FashionMnistImages, IdxDataset, FASHION_MNIST_DIR, FASHION_MNIST_INSTALL,
 };
-pub use loader::{gather, Batch, BatchOf, DataLoader};
+pub use loader::{gather, upload, Batch, BatchOf, DataLoader};
 pub use normalize::ChannelNorm;
 pub use one_hot::one_hot;
 pub use prefetch::{gather_host, prefetch, HostBatch};

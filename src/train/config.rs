@@ -47,6 +47,9 @@ pub struct FitConfig {
     pub verbosity: Verbosity,
     /// Gradient clipping before each optimizer step. Default `None`.
     pub clip: Option<GradClip>,
+    /// Read (and augment) the next batch on a second thread while the current step runs.
+    /// Default `true`. The batches, and so the results, are the same either way.
+    pub prefetch: bool,
 }
 
 impl Default for FitConfig {
@@ -61,6 +64,7 @@ impl Default for FitConfig {
             eval_batch_size: 256,
             verbosity: Verbosity::Bar,
             clip: None,
+            prefetch: true,
         }
     }
 }

@@ -6,7 +6,9 @@ use super::{
     clip_gradients, EpochLog, FitConfig, GradientAccess, History, LearningRate, OptimizerConfig,
     Progress, TrainModel,
 };
-use crate::data::{gather, BatchOf, Dataset, Subset, Target};
+use crate::data::{
+    gather, gather_host, prefetch, upload, BatchOf, Dataset, HostBatch, Subset, Target,
+};
 use crate::losses::Loss;
 use crate::{Error, Result};
 use dfdx::optim::{Adam, Optimizer};
@@ -317,7 +319,6 @@ where
         for cb in callbacks.iter_mut() {
             cb.on_train_begin(&mut self.context(&history, &logged))?;
         }
-        let width = <Ds::Target as Target>::WIDTH;
         for epoch in cfg.initial_epoch + 1..=cfg.epochs {
             let start = Instant::now();
             for cb in callbacks.iter_mut() {
@@ -331,47 +332,33 @@ where
                 StdRng::seed_from_u64(epoch_seed(cfg.seed ^ AUGMENT_SEED_SALT, epoch));
             self.metrics.iter_mut().for_each(|m| m.reset());
             let mut progress = Progress::new(cfg.verbosity, epoch, cfg.epochs, train.len());
-            let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-            for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
-                let batch = gather(&self.device, train, chunk, Some(&mut augment_rng))?;
-                let grads = match self.grads.take() {
-                    Some(g) => g,
-                    None => self.model.try_alloc_grads().map_err(Error::device)?,
+            let mut run =
+                |this: &mut Self, batches: &mut dyn Iterator<Item = HostBatch<Ds::Target>>| {
+                    let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+                    for (b, host) in batches.enumerate() {
+                        let n = host.targets.len();
+                        let value = this.train_step::<Ds>(host, cfg, epoch, b + 1)?;
+                        loss_sum += value * n as f64;
+                        seen += n;
+                        progress.batch(seen, loss_sum / seen as f64);
+                    }
+                    Ok::<_, Error>((loss_sum, seen))
                 };
-                let out = self
-                    .model
-                    .try_forward_mut(batch.x.traced(grads))
-                    .map_err(Error::device)?;
-                if !self.metrics.is_empty() {
-                    let host = out.retaped::<NoneTape>().as_vec();
-                    let view = Ds::Target::view(&batch.labels);
-                    self.metrics
-                        .iter_mut()
-                        .for_each(|m| m.update(&host, width, view));
-                }
-                let loss = self.loss.try_loss(out, &batch.y).map_err(Error::device)?;
-                let value = scalar(&loss);
-                if !value.is_finite() {
-                    return Err(Error::NonFinite {
-                        what: "loss".into(),
-                        value,
-                        epoch,
-                        batch: b + 1,
-                    });
-                }
-                let mut grads = loss.try_backward().map_err(Error::device)?;
-                if let Some(clip) = cfg.clip {
-                    clip_gradients(&self.model, &mut grads, clip)?;
-                }
-                self.optimizer.update(&mut self.model, &grads)?;
-                self.model
-                    .try_zero_grads(&mut grads)
-                    .map_err(Error::device)?;
-                self.grads = Some(grads);
-                loss_sum += value * chunk.len() as f64;
-                seen += chunk.len();
-                progress.batch(seen, loss_sum / seen as f64);
-            }
+            let (loss_sum, seen) = if cfg.prefetch {
+                // the next batch is read (and augmented) on another thread during this step
+                prefetch(
+                    train,
+                    &order,
+                    cfg.batch_size,
+                    Some(&mut augment_rng),
+                    |batches| run(self, batches),
+                )?
+            } else {
+                let mut inline = order
+                    .chunks(cfg.batch_size)
+                    .map(|chunk| gather_host(train, chunk, Some(&mut augment_rng)));
+                run(self, &mut inline)?
+            };
             let mut values = BTreeMap::new();
             values.insert("loss".to_string(), loss_sum / seen as f64);
             for m in &self.metrics {
@@ -425,6 +412,62 @@ where
             names.extend(val);
         }
         names
+    }
+
+    /// One optimizer step on a host batch (forward in training mode, loss, backward, clipping,
+    /// update); returns the batch's mean loss. `batch` is 1-based, for the NaN guard's message.
+    fn train_step<Ds>(
+        &mut self,
+        host: HostBatch<Ds::Target>,
+        cfg: &FitConfig,
+        epoch: usize,
+        batch: usize,
+    ) -> Result<f64>
+    where
+        Ds: Dataset,
+        M: TrainModel<BatchOf<Ds>, D>,
+        L: Loss<M::Out, Ds::Target>,
+    {
+        let width = <Ds::Target as Target>::WIDTH;
+        let batch_tensors = upload::<Ds, D>(&self.device, host)?;
+        let grads = match self.grads.take() {
+            Some(g) => g,
+            None => self.model.try_alloc_grads().map_err(Error::device)?,
+        };
+        let out = self
+            .model
+            .try_forward_mut(batch_tensors.x.traced(grads))
+            .map_err(Error::device)?;
+        if !self.metrics.is_empty() {
+            let values = out.retaped::<NoneTape>().as_vec();
+            let view = Ds::Target::view(&batch_tensors.labels);
+            self.metrics
+                .iter_mut()
+                .for_each(|m| m.update(&values, width, view));
+        }
+        let loss = self
+            .loss
+            .try_loss(out, &batch_tensors.y)
+            .map_err(Error::device)?;
+        let value = scalar(&loss);
+        if !value.is_finite() {
+            return Err(Error::NonFinite {
+                what: "loss".into(),
+                value,
+                epoch,
+                batch,
+            });
+        }
+        let mut grads = loss.try_backward().map_err(Error::device)?;
+        if let Some(clip) = cfg.clip {
+            clip_gradients(&self.model, &mut grads, clip)?;
+        }
+        self.optimizer.update(&mut self.model, &grads)?;
+        self.model
+            .try_zero_grads(&mut grads)
+            .map_err(Error::device)?;
+        self.grads = Some(grads);
+        Ok(value)
     }
 
     fn check_metrics<Ds: Dataset>(&self, data: &Ds) -> Result<()> {
