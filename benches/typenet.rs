@@ -1,7 +1,8 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 //! typenet's one criterion binary: groups per area (dfdx links once).
 //!
-//! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`, `fit_epoch`,
+//! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`,
+//! `cnn_train_step`, `fit_epoch` (trainer with and without prefetch vs a hand-written loop),
 //! `gemm` (throughput in elements/s = FLOP/s).
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
@@ -75,6 +76,44 @@ fn mlp_infer(c: &mut Criterion) {
                 let model = dev.build_module::<Mlp, f32>();
                 let x = dev.sample_normal_like(&(batch, Const::<784>));
                 b.iter(|| black_box(model.forward(x.clone())))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The conv issue's LeNet: one forward + backward + Adam step at batch 64, with dfdx's
+/// allocation cache off and on.
+type LeNet = (
+    (Conv2D<1, 8, 3>, ReLU, MaxPool2D<2, 2>),
+    (Conv2D<8, 16, 3>, ReLU, MaxPool2D<2, 2>),
+    (Flatten2D, Linear<400, 10>),
+);
+
+fn cnn_train_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cnn_train_step");
+    for cache in [false, true] {
+        let dev = Cpu::seed_from_u64(0);
+        if cache {
+            dev.enable_cache();
+        }
+        let mut model = dev.build_module::<LeNet, f32>();
+        let mut grads = Some(model.alloc_grads());
+        let mut opt = Adam::new(&model, AdamConfig::default());
+        let x: Tensor<(usize, Const<1>, Const<28>, Const<28>), f32, _> =
+            dev.sample_normal_like(&(64, Const, Const, Const));
+        let y = dev.tensor_from_vec((0..64).map(|i| i % 10).collect(), (64,));
+        let name = if cache { "lenet64_cache" } else { "lenet64" };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let out = model.forward_mut(x.clone().traced(grads.take().expect("returned")));
+                let loss = SparseCategoricalCrossentropy
+                    .try_loss(out, &y)
+                    .expect("cpu");
+                let mut gr = loss.backward();
+                opt.update(&mut model, &gr).expect("all params used");
+                model.zero_grads(&mut gr);
+                grads = Some(gr);
             })
         });
     }
@@ -168,5 +207,12 @@ fn fit_epoch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mlp_train_step, mlp_infer, fit_epoch, gemm);
+criterion_group!(
+    benches,
+    mlp_train_step,
+    mlp_infer,
+    cnn_train_step,
+    fit_epoch,
+    gemm
+);
 criterion_main!(benches);
