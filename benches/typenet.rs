@@ -8,6 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use typenet::prelude::*;
+use typenet::train::GradientAccess;
 
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 
@@ -120,6 +121,41 @@ fn cnn_train_step(c: &mut Criterion) {
     g.finish();
 }
 
+/// One `fit` epoch of the brief's MLP on whichever device this build has: the GPU with
+/// `--features cuda` (when one is present), the CPU otherwise, so GPU numbers come from the same
+/// bench.
+fn device_fit_epoch(c: &mut Criterion) {
+    #[cfg(feature = "cuda")]
+    if let Ok(dev) = Cuda::try_seed_from_u64(0) {
+        return fit_epoch_on(c, "cuda", dev);
+    }
+    fit_epoch_on(c, "cpu", Cpu::seed_from_u64(0));
+}
+
+fn fit_epoch_on<D: GradientAccess + DeviceBuildExt>(c: &mut Criterion, name: &str, dev: D)
+where
+    Built<Mlp, D>: TrainModel<(usize, Const<784>), D, Out = (usize, Const<10>)>,
+{
+    let data = random_data(6_000, 1);
+    let mut model = Trainer::compile(
+        &dev,
+        dev.build_module::<Mlp, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &["accuracy"],
+    )
+    .expect("known metric");
+    let cfg = FitConfig {
+        epochs: 1,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("device_fit_epoch");
+    g.sample_size(10);
+    g.bench_function(name, |b| b.iter(|| model.fit(&data, &cfg).expect("fit")));
+    g.finish();
+}
+
 /// dfdx's CPU GEMM on the MLP's matrix shapes and on 2048²; criterion reports the throughput
 /// in FLOP/s (2·m·k·n per product).
 fn gemm(c: &mut Criterion) {
@@ -213,6 +249,7 @@ criterion_group!(
     mlp_infer,
     cnn_train_step,
     fit_epoch,
+    device_fit_epoch,
     gemm
 );
 criterion_main!(benches);

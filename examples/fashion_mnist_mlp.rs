@@ -8,6 +8,7 @@
 //! cargo run --release --example fashion_mnist_mlp -- --validation-split 0.1 --plot curves.png
 //! cargo run --release --example fashion_mnist_mlp -- --epochs 2 --checkpoint ckpt --json
 //! cargo run --release --example fashion_mnist_mlp -- --epochs 4 --checkpoint ckpt --resume --json
+//! cargo run --release --features cuda --example fashion_mnist_mlp -- --device cuda
 //! ```
 //!
 //! With `--checkpoint DIR` the training state (model, Adam's moments and step, epoch, History)
@@ -74,11 +75,31 @@ struct Args {
     /// Continue from the newest state in the --checkpoint directory.
     #[arg(long, requires = "checkpoint")]
     resume: bool,
+    /// Where to train: `cpu`, or `cuda` (needs a build with `--features cuda` and a GPU).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+}
+
+/// The devices `--device` accepts.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    Cuda,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
+    let result = match args.device {
+        DeviceArg::Cpu => run(&args),
+        DeviceArg::Cuda => match cuda::device(&args) {
+            Ok(dev) => cuda::run(&args, dev),
+            Err(why) => {
+                eprintln!("error: --device cuda: {why}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ Error::DatasetMissing { .. }) => {
             eprintln!("error: {e}");
@@ -100,6 +121,7 @@ fn run(args: &Args) -> typenet::Result<()> {
     if !args.pytorch_init {
         glorot_uniform(&mut mlp)?;
     }
+    let cfg = fit_config(args);
     // `Resumable`: dfdx's Adam, with moments that can be saved (bit-for-bit the same steps)
     let mut model = Trainer::compile(
         &dev,
@@ -108,12 +130,6 @@ fn run(args: &Args) -> typenet::Result<()> {
         SparseCategoricalCrossentropy,
         &["accuracy"],
     )?;
-    let cfg = FitConfig {
-        epochs: args.epochs,
-        seed: args.seed,
-        validation_split: args.validation_split,
-        ..Default::default()
-    };
     let history = match &args.checkpoint {
         Some(dir) => {
             if args.resume {
@@ -132,11 +148,16 @@ fn run(args: &Args) -> typenet::Result<()> {
         }
         None => model.fit(&data.train, &cfg)?,
     };
+    let test = model.evaluate(&data.test)?;
+    report(args, &history, &test)
+}
+
+/// Prints the test figures and, with `--json`, the JSON line.
+fn report(args: &Args, history: &History, test: &Evaluation) -> typenet::Result<()> {
     if let Some(path) = &args.plot {
         history.plot_png(path)?;
         println!("training curves written to {}", path.display());
     }
-    let test = model.evaluate(&data.test)?;
     let train_seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
     println!(
         "test loss {:.4} - test accuracy {:.4} - {:.2} s per epoch",
@@ -166,4 +187,66 @@ fn run(args: &Args) -> typenet::Result<()> {
         println!("{json}");
     }
     Ok(())
+}
+
+/// Training settings from the flags: Keras's batch 32, shuffled, seeded.
+fn fit_config(args: &Args) -> FitConfig {
+    FitConfig {
+        epochs: args.epochs,
+        seed: args.seed,
+        validation_split: args.validation_split,
+        ..Default::default()
+    }
+}
+
+/// The same training on an NVIDIA GPU (`--device cuda`).
+#[cfg(feature = "cuda")]
+mod cuda {
+    use super::*;
+
+    /// The GPU, or why it cannot be used.
+    pub fn device(args: &Args) -> std::result::Result<Cuda, String> {
+        if args.checkpoint.is_some() {
+            return Err(
+                "--checkpoint keeps the optimizer state on the CPU; use --device cpu".into(),
+            );
+        }
+        Cuda::try_seed_from_u64(args.seed).map_err(|e| format!("no usable GPU ({e:?})"))
+    }
+
+    /// Trains the brief's model on `dev` with dfdx's Adam and reports like the CPU run.
+    pub fn run(args: &Args, dev: Cuda) -> typenet::Result<()> {
+        let data = FashionMnist::load(&args.data)?;
+        println!("{}", summary::<Mlp, Rank1<784>>());
+        let mut mlp = dev.build_module::<Mlp, f32>();
+        if !args.pytorch_init {
+            glorot_uniform(&mut mlp)?;
+        }
+        let mut model = Trainer::compile(
+            &dev,
+            mlp,
+            AdamConfig::default(),
+            SparseCategoricalCrossentropy,
+            &["accuracy"],
+        )?;
+        let history = model.fit(&data.train, &fit_config(args))?;
+        let test = model.evaluate(&data.test)?;
+        report(args, &history, &test)
+    }
+}
+
+/// Without the `cuda` feature `--device cuda` is refused with the rebuild command.
+#[cfg(not(feature = "cuda"))]
+mod cuda {
+    use super::*;
+
+    /// Never a device: this build has no CUDA support.
+    pub fn device(_: &Args) -> std::result::Result<std::convert::Infallible, String> {
+        Err("this build has no CUDA support; rebuild with `cargo run --release --features cuda --example fashion_mnist_mlp -- --device cuda` on a machine with the CUDA toolkit".into())
+    }
+
+    /// Unreachable: [`device`] never returns a device.
+    pub fn run(_: &Args, dev: std::convert::Infallible) -> typenet::Result<()> {
+        match dev {}
+    }
 }
