@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use typenet::prelude::*;
-use typenet::train::GradientAccess;
+use typenet::train::TrainingDevice;
 
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 
@@ -132,7 +132,7 @@ fn device_fit_epoch(c: &mut Criterion) {
     fit_epoch_on(c, "cpu", Cpu::seed_from_u64(0));
 }
 
-fn fit_epoch_on<D: GradientAccess + DeviceBuildExt>(c: &mut Criterion, name: &str, dev: D)
+fn fit_epoch_on<D: TrainingDevice + DeviceBuildExt>(c: &mut Criterion, name: &str, dev: D)
 where
     Built<Mlp, D>: TrainModel<(usize, Const<784>), D, Out = (usize, Const<10>)>,
 {

@@ -42,9 +42,14 @@ pub fn upload<Ds: Dataset, D: Device<f32>>(
     host: HostBatch<Ds::Target>,
 ) -> Result<Batch<Ds, D>> {
     let n = host.targets.len();
-    let x = device
-        .try_tensor_from_vec(host.features, Ds::Sample::batched(n))
+    // Allocated by the device and filled, not built from our Vec: with dfdx's allocation cache
+    // on (`dev.enable_cache()`) the buffer comes from and returns to the cache; a Vec handed
+    // over would be added to the cache every step and never reused.
+    let mut x = device
+        .try_zeros_like(&Ds::Sample::batched(n))
         .map_err(Error::device)?;
+    // gather_host wrote exactly n × NUMEL values, the length copy_from requires
+    x.copy_from(&host.features);
     let y = Ds::Target::to_device(device, &host.targets)?;
     Ok(Batch {
         x,

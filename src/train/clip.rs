@@ -18,9 +18,10 @@ pub enum GradClip {
     Value(f32),
 }
 
-/// Devices whose gradient buffers typenet can read and write (for clipping): the CPU in place,
-/// CUDA through a copy to the host and back.
-pub trait GradientAccess: Device<f32> {
+/// A device the [`Trainer`](super::Trainer) trains on: it can read and write gradient buffers
+/// (for clipping: the CPU in place, CUDA through a copy to the host and back) and has dfdx's
+/// allocation cache (which `fit` turns on, see [`FitConfig::allocation_cache`](super::FitConfig)).
+pub trait TrainingDevice: Device<f32> + Cache {
     /// Runs `f` on the gradient buffer `v` as a slice of host memory.
     ///
     /// # Errors
@@ -31,7 +32,7 @@ pub trait GradientAccess: Device<f32> {
     ) -> std::result::Result<(), String>;
 }
 
-impl GradientAccess for Cpu {
+impl TrainingDevice for Cpu {
     fn with_slice(
         v: &mut <Self as Storage<f32>>::Vec,
         f: &mut dyn FnMut(&mut [f32]),
@@ -42,7 +43,7 @@ impl GradientAccess for Cpu {
 }
 
 #[cfg(feature = "cuda")]
-impl GradientAccess for Cuda {
+impl TrainingDevice for Cuda {
     fn with_slice(
         v: &mut <Self as Storage<f32>>::Vec,
         f: &mut dyn FnMut(&mut [f32]),
@@ -65,7 +66,7 @@ struct Visit<'g, D: Device<f32>> {
     scale: Option<f32>,
 }
 
-impl<D: GradientAccess> TensorVisitor<f32, D> for Visit<'_, D> {
+impl<D: TrainingDevice> TensorVisitor<f32, D> for Visit<'_, D> {
     type Viewer = ViewTensorRef;
     type Err = D::Err;
     type E2 = f32;
@@ -105,7 +106,7 @@ impl<D: GradientAccess> TensorVisitor<f32, D> for Visit<'_, D> {
 ///
 /// # Errors
 /// [`Error::Config`] for a non-positive or non-finite threshold; device errors.
-pub fn clip_gradients<M: TensorCollection<f32, D>, D: GradientAccess>(
+pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
     model: &M,
     grads: &mut Gradients<f32, D>,
     clip: GradClip,

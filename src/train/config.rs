@@ -50,6 +50,12 @@ pub struct FitConfig {
     /// Read (and augment) the next batch on a second thread while the current step runs.
     /// Default `true`. The batches, and so the results, are the same either way.
     pub prefetch: bool,
+    /// Turn on the device's allocation cache (`Cache::enable_cache`) for the run, so each step
+    /// reuses the previous step's buffers instead of asking the allocator (and the OS) again;
+    /// the cache is emptied after every epoch, so it holds at most one epoch's worth of buffer
+    /// sizes. Default `true`: it halves a small CNN's epoch time on the CPU. It stays on after
+    /// `fit`.
+    pub allocation_cache: bool,
 }
 
 impl Default for FitConfig {
@@ -65,6 +71,7 @@ impl Default for FitConfig {
             verbosity: Verbosity::Bar,
             clip: None,
             prefetch: true,
+            allocation_cache: true,
         }
     }
 }

@@ -18,7 +18,7 @@ pub use callbacks::{
     CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, ModelCheckpoint,
     ReduceLrOnPlateau, Schedule,
 };
-pub use clip::{clip_gradients, GradClip, GradientAccess};
+pub use clip::{clip_gradients, GradClip, TrainingDevice};
 pub use config::{FitConfig, Verbosity};
 pub use history::{EpochLog, History};
 pub use metrics::{metric, Metric};

@@ -61,7 +61,7 @@ pub fn latest_state(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
 
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
-    D: crate::train::GradientAccess,
+    D: crate::train::TrainingDevice,
     M: TensorCollection<f32, D>,
     O: Optimizer<M, D, f32> + LearningRate + OptimizerState,
 {

@@ -3,8 +3,8 @@
 use super::callback::{Callback, Context, Control};
 use super::metrics::{metric, Metric};
 use super::{
-    clip_gradients, EpochLog, FitConfig, GradientAccess, History, LearningRate, OptimizerConfig,
-    Progress, TrainModel,
+    clip_gradients, EpochLog, FitConfig, History, LearningRate, OptimizerConfig, Progress,
+    TrainModel, TrainingDevice,
 };
 use crate::data::{
     gather, gather_host, prefetch, upload, BatchOf, Dataset, HostBatch, Subset, Target,
@@ -191,7 +191,7 @@ fn scalar<D: Device<f32>, T>(t: &Tensor<Rank0, f32, D, T>) -> f64 {
 
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
-    D: GradientAccess,
+    D: TrainingDevice,
     O: Optimizer<M, D, f32> + LearningRate,
 {
     /// Trains for `cfg.epochs` epochs and returns the [`History`].
@@ -314,6 +314,9 @@ where
             return Err(Error::Config("the training set is empty".into()));
         }
         self.check_metrics(train)?;
+        if cfg.allocation_cache {
+            self.device.try_enable_cache().map_err(Error::device)?;
+        }
         let logged = self.logged_names(validation.is_some());
         let mut history = History::default();
         for cb in callbacks.iter_mut() {
@@ -370,6 +373,10 @@ where
                 for (k, v) in ev.metrics {
                     values.insert(format!("val_{k}"), v);
                 }
+            }
+            if cfg.allocation_cache {
+                // what batches of other sizes (the last one, validation) left in the cache
+                self.device.try_empty_cache().map_err(Error::device)?;
             }
             let log = EpochLog {
                 epoch,
