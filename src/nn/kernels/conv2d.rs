@@ -94,7 +94,9 @@ fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], cols: &mut [E]) {
                 let dst = &mut row[b * hw_out..][..hw_out];
                 for oh in 0..g.h_out {
                     let line = &mut dst[oh * g.w_out..][..g.w_out];
-                    if oh < oh_lo || oh >= oh_hi {
+                    // no valid input row, or (kernel tap in the padding for every output column)
+                    // no valid input column: the whole line reads padding
+                    if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
                         line.fill(E::zero());
                         continue;
                     }
@@ -126,6 +128,9 @@ fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
                 let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
                 for kj in 0..k {
                     let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
+                    if ow_lo >= ow_hi {
+                        continue; // this tap only ever reads padding
+                    }
                     let r = (c * k + ki) * k + kj;
                     let src = &cols[r * n + b * hw_out..][..hw_out];
                     for oh in oh_lo..oh_hi {
