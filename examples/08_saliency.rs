@@ -10,10 +10,10 @@
 //! cargo run --release --example 08_saliency -- --out docs/saliency.png
 //! ```
 //!
-//! Result (measured, seed 0, 2–5 s on 2 cores): test accuracy 0.8511 after 2 epochs; all five
+//! Result (measured, seed 0, 2–8 s on 2 cores): test accuracy 0.8616 after 2 epochs; all five
 //! images (Trouser, Sandal, Sneaker, Bag, Ankle boot) classified correctly; the integrated
-//! gradients add up to the score change within 0.3 % (64 trapezoid steps; e.g. Trouser: logit
-//! 10.48 on the image, −1.74 on a black image, Σ IG 12.24). The figure is `docs/saliency.png`.
+//! gradients add up to the score change within 0.4 % (64 trapezoid steps; e.g. Trouser: logit
+//! 10.52 on the image, −2.20 on a black image, Σ IG 12.76). The figure is `docs/saliency.png`.
 //! Saliency is noisy and spread over the frame (it is a local slope); integrated gradients sit
 //! on the garment, because they are the slope times how far each pixel is from black.
 use clap::Parser;

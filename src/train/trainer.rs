@@ -347,7 +347,8 @@ where
                     }
                     Ok::<_, Error>((loss_sum, seen))
                 };
-            let (loss_sum, seen) = if cfg.prefetch {
+            // a second thread only pays when there is a next batch to read during a step
+            let (loss_sum, seen) = if cfg.prefetch && order.len() > cfg.batch_size {
                 // the next batch is read (and augmented) on another thread during this step
                 prefetch(
                     train,
