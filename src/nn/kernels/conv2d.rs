@@ -79,166 +79,210 @@ impl Conv2dGeom {
     }
 }
 
-/// Unfolds `x` (B, C, H, W) into `cols` (C·K·K rows × B·Ho·Wo columns), zeros where padded.
+/// Images per parallel task. Fixed, not derived from the thread count, so the per-task partial
+/// weight gradients are summed in the same order on every run and every machine (bit-identical
+/// training for a given seed).
+const IMAGES_PER_TASK: usize = 4;
+
+/// Unfolds one image `x` (C, H, W) into `cols` (C·K·K rows × Ho·Wo columns), zeros where padded.
 fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], cols: &mut [E]) {
     let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
-    let n = g.cols();
-    cols.par_chunks_mut(n.max(1))
-        .enumerate()
-        .for_each(|(r, row)| {
-            let (c, ki, kj) = (r / (k * k), (r / k) % k, r % k);
-            let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
-            let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
-            for b in 0..g.batch {
-                let img = &x[(b * g.chan_in + c) * hw_in..][..hw_in];
-                let dst = &mut row[b * hw_out..][..hw_out];
-                for oh in 0..g.h_out {
-                    let line = &mut dst[oh * g.w_out..][..g.w_out];
-                    // no valid input row, or (kernel tap in the padding for every output column)
-                    // no valid input column: the whole line reads padding
-                    if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
-                        line.fill(E::zero());
-                        continue;
-                    }
-                    let src = &img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
-                    line[..ow_lo].fill(E::zero());
-                    line[ow_hi..].fill(E::zero());
-                    let first = ow_lo * g.stride + kj - g.padding;
-                    if g.stride == 1 {
-                        line[ow_lo..ow_hi].copy_from_slice(&src[first..first + (ow_hi - ow_lo)]);
-                    } else {
-                        for (o, v) in line[ow_lo..ow_hi].iter_mut().enumerate() {
-                            *v = src[first + o * g.stride];
-                        }
-                    }
+    for (r, row) in cols.chunks_exact_mut(hw_out).enumerate() {
+        let (c, ki, kj) = (r / (k * k), (r / k) % k, r % k);
+        let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
+        let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
+        let img = &x[c * hw_in..][..hw_in];
+        for (oh, line) in row.chunks_exact_mut(g.w_out).enumerate() {
+            // no valid input row, or (kernel tap in the padding for every output column) no
+            // valid input column: the whole line reads padding
+            if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
+                line.fill(E::zero());
+                continue;
+            }
+            let src = &img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
+            line[..ow_lo].fill(E::zero());
+            line[ow_hi..].fill(E::zero());
+            let first = ow_lo * g.stride + kj - g.padding;
+            if g.stride == 1 {
+                line[ow_lo..ow_hi].copy_from_slice(&src[first..first + (ow_hi - ow_lo)]);
+            } else {
+                for (o, v) in line[ow_lo..ow_hi].iter_mut().enumerate() {
+                    *v = src[first + o * g.stride];
                 }
             }
-        });
+        }
+    }
 }
 
-/// Folds `cols` back into `dx` (B, C, H, W), adding overlapping contributions.
+/// Folds one image's `cols` (C·K·K × Ho·Wo) back into `dx` (C, H, W), adding overlapping
+/// contributions.
 fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
     let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
-    let n = g.cols();
-    dx.par_chunks_mut(hw_in.max(1))
-        .enumerate()
-        .for_each(|(plane, img)| {
-            let (b, c) = (plane / g.chan_in, plane % g.chan_in);
-            for ki in 0..k {
-                let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
-                for kj in 0..k {
-                    let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
-                    if ow_lo >= ow_hi {
-                        continue; // this tap only ever reads padding
-                    }
-                    let r = (c * k + ki) * k + kj;
-                    let src = &cols[r * n + b * hw_out..][..hw_out];
-                    for oh in oh_lo..oh_hi {
-                        let line = &src[oh * g.w_out..][..g.w_out];
-                        let dst = &mut img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
-                        let first = ow_lo * g.stride + kj - g.padding;
-                        if g.stride == 1 {
-                            // contiguous: vectorises
-                            let dst = &mut dst[first..first + (ow_hi - ow_lo)];
-                            for (d, v) in dst.iter_mut().zip(&line[ow_lo..ow_hi]) {
-                                *d += *v;
-                            }
-                        } else {
-                            for (o, v) in line[ow_lo..ow_hi].iter().enumerate() {
-                                dst[first + o * g.stride] += *v;
-                            }
+    for (c, img) in dx.chunks_exact_mut(hw_in).enumerate() {
+        for ki in 0..k {
+            let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
+            for kj in 0..k {
+                let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
+                if ow_lo >= ow_hi {
+                    continue; // this tap only ever reads padding
+                }
+                let r = (c * k + ki) * k + kj;
+                let src = &cols[r * hw_out..][..hw_out];
+                for oh in oh_lo..oh_hi {
+                    let line = &src[oh * g.w_out..][..g.w_out];
+                    let dst = &mut img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
+                    let first = ow_lo * g.stride + kj - g.padding;
+                    if g.stride == 1 {
+                        // contiguous: vectorises
+                        let dst = &mut dst[first..first + (ow_hi - ow_lo)];
+                        for (d, v) in dst.iter_mut().zip(&line[ow_lo..ow_hi]) {
+                            *d += *v;
+                        }
+                    } else {
+                        for (o, v) in line[ow_lo..ow_hi].iter().enumerate() {
+                            dst[first + o * g.stride] += *v;
                         }
                     }
                 }
             }
-        });
+        }
+    }
 }
 
-/// Forward: returns the output (B, O, Ho, Wo) and the im2col matrix (kept for the backward pass).
-/// Both come from a scratch pool: hand them back with [`recycle`] when done.
-/// `w` is (O, C, K, K), `bias` is (O,).
-pub fn conv2d_forward<E: KernelFloat>(
+/// Forward: the output (B, O, Ho, Wo) for input `x` (B, C, H, W), weights `w` (O, C, K, K) and
+/// `bias` (O,). The output comes from a scratch pool: hand it back with [`recycle`] when done.
+///
+/// Image by image: each image's im2col matrix (C·K·K × Ho·Wo) is small enough to stay in cache,
+/// and its GEMM writes straight into that image's output, which starts as the bias.
+pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[E]) -> Vec<E> {
+    let (rows, hw) = (g.rows(), g.h_out * g.w_out);
+    let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, g.chan_out * hw);
+    let mut out = take(g.batch * out_len, E::zero());
+    if out.is_empty() || in_len == 0 {
+        return out;
+    }
+    out.par_chunks_mut(out_len * IMAGES_PER_TASK)
+        .zip(x.par_chunks(in_len * IMAGES_PER_TASK))
+        .for_each(|(out, x)| {
+            let mut cols = take(rows * hw, E::zero());
+            for (out, x) in out.chunks_exact_mut(out_len).zip(x.chunks_exact(in_len)) {
+                im2col(g, x, &mut cols);
+                for (line, &b) in out.chunks_exact_mut(hw).zip(bias) {
+                    line.fill(b);
+                }
+                let (lhs, rhs) = (
+                    Mat {
+                        data: w,
+                        rs: rows,
+                        cs: 1,
+                    },
+                    Mat {
+                        data: &cols,
+                        rs: hw,
+                        cs: 1,
+                    },
+                );
+                matmul(g.chan_out, hw, rows, out, lhs, rhs, true);
+            }
+            give(cols);
+        });
+    out
+}
+
+/// Backward: adds dL/dw to `gw`, dL/dbias to `gb` and, if given, dL/dx to `gx`, from the
+/// forward pass's input `x` (B, C, H, W) and the output gradient `gout` (B, O, Ho, Wo).
+///
+/// Image by image like [`conv2d_forward`] (the im2col matrix is rebuilt from `x`, which costs
+/// less than keeping the whole batch's matrix around); the weight and bias gradients are summed
+/// per task of [`IMAGES_PER_TASK`] images, then over tasks in order.
+pub fn conv2d_backward<E: KernelFloat>(
     g: &Conv2dGeom,
     x: &[E],
     w: &[E],
-    bias: &[E],
-) -> (Vec<E>, Vec<E>) {
-    let (rows, n, hw) = (g.rows(), g.cols(), g.h_out * g.w_out);
-    let mut cols = take(rows * n, E::zero());
-    im2col(g, x, &mut cols);
-    let mut yt = take(g.chan_out * n, E::zero());
-    let lhs = Mat {
-        data: w,
-        rs: rows,
-        cs: 1,
-    };
-    matmul(
-        g.chan_out,
-        n,
-        rows,
-        &mut yt,
-        lhs,
-        Mat {
-            data: &cols,
-            rs: n,
-            cs: 1,
-        },
-        false,
-    );
-    let mut out = take(g.batch * g.chan_out * hw, E::zero());
-    // (O, B·HW) → (B, O, HW), adding the bias on the way.
-    out.par_chunks_mut(hw.max(1))
-        .enumerate()
-        .for_each(|(i, dst)| {
-            let (b, o) = (i / g.chan_out, i % g.chan_out);
-            for (d, s) in dst.iter_mut().zip(&yt[o * n + b * hw..][..hw]) {
-                *d = *s + bias[o];
-            }
-        });
-    give(yt);
-    (out, cols)
-}
-
-/// The output gradient (B, O, Ho, Wo) rearranged as the (O, B·Ho·Wo) matrix the GEMMs use.
-pub(crate) fn grad_rows<E: KernelFloat>(g: &Conv2dGeom, gout: &[E]) -> Vec<E> {
-    let (n, hw) = (g.cols(), g.h_out * g.w_out);
-    let mut gyt = take(g.chan_out * n, E::zero());
-    gyt.par_chunks_mut(n.max(1))
-        .enumerate()
-        .for_each(|(o, dst)| {
-            for b in 0..g.batch {
-                dst[b * hw..][..hw].copy_from_slice(&gout[(b * g.chan_out + o) * hw..][..hw]);
-            }
-        });
-    gyt
-}
-
-/// Backward: adds dL/dw to `gw`, dL/dbias to `gb` and, if given, dL/dx to `gx`, from the output
-/// gradient `gout` (B, O, Ho, Wo) and the forward pass's im2col matrix `cols`.
-pub fn conv2d_backward<E: KernelFloat>(
-    g: &Conv2dGeom,
-    w: &[E],
-    cols: &[E],
     gout: &[E],
     gw: &mut [E],
     gb: &mut [E],
     gx: Option<&mut [E]>,
 ) {
-    let gyt = grad_rows(g, gout);
-    bias_grad(g, &gyt, gb);
-    weight_grad(g, cols, &gyt, gw);
-    if let Some(gx) = gx {
-        input_grad(g, w, &gyt, gx);
+    let (rows, hw, o) = (g.rows(), g.h_out * g.w_out, g.chan_out);
+    let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, o * hw);
+    if g.batch == 0 || in_len == 0 || out_len == 0 {
+        return;
     }
-    give(gyt);
-}
-
-/// `gb[o] += Σ gyt[o, ·]`.
-pub(crate) fn bias_grad<E: KernelFloat>(g: &Conv2dGeom, gyt: &[E], gb: &mut [E]) {
-    let n = g.cols();
-    for (o, acc) in gb.iter_mut().enumerate() {
-        *acc += sum(&gyt[o * n..][..n]);
+    let part_len = o * rows + o;
+    let tasks = g.batch.div_ceil(IMAGES_PER_TASK);
+    let mut partials = take(tasks * part_len, E::zero());
+    // One task: images `t·IMAGES_PER_TASK..`, its partial gradients `part`, its slice of `gx`.
+    let task = |t: usize, part: &mut [E], mut gx: Option<&mut [E]>| {
+        let (pw, pb) = part.split_at_mut(o * rows);
+        pw.fill(E::zero());
+        pb.fill(E::zero());
+        let mut cols = take(rows * hw, E::zero());
+        let mut gcols = take(if gx.is_some() { rows * hw } else { 0 }, E::zero());
+        let first = t * IMAGES_PER_TASK;
+        let last = (first + IMAGES_PER_TASK).min(g.batch);
+        for (i, b) in (first..last).enumerate() {
+            let (x, gout) = (&x[b * in_len..][..in_len], &gout[b * out_len..][..out_len]);
+            im2col(g, x, &mut cols);
+            // pw (O × C·K·K) += gout (O × HW) · colsᵀ (HW × C·K·K)
+            let (lhs, rhs) = (
+                Mat {
+                    data: gout,
+                    rs: hw,
+                    cs: 1,
+                },
+                Mat {
+                    data: &cols,
+                    rs: 1,
+                    cs: hw,
+                },
+            );
+            matmul(o, rows, hw, pw, lhs, rhs, true);
+            for (acc, line) in pb.iter_mut().zip(gout.chunks_exact(hw)) {
+                *acc += sum(line);
+            }
+            if let Some(gx) = gx.as_deref_mut() {
+                // gcols (C·K·K × HW) = wᵀ (C·K·K × O) · gout (O × HW), folded into gx
+                let (lhs, rhs) = (
+                    Mat {
+                        data: w,
+                        rs: 1,
+                        cs: rows,
+                    },
+                    Mat {
+                        data: gout,
+                        rs: hw,
+                        cs: 1,
+                    },
+                );
+                matmul(rows, hw, o, &mut gcols, lhs, rhs, false);
+                col2im(g, &gcols, &mut gx[i * in_len..][..in_len]);
+            }
+        }
+        give(cols);
+        give(gcols);
+    };
+    match gx {
+        Some(gx) => partials
+            .par_chunks_mut(part_len)
+            .zip(gx.par_chunks_mut(in_len * IMAGES_PER_TASK))
+            .enumerate()
+            .for_each(|(t, (part, gx))| task(t, part, Some(gx))),
+        None => partials
+            .par_chunks_mut(part_len)
+            .enumerate()
+            .for_each(|(t, part)| task(t, part, None)),
     }
+    for part in partials.chunks_exact(part_len) {
+        let (pw, pb) = part.split_at(o * rows);
+        for (acc, v) in gw.iter_mut().zip(pw) {
+            *acc += *v;
+        }
+        for (acc, v) in gb.iter_mut().zip(pb) {
+            *acc += *v;
+        }
+    }
+    give(partials);
 }
 
 /// A sum with eight independent accumulators: a plain fold is one serial chain of float adds
@@ -253,55 +297,6 @@ fn sum<E: KernelFloat>(v: &[E]) -> E {
         }
     }
     acc.iter().chain(rest).fold(E::zero(), |a, x| a + *x)
-}
-
-/// `gw (O × C·K·K) += gyt (O × N) · colsᵀ`.
-pub(crate) fn weight_grad<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], gyt: &[E], gw: &mut [E]) {
-    let (rows, n) = (g.rows(), g.cols());
-    let lhs = Mat {
-        data: gyt,
-        rs: n,
-        cs: 1,
-    };
-    matmul(
-        g.chan_out,
-        rows,
-        n,
-        gw,
-        lhs,
-        Mat {
-            data: cols,
-            rs: 1,
-            cs: n,
-        },
-        true,
-    );
-}
-
-/// `gx += col2im(wᵀ · gyt)`.
-pub(crate) fn input_grad<E: KernelFloat>(g: &Conv2dGeom, w: &[E], gyt: &[E], gx: &mut [E]) {
-    let (rows, n) = (g.rows(), g.cols());
-    let mut gcols = take(rows * n, E::zero());
-    let rhs = Mat {
-        data: gyt,
-        rs: n,
-        cs: 1,
-    };
-    matmul(
-        rows,
-        n,
-        g.chan_out,
-        &mut gcols,
-        Mat {
-            data: w,
-            rs: 1,
-            cs: rows,
-        },
-        rhs,
-        false,
-    );
-    col2im(g, &gcols, gx);
-    give(gcols);
 }
 
 /// Returns a buffer from [`conv2d_forward`] (or [`max_pool_forward`](super::max_pool_forward)'s
@@ -339,8 +334,8 @@ mod tests {
     fn identity_kernel_copies_the_input() {
         let g = Conv2dGeom::new(2, 1, 3, 3, 1, 1, 1, 0).expect("fits");
         let x: Vec<f32> = (0..18).map(|v| v as f32).collect();
-        let (y, cols) = conv2d_forward(&g, &x, &[1.0], &[0.5]);
+        let y = conv2d_forward(&g, &x, &[1.0], &[0.5]);
         assert_eq!(y, x.iter().map(|v| v + 0.5).collect::<Vec<_>>());
-        recycle(cols);
+        recycle(y);
     }
 }

@@ -1,7 +1,6 @@
 //! Wiring the slice kernels into dfdx's tape: read the input, run the kernel, build the output in
 //! the caller's shape type (so typed layers need no reshape) and record the backward pass.
 
-use super::conv2d::{bias_grad, grad_rows, input_grad, weight_grad};
 use super::scratch::{give, take};
 use super::*;
 use dfdx::prelude::*;
@@ -58,28 +57,49 @@ where
 {
     // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let (xd, w, bd) = (read(&x), read(weight), read(bias));
-    let (out, cols) = conv2d_forward(&g, &xd, &w, &bd);
-    give(xd);
+    let (xd, bd) = (read(&x), read(bias));
+    let w = read(weight);
+    let out = conv2d_forward(&g, &xd, &w, &bd);
     give(bd);
     let out = tensor_from_scratch(x.device(), out, out_shape)?;
     if !T::OWNS_TAPE {
-        give(cols);
+        give(xd);
         give(w);
     } else {
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let gyt = grad_rows(&g, E::grad_slice(grads.get_or_alloc_mut(&og)?));
-            bias_grad(&g, &gyt, E::grad_slice(grads.get_or_alloc_mut(&bg)?));
-            weight_grad(&g, &cols, &gyt, E::grad_slice(grads.get_or_alloc_mut(&wg)?));
-            input_grad(&g, &w, &gyt, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
-            give(gyt);
-            give(cols);
-            give(w);
+            // dfdx lends one gradient at a time: copy the output's out first
+            let mut gout = take(g.batch * g.chan_out * g.h_out * g.w_out, E::zero());
+            gout.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let mut gb = take(g.chan_out, E::zero());
+            gb.fill(E::zero());
+            let mut gw = take(w.len(), E::zero());
+            gw.fill(E::zero());
+            conv2d_backward(
+                &g,
+                &xd,
+                &w,
+                &gout,
+                &mut gw,
+                &mut gb,
+                Some(E::grad_slice(grads.get_or_alloc_mut(&xg)?)),
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&wg)?), &gw);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &gb);
+            for buf in [gout, gb, gw, xd, w] {
+                give(buf);
+            }
             Ok(())
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// `dst += src`.
+fn add_into<E: KernelFloat>(dst: &mut [E], src: &[E]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += *s;
+    }
 }
 
 /// Which pooling a [`pool2d_op`] computes.
