@@ -72,55 +72,127 @@ const NONE: u32 = u32::MAX;
 /// (the index buffer comes from the kernels' scratch pool: see [`recycle`](super::recycle)).
 pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec<u32>) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
-    let (rows, cols) = g.spans();
     let mut out = take(g.planes * hw_out, E::zero());
     let mut arg = take(g.planes * hw_out, NONE);
-    out.par_chunks_mut(hw_out.max(1))
-        .zip(arg.par_chunks_mut(hw_out.max(1)))
-        .enumerate()
-        .for_each(|(p, (out, arg))| {
-            let img = &x[p * hw_in..][..hw_in];
-            for (oh, &(h0, h1)) in rows.iter().enumerate() {
-                let (out, arg) = (
-                    &mut out[oh * g.w_out..][..g.w_out],
-                    &mut arg[oh * g.w_out..][..g.w_out],
-                );
-                for ((o, a), &(w0, w1)) in out.iter_mut().zip(arg.iter_mut()).zip(&cols) {
-                    if h0 == h1 || w0 == w1 {
-                        // the window holds only padding
-                        (*o, *a) = (E::zero(), NONE);
-                        continue;
-                    }
-                    let (mut best, mut at) = (img[h0 * g.w_in + w0], h0 * g.w_in + w0);
-                    for ih in h0..h1 {
-                        let row = ih * g.w_in;
-                        for (iw, &v) in img[row + w0..row + w1].iter().enumerate() {
-                            // Selects, not a branch: on real data which element wins is random,
-                            // and a mispredicted branch per element made this loop ~30% of a
-                            // LeNet step. `!(v <= best)` also lets a NaN win, like PyTorch.
-                            #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                            let wins = !(v <= best);
-                            at = if wins { row + w0 + iw } else { at };
-                            best = if wins { v } else { best };
-                        }
-                    }
-                    (*o, *a) = (best, at as u32);
+    if out.is_empty() || hw_in == 0 {
+        return (out, arg);
+    }
+    let (rows, cols) = g.spans();
+    let tiled = g.kernel == 2 && g.stride == 2 && g.padding == 0;
+    out.par_chunks_mut(hw_out * PLANES_PER_TASK)
+        .zip(arg.par_chunks_mut(hw_out * PLANES_PER_TASK))
+        .zip(x.par_chunks(hw_in * PLANES_PER_TASK))
+        .for_each(|((out, arg), x)| {
+            let planes = out
+                .chunks_exact_mut(hw_out)
+                .zip(arg.chunks_exact_mut(hw_out))
+                .zip(x.chunks_exact(hw_in));
+            for ((out, arg), img) in planes {
+                if tiled {
+                    max_pool_2x2(g, img, out, arg);
+                } else {
+                    max_pool_plane(g, &rows, &cols, img, out, arg);
                 }
             }
         });
     (out, arg)
 }
 
+/// Planes per parallel task (a LeNet's planes are a few hundred floats: one per task would be
+/// mostly scheduling).
+const PLANES_PER_TASK: usize = 8;
+
+/// Whether `v` beats `best` in a max: a select, not a branch (on real data which element wins is
+/// random, and a mispredicted branch per element made pooling ~30% of a LeNet step).
+/// `!(v <= best)` also lets a NaN win, like PyTorch.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn wins<E: KernelFloat>(v: E, best: E) -> bool {
+    !(v <= best)
+}
+
+/// One plane, any window.
+fn max_pool_plane<E: KernelFloat>(
+    g: &Pool2dGeom,
+    rows: &[Span],
+    cols: &[Span],
+    img: &[E],
+    out: &mut [E],
+    arg: &mut [u32],
+) {
+    for (oh, &(h0, h1)) in rows.iter().enumerate() {
+        let (out, arg) = (
+            &mut out[oh * g.w_out..][..g.w_out],
+            &mut arg[oh * g.w_out..][..g.w_out],
+        );
+        for ((o, a), &(w0, w1)) in out.iter_mut().zip(arg.iter_mut()).zip(cols) {
+            if h0 == h1 || w0 == w1 {
+                // the window holds only padding
+                (*o, *a) = (E::zero(), NONE);
+                continue;
+            }
+            let (mut best, mut at) = (img[h0 * g.w_in + w0], h0 * g.w_in + w0);
+            for ih in h0..h1 {
+                let row = ih * g.w_in;
+                for (iw, &v) in img[row + w0..row + w1].iter().enumerate() {
+                    let w = wins(v, best);
+                    at = if w { row + w0 + iw } else { at };
+                    best = if w { v } else { best };
+                }
+            }
+            (*o, *a) = (best, at as u32);
+        }
+    }
+}
+
+/// One plane, 2×2 windows with stride 2 and no padding (every window is whole): the same
+/// comparisons in the same order as [`max_pool_plane`], without its per-window bookkeeping.
+fn max_pool_2x2<E: KernelFloat>(g: &Pool2dGeom, img: &[E], out: &mut [E], arg: &mut [u32]) {
+    let w_in = g.w_in;
+    for (oh, (out, arg)) in out
+        .chunks_exact_mut(g.w_out)
+        .zip(arg.chunks_exact_mut(g.w_out))
+        .enumerate()
+    {
+        let top = 2 * oh * w_in;
+        let (r0, r1) = (&img[top..][..2 * g.w_out], &img[top + w_in..][..2 * g.w_out]);
+        for (ow, (o, a)) in out.iter_mut().zip(arg.iter_mut()).enumerate() {
+            let j = 2 * ow;
+            let (mut best, mut at) = (r0[j], top + j);
+            let w = wins(r0[j + 1], best);
+            (best, at) = if w { (r0[j + 1], top + j + 1) } else { (best, at) };
+            let w = wins(r1[j], best);
+            (best, at) = if w { (r1[j], top + w_in + j) } else { (best, at) };
+            let w = wins(r1[j + 1], best);
+            (best, at) = if w {
+                (r1[j + 1], top + w_in + j + 1)
+            } else {
+                (best, at)
+            };
+            (*o, *a) = (best, at as u32);
+        }
+    }
+}
+
 /// Max-pool backward: scatters each output gradient onto its argmax in `gx`.
 pub fn max_pool_backward<E: KernelFloat>(g: &Pool2dGeom, arg: &[u32], gout: &[E], gx: &mut [E]) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
-    gx.par_chunks_mut(hw_in.max(1))
-        .enumerate()
-        .for_each(|(p, gx)| {
-            let (arg, gout) = (&arg[p * hw_out..][..hw_out], &gout[p * hw_out..][..hw_out]);
-            for (&a, &v) in arg.iter().zip(gout) {
-                if a != NONE {
-                    gx[a as usize] += v;
+    if hw_in == 0 || hw_out == 0 {
+        return;
+    }
+    gx.par_chunks_mut(hw_in * PLANES_PER_TASK)
+        .zip(arg.par_chunks(hw_out * PLANES_PER_TASK))
+        .zip(gout.par_chunks(hw_out * PLANES_PER_TASK))
+        .for_each(|((gx, arg), gout)| {
+            let planes = gx
+                .chunks_exact_mut(hw_in)
+                .zip(arg.chunks_exact(hw_out))
+                .zip(gout.chunks_exact(hw_out));
+            for ((gx, arg), gout) in planes {
+                for (&a, &v) in arg.iter().zip(gout) {
+                    if a != NONE {
+                        gx[a as usize] += v;
+                    }
                 }
             }
         });
