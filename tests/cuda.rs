@@ -88,3 +88,51 @@ fn trainer_fits_on_the_gpu() {
     model.fit(&data, &cfg).unwrap();
     assert_eq!(model.evaluate(&data).unwrap().metrics["accuracy"], 1.0);
 }
+
+/// A small CNN with every conv/pool feature (padding, stride 2, both pools).
+type Cnn = (
+    (Conv2D<1, 4, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
+    (Conv2D<4, 6, 3, 2, 1>, Tanh, AvgPool2D<2, 1, 1>),
+    (Flatten2D, Linear<150, 10>),
+);
+
+#[test]
+fn cnn_loss_and_gradients_match_the_cpu() {
+    // the GPU runs the dfdx-op fallback, the CPU typenet's kernels
+    let cpu = Cpu::seed_from_u64(1);
+    let gpu = Cuda::try_seed_from_u64(1).expect("a GPU");
+    let m_cpu = cpu.build_module::<Cnn, f32>();
+    let m_gpu = m_cpu.to_device(&gpu);
+    let x_cpu = cpu.sample_normal_like(&(8, Const::<1>, Const::<16>, Const::<16>));
+    let x_gpu = x_cpu.to_device(&gpu);
+    let labels: Vec<usize> = (0..8).map(|i| i % 10).collect();
+    let y_cpu = cpu.tensor_from_vec(labels.clone(), (8,));
+    let y_gpu = gpu.tensor_from_vec(labels, (8,));
+    let loss_cpu = SparseCategoricalCrossentropy
+        .try_loss(m_cpu.forward(x_cpu.trace(m_cpu.alloc_grads())), &y_cpu)
+        .unwrap();
+    let loss_gpu = SparseCategoricalCrossentropy
+        .try_loss(m_gpu.forward(x_gpu.trace(m_gpu.alloc_grads())), &y_gpu)
+        .unwrap();
+    assert!(max_rel(&loss_gpu.as_vec(), &loss_cpu.as_vec()) < 1e-5);
+    let (g_cpu, g_gpu) = (loss_cpu.backward(), loss_gpu.backward());
+    for (a, b) in [
+        (
+            g_gpu.get(&m_gpu.0 .0.weight).as_vec(),
+            g_cpu.get(&m_cpu.0 .0.weight).as_vec(),
+        ),
+        (
+            g_gpu.get(&m_gpu.0 .0.bias).as_vec(),
+            g_cpu.get(&m_cpu.0 .0.bias).as_vec(),
+        ),
+        (
+            g_gpu.get(&m_gpu.1 .0.weight).as_vec(),
+            g_cpu.get(&m_cpu.1 .0.weight).as_vec(),
+        ),
+    ] {
+        assert!(
+            max_rel(&a, &b) < 1e-4,
+            "GPU conv gradient differs from the CPU's"
+        );
+    }
+}
