@@ -170,3 +170,18 @@ fn resumable_optimizers_step_like_dfdx_and_save_on_the_gpu() {
     assert_eq!(b.optimizer.step(), step);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn conv_layers_pass_gradcheck_on_the_gpu() {
+    // the fallback's gradients (dfdx's gather, matmul, max, mean) against finite differences, in
+    // f64 on the GPU; inputs spread apart so no max-pool window holds a near-tie
+    let gpu = Cuda::try_seed_from_u64(3).expect("a GPU");
+    let mut m =
+        gpu.build_module::<(Conv2D<2, 3, 3, 2, 1>, MaxPool2D<2, 1, 1>, AvgPool2D<2>), f64>();
+    let values: Vec<f64> = (0..2 * 2 * 5 * 5)
+        .map(|i| ((i * 37) % 100) as f64 / 50.0 - 1.0)
+        .collect();
+    let x = gpu.tensor_from_vec(values, (Const::<2>, Const::<2>, Const::<5>, Const::<5>));
+    let report = gradcheck(&mut m, &x, &GradCheckConfig::default()).unwrap();
+    assert!(report.passed(), "{report}");
+}
