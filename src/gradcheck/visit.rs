@@ -5,14 +5,14 @@ use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorName,
     ViewTensorRef,
 };
-use dfdx::prelude::{Cpu, CpuError, Gradients, HasShape, Shape, Tensor};
+use dfdx::prelude::{Device, Gradients, HasShape, Shape, Tensor};
 
 /// Allocates a (zero) gradient for every parameter that has none yet, so that reading the
 /// gradients afterwards never misses one: a parameter the tape never touched reads as zero.
-pub(crate) fn alloc_grads<M: TensorCollection<f64, Cpu>>(
+pub(crate) fn alloc_grads<M: TensorCollection<f64, D>, D: Device<f64>>(
     model: &M,
-    grads: &mut Gradients<f64, Cpu>,
-) -> Result<(), CpuError> {
+    grads: &mut Gradients<f64, D>,
+) -> Result<(), D::Err> {
     M::iter_tensors(&mut RecursiveWalker {
         m: model,
         f: &mut AllocOp(grads),
@@ -20,19 +20,19 @@ pub(crate) fn alloc_grads<M: TensorCollection<f64, Cpu>>(
     Ok(())
 }
 
-struct AllocOp<'a>(&'a mut Gradients<f64, Cpu>);
+struct AllocOp<'a, D: Device<f64>>(&'a mut Gradients<f64, D>);
 
-impl TensorVisitor<f64, Cpu> for AllocOp<'_> {
+impl<D: Device<f64>> TensorVisitor<f64, D> for AllocOp<'_, D> {
     type Viewer = ViewTensorRef;
-    type Err = CpuError;
+    type Err = D::Err;
     type E2 = f64;
-    type D2 = Cpu;
+    type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f64, Cpu>,
-        t: &Tensor<S, f64, Cpu>,
-    ) -> Result<Option<Tensor<S, f64, Cpu>>, CpuError> {
+        opts: TensorOptions<S, f64, D>,
+        t: &Tensor<S, f64, D>,
+    ) -> Result<Option<Tensor<S, f64, D>>, D::Err> {
         if opts.do_gradient_update {
             self.0.try_alloc_for(t)?;
         }
@@ -49,10 +49,10 @@ pub(crate) struct ParamGrad {
 }
 
 /// Reads every parameter's gradient. `grads` must hold one for each (see [`alloc_grads`]).
-pub(crate) fn read_grads<M: TensorCollection<f64, Cpu>>(
+pub(crate) fn read_grads<M: TensorCollection<f64, D>, D: Device<f64>>(
     model: &M,
-    grads: &Gradients<f64, Cpu>,
-) -> Result<Vec<ParamGrad>, CpuError> {
+    grads: &Gradients<f64, D>,
+) -> Result<Vec<ParamGrad>, D::Err> {
     let mut op = ReadOp {
         grads,
         out: Vec::new(),
@@ -64,22 +64,22 @@ pub(crate) fn read_grads<M: TensorCollection<f64, Cpu>>(
     Ok(op.out)
 }
 
-struct ReadOp<'a> {
-    grads: &'a Gradients<f64, Cpu>,
+struct ReadOp<'a, D: Device<f64>> {
+    grads: &'a Gradients<f64, D>,
     out: Vec<ParamGrad>,
 }
 
-impl TensorVisitor<f64, Cpu> for ReadOp<'_> {
+impl<D: Device<f64>> TensorVisitor<f64, D> for ReadOp<'_, D> {
     type Viewer = (ViewTensorRef, ViewTensorName);
-    type Err = CpuError;
+    type Err = D::Err;
     type E2 = f64;
-    type D2 = Cpu;
+    type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f64, Cpu>,
-        (t, name): (&Tensor<S, f64, Cpu>, String),
-    ) -> Result<Option<Tensor<S, f64, Cpu>>, CpuError> {
+        opts: TensorOptions<S, f64, D>,
+        (t, name): (&Tensor<S, f64, D>, String),
+    ) -> Result<Option<Tensor<S, f64, D>>, D::Err> {
         if opts.do_gradient_update {
             self.out.push(ParamGrad {
                 name,
@@ -98,12 +98,12 @@ impl TensorVisitor<f64, Cpu> for ReadOp<'_> {
 ///
 /// Parameters built by dfdx are contiguous, so their logical order (`as_vec`) is their physical
 /// order (`copy_from`), and the tensor keeps its id.
-pub(crate) fn set_param<M: TensorCollection<f64, Cpu>>(
+pub(crate) fn set_param<M: TensorCollection<f64, D>, D: Device<f64>>(
     model: &mut M,
     target: usize,
     index: usize,
     value: f64,
-) -> Result<Option<f64>, CpuError> {
+) -> Result<Option<f64>, D::Err> {
     let mut op = SetOp {
         target,
         seen: 0,
@@ -126,17 +126,17 @@ struct SetOp {
     old: Option<f64>,
 }
 
-impl TensorVisitor<f64, Cpu> for SetOp {
+impl<D: Device<f64>> TensorVisitor<f64, D> for SetOp {
     type Viewer = ViewTensorMut;
-    type Err = CpuError;
+    type Err = D::Err;
     type E2 = f64;
-    type D2 = Cpu;
+    type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f64, Cpu>,
-        t: &mut Tensor<S, f64, Cpu>,
-    ) -> Result<Option<Tensor<S, f64, Cpu>>, CpuError> {
+        opts: TensorOptions<S, f64, D>,
+        t: &mut Tensor<S, f64, D>,
+    ) -> Result<Option<Tensor<S, f64, D>>, D::Err> {
         if !opts.do_gradient_update {
             return Ok(None);
         }

@@ -1,6 +1,7 @@
 //! [`Conv2D`]: 2-D convolution with compile-time channel counts and computed output sizes.
 
-use super::kernels::{conv2d_op, Conv2dGeom, KernelFloat};
+use super::device::ConvDevice;
+use super::kernels::Conv2dGeom;
 use super::shape::{Channels, Window};
 use super::summary::{LayerRow, Summarize};
 use super::Params;
@@ -116,7 +117,8 @@ impl<
 {
 }
 
-/// The output sizes for input sizes `h`, `w`; an error only for runtime sizes that do not fit.
+/// The output sizes for input sizes `h`, `w`; an error only for runtime sizes that do not fit
+/// (`CpuError::WrongNumElements`, which every device's error converts from).
 pub(crate) fn window_dims<const K: usize, const S: usize, const P: usize, H, W>(
     h: H,
     w: W,
@@ -141,26 +143,27 @@ impl<
         E,
         H,
         W,
+        D,
         T,
-    > Module<Tensor<(C, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
+    > Module<Tensor<(C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D>
 where
     C: Channels<I>,
-    E: KernelFloat,
-    Cpu: Device<E>,
+    E: Dtype,
+    D: ConvDevice<E>,
     H: Window<K, S, P>,
     W: Window<K, S, P>,
-    T: Tape<E, Cpu>,
+    T: Tape<E, D>,
 {
-    type Output = Tensor<(Const<O>, H::Out, W::Out), E, Cpu, T>;
-    type Error = CpuError;
+    type Output = Tensor<(Const<O>, H::Out, W::Out), E, D, T>;
+    type Error = D::Err;
 
     /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
-    fn try_forward(&self, x: Tensor<(C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+    fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (_, h, w) = *x.shape();
         let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
         let g = Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
             .ok_or(CpuError::WrongNumElements)?;
-        conv2d_op(x, &self.weight, &self.bias, g, (Const, ho, wo))
+        D::try_conv2d(x, &self.weight, &self.bias, g, (Const, ho, wo))
     }
 }
 
@@ -175,27 +178,28 @@ impl<
         E,
         H,
         W,
+        D,
         T,
-    > Module<Tensor<(B, C, H, W), E, Cpu, T>> for Conv2D<I, O, K, S, P, E, Cpu>
+    > Module<Tensor<(B, C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D>
 where
     B: Dim,
     C: Channels<I>,
-    E: KernelFloat,
-    Cpu: Device<E>,
+    E: Dtype,
+    D: ConvDevice<E>,
     H: Window<K, S, P>,
     W: Window<K, S, P>,
-    T: Tape<E, Cpu>,
+    T: Tape<E, D>,
 {
-    type Output = Tensor<(B, Const<O>, H::Out, W::Out), E, Cpu, T>;
-    type Error = CpuError;
+    type Output = Tensor<(B, Const<O>, H::Out, W::Out), E, D, T>;
+    type Error = D::Err;
 
     /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
-    fn try_forward(&self, x: Tensor<(B, C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+    fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (b, _, h, w) = *x.shape();
         let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
         let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P)
             .ok_or(CpuError::WrongNumElements)?;
-        conv2d_op(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
+        D::try_conv2d(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
     }
 }
 

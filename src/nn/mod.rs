@@ -1,5 +1,6 @@
 //! Layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), their
-//! dimension arithmetic ([`shape`]) and CPU kernels ([`kernels`]), and compile-time model facts:
+//! dimension arithmetic ([`shape`]), CPU kernels ([`kernels`]) and the devices they run on
+//! ([`device`]: the kernels on the CPU, dfdx ops elsewhere), and compile-time model facts:
 //! parameter counts ([`Params`]) and summaries ([`summary`]).
 //!
 //! Group deep models into balanced tuples of at most six layers, e.g. one tuple per conv block:
@@ -7,6 +8,7 @@
 //! (51 layers nested 10 deep took 128 s to check; balanced 6-ary grouping of 67 layers, 0.3 s).
 
 mod conv2d;
+pub mod device;
 mod flatten;
 mod init;
 pub mod kernels;
@@ -16,6 +18,7 @@ pub mod shape;
 mod summary;
 
 pub use conv2d::builder::Conv2D;
+pub use device::ConvDevice;
 pub use flatten::Flatten2D;
 pub use init::glorot_uniform;
 pub use params::Params;

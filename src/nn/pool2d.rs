@@ -1,7 +1,8 @@
 //! [`MaxPool2D`] and [`AvgPool2D`]: 2-D pooling with computed output sizes.
 
 use super::conv2d::window_dims;
-use super::kernels::{pool2d_op, KernelFloat, Pool2dGeom, PoolKind};
+use super::device::{ConvDevice, Pooling};
+use super::kernels::Pool2dGeom;
 use super::shape::Window;
 use super::summary::{LayerRow, Summarize};
 use super::Params;
@@ -16,46 +17,46 @@ macro_rules! pool2d {
         impl<const K: usize, const S: usize, const P: usize> ZeroSizedModule for $name<K, S, P> {}
         impl<const K: usize, const S: usize, const P: usize> NonMutableModule for $name<K, S, P> {}
 
-        impl<const K: usize, const S: usize, const P: usize, C: Dim, H, W, E, T>
-            Module<Tensor<(C, H, W), E, Cpu, T>> for $name<K, S, P>
+        impl<const K: usize, const S: usize, const P: usize, C: Dim, H, W, E, D, T>
+            Module<Tensor<(C, H, W), E, D, T>> for $name<K, S, P>
         where
-            E: KernelFloat,
-            Cpu: Device<E>,
+            E: Dtype,
+            D: ConvDevice<E>,
             H: Window<K, S, P>,
             W: Window<K, S, P>,
-            T: Tape<E, Cpu>,
+            T: Tape<E, D>,
         {
-            type Output = Tensor<(C, H::Out, W::Out), E, Cpu, T>;
-            type Error = CpuError;
+            type Output = Tensor<(C, H::Out, W::Out), E, D, T>;
+            type Error = D::Err;
 
             /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the window.
-            fn try_forward(&self, x: Tensor<(C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+            fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
                 let (c, h, w) = *x.shape();
                 let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
                 let g = Pool2dGeom::new(c.size(), h.size(), w.size(), K, S, P).ok_or(CpuError::WrongNumElements)?;
-                pool2d_op(x, $kind, g, (c, ho, wo))
+                D::try_pool2d(x, $kind, g, (c, ho, wo))
             }
         }
 
-        impl<const K: usize, const S: usize, const P: usize, B: Dim, C: Dim, H, W, E, T>
-            Module<Tensor<(B, C, H, W), E, Cpu, T>> for $name<K, S, P>
+        impl<const K: usize, const S: usize, const P: usize, B: Dim, C: Dim, H, W, E, D, T>
+            Module<Tensor<(B, C, H, W), E, D, T>> for $name<K, S, P>
         where
-            E: KernelFloat,
-            Cpu: Device<E>,
+            E: Dtype,
+            D: ConvDevice<E>,
             H: Window<K, S, P>,
             W: Window<K, S, P>,
-            T: Tape<E, Cpu>,
+            T: Tape<E, D>,
         {
-            type Output = Tensor<(B, C, H::Out, W::Out), E, Cpu, T>;
-            type Error = CpuError;
+            type Output = Tensor<(B, C, H::Out, W::Out), E, D, T>;
+            type Error = D::Err;
 
             /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the window.
-            fn try_forward(&self, x: Tensor<(B, C, H, W), E, Cpu, T>) -> Result<Self::Output, CpuError> {
+            fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
                 let (b, c, h, w) = *x.shape();
                 let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
                 let planes = b.size() * c.size();
                 let g = Pool2dGeom::new(planes, h.size(), w.size(), K, S, P).ok_or(CpuError::WrongNumElements)?;
-                pool2d_op(x, $kind, g, (b, c, ho, wo))
+                D::try_pool2d(x, $kind, g, (b, c, ho, wo))
             }
         }
 
@@ -96,7 +97,7 @@ pool2d!(
     /// **PyTorch equivalent**: `nn.MaxPool2d(KERNEL, STRIDE, PADDING)` (note: PyTorch's stride
     /// defaults to the kernel, typenet's and dfdx's to 1).
     MaxPool2D,
-    PoolKind::Max
+    Pooling::Max
 );
 
 pool2d!(
@@ -113,7 +114,7 @@ pool2d!(
     ///
     /// **PyTorch equivalent**: `nn.AvgPool2d(KERNEL, STRIDE, PADDING)` (`count_include_pad=True`).
     AvgPool2D,
-    PoolKind::Avg
+    Pooling::Avg
 );
 
 macro_rules! global_pool {

@@ -5,8 +5,8 @@
 //! [`SgdConfig`](dfdx::optim::SgdConfig), [`RMSpropConfig`](dfdx::optim::RMSpropConfig)) and
 //! builds a [`ResumableOptimizer`] that owns one set of state buffers per parameter tensor and
 //! updates them with dfdx's own per-tensor kernels (`AdamKernel`, `SgdKernel`,
-//! `RMSpropKernel`), so its steps are bit-for-bit those of dfdx's optimizer with the same
-//! configuration. AdamW is Adam with `weight_decay: Some(WeightDecay::Decoupled(λ))`; SGD's
+//! `RMSpropKernel`) on the model's device (CPU or CUDA), so its steps are bit-for-bit those of
+//! dfdx's optimizer with the same configuration on that device. AdamW is Adam with `weight_decay: Some(WeightDecay::Decoupled(λ))`; SGD's
 //! momentum may be classic or Nesterov.
 //!
 //! # Example

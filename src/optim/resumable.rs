@@ -3,7 +3,7 @@
 use super::rules::{Buf, UpdateRule};
 use super::{OptimizerState, Resumable};
 use crate::checkpoint::{read_checked, write, Entry, TensorSpec};
-use crate::train::{LearningRate, OptimizerConfig};
+use crate::train::{LearningRate, OptimizerConfig, TrainingDevice};
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorName,
@@ -15,32 +15,40 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::path::Path;
 
-/// An optimizer for model `M` following rule `C` (dfdx's `AdamConfig`, `SgdConfig` or
-/// `RMSpropConfig`) whose state can be saved; built by [`Resumable`].
+/// An optimizer for model `M` on device `D` following rule `C` (dfdx's `AdamConfig`,
+/// `SgdConfig` or `RMSpropConfig`) whose state can be saved; built by [`Resumable`].
+///
+/// The state buffers live on `D` and are updated there by dfdx's kernels; saving and loading
+/// copies them through host memory ([`TrainingDevice::with_slice`]).
 ///
 /// A parameter the tape did not reach is updated with a zero gradient (dfdx's optimizers report
 /// it as unused instead; typenet's trainer allocates every gradient, so it never sees either).
 #[derive(Debug, Clone)]
-pub struct ResumableOptimizer<M, C> {
+pub struct ResumableOptimizer<M, C, D: Storage<f32> = Cpu> {
     /// The rule and its hyperparameters (the learning rate may be changed by schedules).
     pub cfg: C,
     step: i32,
     params: Vec<TensorSpec>,
     /// Buffers per parameter, in the model's visiting order; empty before the first step.
-    state: Vec<Vec<Buf>>,
-    device: Cpu,
+    state: Vec<Vec<Buf<D>>>,
+    device: D,
     model: PhantomData<fn(&M)>,
 }
 
-impl<M, C: UpdateRule> ResumableOptimizer<M, C> {
+impl<M, C: UpdateRule, D: Storage<f32>> ResumableOptimizer<M, C, D> {
     /// Updates applied so far.
     pub fn step(&self) -> i32 {
         self.step
     }
 }
 
-impl<M: TensorCollection<f32, Cpu>, C: UpdateRule> OptimizerConfig<M, Cpu> for Resumable<C> {
-    type Optimizer = ResumableOptimizer<M, C>;
+impl<M, C, D> OptimizerConfig<M, D> for Resumable<C>
+where
+    M: TensorCollection<f32, D>,
+    C: UpdateRule,
+    D: TrainingDevice,
+{
+    type Optimizer = ResumableOptimizer<M, C, D>;
     fn build(self, model: &M) -> Self::Optimizer {
         let mut op = Specs {
             out: Vec::new(),
@@ -63,22 +71,22 @@ impl<M: TensorCollection<f32, Cpu>, C: UpdateRule> OptimizerConfig<M, Cpu> for R
 }
 
 /// Records the name and shape of every trainable tensor, and the device.
-struct Specs {
+struct Specs<D> {
     out: Vec<TensorSpec>,
-    device: Option<Cpu>,
+    device: Option<D>,
 }
 
-impl TensorVisitor<f32, Cpu> for Specs {
+impl<D: Device<f32>> TensorVisitor<f32, D> for Specs<D> {
     type Viewer = (ViewTensorRef, ViewTensorName);
-    type Err = CpuError;
+    type Err = D::Err;
     type E2 = f32;
-    type D2 = Cpu;
+    type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f32, Cpu>,
-        (t, name): (&Tensor<S, f32, Cpu>, String),
-    ) -> std::result::Result<Option<Tensor<S, f32, Cpu>>, CpuError> {
+        opts: TensorOptions<S, f32, D>,
+        (t, name): (&Tensor<S, f32, D>, String),
+    ) -> std::result::Result<Option<Tensor<S, f32, D>>, D::Err> {
         if opts.do_gradient_update {
             self.device.get_or_insert_with(|| t.device().clone());
             self.out
@@ -88,7 +96,7 @@ impl TensorVisitor<f32, Cpu> for Specs {
     }
 }
 
-impl<M, C: UpdateRule> LearningRate for ResumableOptimizer<M, C> {
+impl<M, C: UpdateRule, D: Storage<f32>> LearningRate for ResumableOptimizer<M, C, D> {
     fn lr(&self) -> f64 {
         self.cfg.lr()
     }
@@ -97,14 +105,14 @@ impl<M, C: UpdateRule> LearningRate for ResumableOptimizer<M, C> {
     }
 }
 
-impl<M: TensorCollection<f32, Cpu>, C: UpdateRule> Optimizer<M, Cpu, f32>
-    for ResumableOptimizer<M, C>
+impl<M: TensorCollection<f32, D>, C: UpdateRule, D: TrainingDevice> Optimizer<M, D, f32>
+    for ResumableOptimizer<M, C, D>
 {
     fn update(
         &mut self,
         module: &mut M,
-        gradients: &Gradients<f32, Cpu>,
-    ) -> std::result::Result<(), OptimizerUpdateError<CpuError>> {
+        gradients: &Gradients<f32, D>,
+    ) -> std::result::Result<(), OptimizerUpdateError<D::Err>> {
         // dfdx keeps a checked gradient lookup private; a copy allows `get_or_alloc_mut`.
         let mut grads = gradients.clone();
         // 2^31 steps is beyond any training run; saturating keeps the kernel's `i32`.
@@ -123,23 +131,23 @@ impl<M: TensorCollection<f32, Cpu>, C: UpdateRule> Optimizer<M, Cpu, f32>
     }
 }
 
-struct Update<'a, M, C> {
-    opt: &'a mut ResumableOptimizer<M, C>,
-    grads: &'a mut Gradients<f32, Cpu>,
+struct Update<'a, M, C, D: Storage<f32>> {
+    opt: &'a mut ResumableOptimizer<M, C, D>,
+    grads: &'a mut Gradients<f32, D>,
     index: usize,
 }
 
-impl<M, C: UpdateRule> TensorVisitor<f32, Cpu> for Update<'_, M, C> {
+impl<M, C: UpdateRule, D: Device<f32>> TensorVisitor<f32, D> for Update<'_, M, C, D> {
     type Viewer = ViewTensorMut;
-    type Err = CpuError;
+    type Err = D::Err;
     type E2 = f32;
-    type D2 = Cpu;
+    type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f32, Cpu>,
-        p: &mut Tensor<S, f32, Cpu>,
-    ) -> std::result::Result<Option<Tensor<S, f32, Cpu>>, CpuError> {
+        opts: TensorOptions<S, f32, D>,
+        p: &mut Tensor<S, f32, D>,
+    ) -> std::result::Result<Option<Tensor<S, f32, D>>, D::Err> {
         if !opts.do_gradient_update {
             return Ok(None);
         }
@@ -152,8 +160,11 @@ impl<M, C: UpdateRule> TensorVisitor<f32, Cpu> for Update<'_, M, C> {
         if slots.is_empty() {
             let n = p.shape().num_elements();
             for s in 0..C::SLOTS.len() {
-                let mut buf = self.opt.device.try_alloc_len(n)?;
-                buf.iter_mut().for_each(|v| *v = C::initial(s));
+                // zeroed on every device
+                let mut buf = Storage::<f32>::try_alloc_len(&self.opt.device, n)?;
+                if C::starts_at_one(s) {
+                    self.opt.device.try_fill_with_ones(&mut buf)?;
+                }
                 slots.push(buf);
             }
         }
@@ -163,7 +174,7 @@ impl<M, C: UpdateRule> TensorVisitor<f32, Cpu> for Update<'_, M, C> {
     }
 }
 
-impl<M, C: UpdateRule> ResumableOptimizer<M, C> {
+impl<M, C: UpdateRule, D: Storage<f32>> ResumableOptimizer<M, C, D> {
     /// The spec of every state buffer, `<param>.<slot>`, in order.
     fn slot_specs(&self) -> Vec<TensorSpec> {
         self.params
@@ -177,13 +188,18 @@ impl<M, C: UpdateRule> ResumableOptimizer<M, C> {
     }
 }
 
-impl<M, C: UpdateRule> OptimizerState for ResumableOptimizer<M, C> {
+impl<M, C: UpdateRule, D: TrainingDevice> OptimizerState for ResumableOptimizer<M, C, D> {
     fn save_state(&self, path: &Path) -> Result<()> {
         let mut entries = Vec::new();
         if self.state.len() == self.params.len() {
             let bufs = self.state.iter().flatten();
             for (spec, buf) in self.slot_specs().into_iter().zip(bufs) {
-                let bytes = buf.iter().flat_map(|v| v.to_le_bytes()).collect();
+                // `with_slice` takes the buffer mutably: read a copy (on the CPU, a memcpy)
+                let mut bytes = Vec::new();
+                D::with_slice(&mut buf.clone(), &mut |v| {
+                    bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect()
+                })
+                .map_err(Error::Device)?;
                 entries.push(Entry {
                     spec,
                     trainable: false,
@@ -234,8 +250,10 @@ impl<M, C: UpdateRule> OptimizerState for ResumableOptimizer<M, C> {
                 let Some(crate::checkpoint::Values::F32(v)) = values.remove(&name) else {
                     return Err(bad(format!("tensor {name} is missing")));
                 };
-                let mut buf = self.device.try_alloc_len(v.len())?;
-                buf.copy_from_slice(&v);
+                let mut buf =
+                    Storage::<f32>::try_alloc_len(&self.device, v.len()).map_err(Error::device)?;
+                // `read_checked` checked the length against the parameter's shape
+                D::with_slice(&mut buf, &mut |b| b.copy_from_slice(&v)).map_err(Error::Device)?;
                 slots.push(buf);
             }
             state.push(slots);

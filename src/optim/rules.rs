@@ -3,22 +3,23 @@
 use dfdx::optim::{AdamConfig, RMSpropConfig, SgdConfig};
 use dfdx::prelude::*;
 
-/// The per-parameter buffer type of the CPU device.
-pub(crate) type Buf = <Cpu as Storage<f32>>::Vec;
+/// A per-parameter buffer on device `D`.
+pub(crate) type Buf<D> = <D as Storage<f32>>::Vec;
 
 /// An optimizer's update rule: the state buffers it keeps per parameter and how one step
 /// changes a parameter and its buffers.
 ///
 /// Implemented for dfdx's [`AdamConfig`], [`SgdConfig`] and [`RMSpropConfig`]; the step is
-/// dfdx's own kernel.
+/// dfdx's own kernel, on whichever device the parameter lives.
 pub trait UpdateRule: Clone + std::fmt::Debug {
     /// A short name stored with the state (`adam`, `sgd`, `rmsprop`).
     const NAME: &'static str;
     /// Names of the buffers kept per parameter, e.g. `["moment1", "moment2"]`.
     const SLOTS: &'static [&'static str];
-    /// The value a buffer starts at (RMSprop's square average starts at 1, as in dfdx).
-    fn initial(_slot: usize) -> f32 {
-        0.0
+    /// Whether buffer `slot` starts at 1 rather than 0 (RMSprop's square average, as in dfdx).
+    /// These are the two values a device fills a buffer with in place, without a host copy.
+    fn starts_at_one(_slot: usize) -> bool {
+        false
     }
     /// The learning rate.
     fn lr(&self) -> f64;
@@ -29,13 +30,13 @@ pub trait UpdateRule: Clone + std::fmt::Debug {
     /// # Errors
     /// Device errors.
     #[doc(hidden)]
-    fn apply<S: Shape>(
+    fn apply<S: Shape, D: Device<f32>>(
         &self,
         step: i32,
-        p: &mut Tensor<S, f32, Cpu>,
-        slots: &mut [Buf],
-        g: &Buf,
-    ) -> Result<(), CpuError>;
+        p: &mut Tensor<S, f32, D>,
+        slots: &mut [Buf<D>],
+        g: &Buf<D>,
+    ) -> Result<(), D::Err>;
 }
 
 impl UpdateRule for AdamConfig {
@@ -47,13 +48,13 @@ impl UpdateRule for AdamConfig {
     fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn apply<S: Shape>(
+    fn apply<S: Shape, D: Device<f32>>(
         &self,
         step: i32,
-        p: &mut Tensor<S, f32, Cpu>,
-        slots: &mut [Buf],
-        g: &Buf,
-    ) -> Result<(), CpuError> {
+        p: &mut Tensor<S, f32, D>,
+        slots: &mut [Buf<D>],
+        g: &Buf<D>,
+    ) -> Result<(), D::Err> {
         match slots {
             [m, v] => self.try_update(step, p, m, v, g),
             _ => Ok(()),
@@ -70,13 +71,13 @@ impl UpdateRule for SgdConfig {
     fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn apply<S: Shape>(
+    fn apply<S: Shape, D: Device<f32>>(
         &self,
         _step: i32,
-        p: &mut Tensor<S, f32, Cpu>,
-        slots: &mut [Buf],
-        g: &Buf,
-    ) -> Result<(), CpuError> {
+        p: &mut Tensor<S, f32, D>,
+        slots: &mut [Buf<D>],
+        g: &Buf<D>,
+    ) -> Result<(), D::Err> {
         match slots {
             [velocity] => self.try_update(p, velocity, g),
             _ => Ok(()),
@@ -87,13 +88,9 @@ impl UpdateRule for SgdConfig {
 impl UpdateRule for RMSpropConfig {
     const NAME: &'static str = "rmsprop";
     const SLOTS: &'static [&'static str] = &["momentum", "square_avg", "grad_avg"];
-    fn initial(slot: usize) -> f32 {
+    fn starts_at_one(slot: usize) -> bool {
         // dfdx fills the square average with ones before the first step
-        if slot == 1 {
-            1.0
-        } else {
-            0.0
-        }
+        slot == 1
     }
     fn lr(&self) -> f64 {
         self.lr
@@ -101,13 +98,13 @@ impl UpdateRule for RMSpropConfig {
     fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn apply<S: Shape>(
+    fn apply<S: Shape, D: Device<f32>>(
         &self,
         _step: i32,
-        p: &mut Tensor<S, f32, Cpu>,
-        slots: &mut [Buf],
-        g: &Buf,
-    ) -> Result<(), CpuError> {
+        p: &mut Tensor<S, f32, D>,
+        slots: &mut [Buf<D>],
+        g: &Buf<D>,
+    ) -> Result<(), D::Err> {
         match slots {
             [m, sa, ga] => self.try_update(p, m, sa, ga, g),
             _ => Ok(()),
