@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! cargo run --release --example 08_saliency -- --out docs/saliency.png
+//! cargo run --release --features cuda --example 08_saliency -- --device cuda
 //! ```
 //!
 //! Result (measured, seed 0, 2–8 s on 2 cores): test accuracy 0.8616 after 2 epochs; all five
@@ -17,10 +18,13 @@
 //! Saliency is noisy and spread over the frame (it is a local slope); integrated gradients sit
 //! on the garment, because they are the slope times how far each pixel is from black.
 use clap::Parser;
+use common::{DeviceFlag, ExampleDevice, OnDevice};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use typenet::data::FASHION_MNIST_INSTALL;
 use typenet::prelude::*;
+
+mod common;
 
 /// The brief's multi-layer perceptron.
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
@@ -57,26 +61,25 @@ struct Args {
     /// Where to write the figure.
     #[arg(long, default_value = "saliency.png")]
     out: PathBuf,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e @ Error::DatasetMissing { .. }) => {
-            eprintln!("error: {e}");
-            eprintln!("Fashion-MNIST is not installed. Install it with:\n    sudo {FASHION_MNIST_INSTALL}\nor pass --data DIR.");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+    let args = Args::parse();
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "08_saliency");
+    let hint = format!("Fashion-MNIST is not installed. Install it with:\n    sudo {FASHION_MNIST_INSTALL}\nor pass --data DIR.");
+    common::exit(outcome, Some(&hint))
+}
+
+impl OnDevice for Args {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
     let data = FashionMnist::load(&args.data)?;
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Mlp, f32>(),
@@ -104,7 +107,11 @@ fn run(args: &Args) -> typenet::Result<()> {
         let mut pixels = vec![0.0f32; 784];
         data.test.write_features(i, &mut pixels);
         let x: Tensor<Rank1<784>, f32, _> = dev.tensor_from_vec(pixels.clone(), (Const,));
-        let logits = model.model.try_forward(x.clone())?.as_vec();
+        let logits = model
+            .model
+            .try_forward(x.clone())
+            .map_err(Error::device)?
+            .as_vec();
         let predicted = (0..10).fold(0, |b, c| if logits[c] > logits[b] { c } else { b });
         let grad = saliency(&model.model, &x, predicted)?;
         let ig = integrated_gradients(&model.model, &x, &dev.zeros(), predicted, args.steps)?;

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example breast_cancer_bce
 //! cargo run --release --example breast_cancer_bce -- --seed 3 --json
+//! cargo run --release --features cuda --example breast_cancer_bce -- --device cuda
 //! cargo run --release --example breast_cancer_bce -- --data my.csv --label malignant
 //! ```
 //!
@@ -17,45 +18,33 @@
 //! malignant, 0 benign; provenance in `examples/data/README.md`). Its column count is part of the
 //! model's type: a CSV with another number of feature columns is refused with an error naming the
 //! file and both counts. With `--json` the last line is one JSON object with `test_accuracy`.
-use clap::Parser;
-use std::path::PathBuf;
+use common::{CsvArgs, ExampleDevice, OnDevice};
 use std::process::ExitCode;
 use typenet::prelude::*;
+
+mod common;
 
 /// One neuron: a weighted sum of the 30 features and a sigmoid.
 type Neuron = (Linear<30, 1>, Sigmoid);
 
-#[derive(Parser)]
-#[command(about = "Logistic regression (one sigmoid neuron) on the breast-cancer CSV")]
-struct Args {
-    /// CSV file: 30 numeric feature columns and the label column.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/breast_cancer.csv"))]
-    data: PathBuf,
-    /// Column holding the 0/1 label.
-    #[arg(long, default_value = "malignant")]
-    label: String,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
-    /// Seed of the split, the initialisation and the shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Print one JSON object with the results as the last line.
-    #[arg(long)]
-    json: bool,
+fn main() -> ExitCode {
+    let args = CsvArgs::parse(
+        "Logistic regression (one sigmoid neuron) on the breast-cancer CSV",
+        "breast_cancer.csv",
+        "malignant",
+        100,
+    );
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "breast_cancer_bce");
+    common::exit(outcome, None)
 }
 
-fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+impl OnDevice for CsvArgs {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &CsvArgs, dev: D) -> typenet::Result<()> {
     let data = CsvDataset::<30, Values<1>>::load(&args.data, &args.label)?;
     let (train, test) = data.split(0.2, args.seed)?;
     // mean and std from the training rows only, applied unchanged to the test rows
@@ -63,7 +52,6 @@ fn run(args: &Args) -> typenet::Result<()> {
     let (train, test) = (scaler.transform(&train)?, scaler.transform(&test)?);
     println!("{} training rows, {} test rows", train.len(), test.len());
 
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Neuron, f32>(),
@@ -74,12 +62,7 @@ fn run(args: &Args) -> typenet::Result<()> {
         BinaryCrossentropy,
         &["accuracy"],
     )?;
-    let cfg = FitConfig {
-        epochs: args.epochs,
-        seed: args.seed,
-        verbosity: Verbosity::Silent,
-        ..Default::default()
-    };
+    let cfg = args.fit_config();
     let history = model.fit(&train, &cfg)?;
     let test_eval = model.evaluate(&test)?;
     let train_eval = model.evaluate(&train)?;

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example cifar10_cnn -- --data DIR [--epochs N] [--seed N] [--json]
+//! cargo run --release --features cuda --example cifar10_cnn -- --data DIR --device cuda
 //! ```
 //!
 //! `DIR` holds `cifar-10-batches-bin/` (or its six files: `data_batch_1.bin` … `data_batch_5.bin`,
@@ -15,9 +16,12 @@
 //! Result: not measured here (the data set is not available on this machine); the network trains
 //! the same way as `fashion_mnist_cnn`, whose result is in its header.
 use clap::Parser;
+use common::{DeviceFlag, ExampleDevice, OnDevice};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use typenet::prelude::*;
+
+mod common;
 
 /// Two convolution blocks and a classifier; the compiler computes 32×32 → 16×16 → 8×8.
 type Cnn = (
@@ -41,25 +45,26 @@ struct Args {
     /// Print one JSON object with the results as the last line.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e @ Error::DatasetMissing { .. }) => {
-            eprintln!("error: {e}");
-            eprintln!("pass --data DIR with the unpacked cifar-10-batches-bin (see this example's header)");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "cifar10_cnn");
+    common::exit(
+        outcome,
+        Some("pass --data DIR with the unpacked cifar-10-batches-bin (see this example's header)"),
+    )
+}
+
+impl OnDevice for Args {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
     let data = Cifar10::load(&args.data)?;
     println!("{}", summary::<Cnn, Rank3<3, 32, 32>>());
     let norm = ChannelNorm::fit(&data.train)?;
@@ -68,7 +73,6 @@ fn run(args: &Args) -> typenet::Result<()> {
         Transformed::new(&data.train, norm),
         (RandomCrop { padding: 4 }, HorizontalFlip::default()),
     );
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Cnn, f32>(),

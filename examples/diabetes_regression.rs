@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example diabetes_regression
 //! cargo run --release --example diabetes_regression -- --seed 3 --json
+//! cargo run --release --features cuda --example diabetes_regression -- --device cuda
 //! ```
 //!
 //! Result (measured, `--release`): held-out R² 0.515 and MSE 2997 at seed 0 (train R² 0.514); over
@@ -16,11 +17,12 @@
 //! the answer instead of spending hundreds of steps moving the bias to ~150; predictions are
 //! mapped back to the original units before R² and MSE are computed. With `--json` the last line
 //! is one JSON object with `test_r2` and `test_mse` (in the target's original units).
-use clap::Parser;
-use std::path::PathBuf;
+use common::{CsvArgs, ExampleDevice, OnDevice};
 use std::process::ExitCode;
 use typenet::data::Targets;
 use typenet::prelude::*;
+
+mod common;
 use typenet::train::metrics::metric;
 
 /// Ordinary least squares as a one-layer network.
@@ -29,33 +31,20 @@ type Regressor = Linear<10, 1>;
 /// The diabetes data as the loader returns it.
 type Data = InMemory<Rank1<10>, Values<1>>;
 
-#[derive(Parser)]
-#[command(about = "Linear regression (MSE) on the diabetes CSV")]
-struct Args {
-    /// CSV file: 10 numeric feature columns and the target column.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/diabetes.csv"))]
-    data: PathBuf,
-    /// Column holding the target.
-    #[arg(long, default_value = "progression")]
-    label: String,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 200)]
-    epochs: usize,
-    /// Seed of the split, the initialisation and the shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Print one JSON object with the results as the last line.
-    #[arg(long)]
-    json: bool,
+fn main() -> ExitCode {
+    let args = CsvArgs::parse(
+        "Linear regression (MSE) on the diabetes CSV",
+        "diabetes.csv",
+        "progression",
+        200,
+    );
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "diabetes_regression");
+    common::exit(outcome, None)
 }
 
-fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+impl OnDevice for CsvArgs {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
@@ -67,7 +56,7 @@ fn map_targets(data: &Data, f: impl Fn(f32) -> f32) -> typenet::Result<Data> {
     )
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &CsvArgs, dev: D) -> typenet::Result<()> {
     let data = CsvDataset::<10, Values<1>>::load(&args.data, &args.label)?;
     let (train, test) = data.split(0.2, args.seed)?;
     let scaler = Standardize::fit(&train)?;
@@ -88,7 +77,6 @@ fn run(args: &Args) -> typenet::Result<()> {
         test.len()
     );
 
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Regressor, f32>(),
@@ -99,12 +87,7 @@ fn run(args: &Args) -> typenet::Result<()> {
         MeanSquaredError,
         &["r2"],
     )?;
-    let cfg = FitConfig {
-        epochs: args.epochs,
-        seed: args.seed,
-        verbosity: Verbosity::Silent,
-        ..Default::default()
-    };
+    let cfg = args.fit_config();
     let history = model.fit(&scaled_train, &cfg)?;
 
     // back to the target's units, then R² and MSE against the untouched test targets

@@ -5,6 +5,7 @@
 //! apt-get install -y dataset-fashion-mnist
 //! cargo run --release --example fashion_mnist_cnn
 //! cargo run --release --example fashion_mnist_cnn -- --epochs 1 --seed 7 --json
+//! cargo run --release --features cuda --example fashion_mnist_cnn -- --device cuda
 //! ```
 //!
 //! Every output size below is computed by the compiler (`Conv2D<1, 16, 3, 1, 1>` keeps 28×28,
@@ -23,9 +24,12 @@
 //!                     Flatten(), Dense(64, activation="relu"), Dense(10, activation="softmax")])
 //! ```
 use clap::Parser;
+use common::{DeviceFlag, ExampleDevice, OnDevice};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use typenet::prelude::*;
+
+mod common;
 
 /// LeNet-style: two conv/ReLU/pool blocks ("same" padding), then two dense layers.
 type Cnn = (
@@ -49,28 +53,25 @@ struct Args {
     /// Print one JSON object with the results as the last line.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e @ Error::DatasetMissing { .. }) => {
-            eprintln!("error: {e}");
-            eprintln!("Fashion-MNIST is not installed. Install it with:\n    sudo apt-get install -y dataset-fashion-mnist\nor pass --data DIR.");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "fashion_mnist_cnn");
+    common::exit(outcome, Some(common::FASHION_MNIST_HINT))
+}
+
+impl OnDevice for Args {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
     let data = FashionMnistImages::load(&args.data)?;
     println!("{}", summary::<Cnn, Rank3<1, 28, 28>>());
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Cnn, f32>(),

@@ -37,9 +37,12 @@
 //! model.evaluate(x_test, y_test)
 //! ```
 use clap::Parser;
+use common::{DeviceFlag, ExampleDevice, OnDevice};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use typenet::prelude::*;
+
+mod common;
 
 /// The brief's multi-layer perceptron.
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
@@ -75,48 +78,25 @@ struct Args {
     /// Continue from the newest state in the --checkpoint directory.
     #[arg(long, requires = "checkpoint")]
     resume: bool,
-    /// Where to train: `cpu`, or `cuda` (needs a build with `--features cuda` and a GPU).
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    device: DeviceArg,
-}
-
-/// The devices `--device` accepts.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum DeviceArg {
-    Cpu,
-    Cuda,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match args.device {
-        DeviceArg::Cpu => run(&args),
-        DeviceArg::Cuda => match cuda::device(&args) {
-            Ok(dev) => cuda::run(&args, dev),
-            Err(why) => {
-                eprintln!("error: --device cuda: {why}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e @ Error::DatasetMissing { .. }) => {
-            eprintln!("error: {e}");
-            eprintln!("Fashion-MNIST is not installed. Install it with:\n    sudo apt-get install -y dataset-fashion-mnist\nor pass --data DIR.");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "fashion_mnist_mlp");
+    common::exit(outcome, Some(common::FASHION_MNIST_HINT))
+}
+
+impl OnDevice for Args {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
     let data = FashionMnist::load(&args.data)?;
     println!("{}", summary::<Mlp, Rank1<784>>());
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut mlp = dev.build_module::<Mlp, f32>();
     if !args.pytorch_init {
         glorot_uniform(&mut mlp)?;
@@ -196,57 +176,5 @@ fn fit_config(args: &Args) -> FitConfig {
         seed: args.seed,
         validation_split: args.validation_split,
         ..Default::default()
-    }
-}
-
-/// The same training on an NVIDIA GPU (`--device cuda`).
-#[cfg(feature = "cuda")]
-mod cuda {
-    use super::*;
-
-    /// The GPU, or why it cannot be used.
-    pub fn device(args: &Args) -> std::result::Result<Cuda, String> {
-        if args.checkpoint.is_some() {
-            return Err(
-                "--checkpoint keeps the optimizer state on the CPU; use --device cpu".into(),
-            );
-        }
-        Cuda::try_seed_from_u64(args.seed).map_err(|e| format!("no usable GPU ({e:?})"))
-    }
-
-    /// Trains the brief's model on `dev` with dfdx's Adam and reports like the CPU run.
-    pub fn run(args: &Args, dev: Cuda) -> typenet::Result<()> {
-        let data = FashionMnist::load(&args.data)?;
-        println!("{}", summary::<Mlp, Rank1<784>>());
-        let mut mlp = dev.build_module::<Mlp, f32>();
-        if !args.pytorch_init {
-            glorot_uniform(&mut mlp)?;
-        }
-        let mut model = Trainer::compile(
-            &dev,
-            mlp,
-            AdamConfig::default(),
-            SparseCategoricalCrossentropy,
-            &["accuracy"],
-        )?;
-        let history = model.fit(&data.train, &fit_config(args))?;
-        let test = model.evaluate(&data.test)?;
-        report(args, &history, &test)
-    }
-}
-
-/// Without the `cuda` feature `--device cuda` is refused with the rebuild command.
-#[cfg(not(feature = "cuda"))]
-mod cuda {
-    use super::*;
-
-    /// Never a device: this build has no CUDA support.
-    pub fn device(_: &Args) -> std::result::Result<std::convert::Infallible, String> {
-        Err("this build has no CUDA support; rebuild with `cargo run --release --features cuda --example fashion_mnist_mlp -- --device cuda` on a machine with the CUDA toolkit".into())
-    }
-
-    /// Unreachable: [`device`] never returns a device.
-    pub fn run(_: &Args, dev: std::convert::Infallible) -> typenet::Result<()> {
-        match dev {}
     }
 }

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example iris_mlp
 //! cargo run --release --example iris_mlp -- --data examples/data/iris.csv --label species --seed 1 --json
+//! cargo run --release --features cuda --example iris_mlp -- --device cuda
 //! ```
 //!
 //! Result (measured, `--release`): held-out accuracy 0.9333 at seed 0 (30 test rows, 2 wrong); over seeds
@@ -14,45 +15,33 @@
 //! The label column holds class indices 0, 1, 2 (`--label` names it); a label outside 0..=2 or
 //! a file whose feature-column count is not 4 is refused with an error naming the file, the line
 //! and the column. With `--json` the last line is one JSON object with `test_accuracy`.
-use clap::Parser;
-use std::path::PathBuf;
+use common::{CsvArgs, ExampleDevice, OnDevice};
 use std::process::ExitCode;
 use typenet::prelude::*;
+
+mod common;
 
 /// 4 features in, 16 hidden units, 3 class logits out.
 type Mlp = (Linear<4, 16>, ReLU, Linear<16, 3>);
 
-#[derive(Parser)]
-#[command(about = "Multiclass MLP on a 4-feature, 3-class CSV (iris by default)")]
-struct Args {
-    /// CSV file: 4 numeric feature columns and the label column.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/iris.csv"))]
-    data: PathBuf,
-    /// Column holding the class index (0, 1 or 2).
-    #[arg(long, default_value = "species")]
-    label: String,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
-    /// Seed of the split, the initialisation and the shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Print one JSON object with the results as the last line.
-    #[arg(long)]
-    json: bool,
+fn main() -> ExitCode {
+    let args = CsvArgs::parse(
+        "Multiclass MLP on a 4-feature, 3-class CSV (iris by default)",
+        "iris.csv",
+        "species",
+        100,
+    );
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "iris_mlp");
+    common::exit(outcome, None)
 }
 
-fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+impl OnDevice for CsvArgs {
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
+        train(self, dev)
     }
 }
 
-fn run(args: &Args) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &CsvArgs, dev: D) -> typenet::Result<()> {
     let data = CsvDataset::<4, Classes<3>>::load(&args.data, &args.label)?;
     // stratified: the test fifth holds each class in its share of the whole
     let (train, test) = data.split_stratified(0.2, args.seed)?;
@@ -66,7 +55,6 @@ fn run(args: &Args) -> typenet::Result<()> {
         test.class_counts()
     );
 
-    let dev = Cpu::seed_from_u64(args.seed);
     let mut model = Trainer::compile(
         &dev,
         dev.build_module::<Mlp, f32>(),
@@ -78,11 +66,8 @@ fn run(args: &Args) -> typenet::Result<()> {
         &["accuracy"],
     )?;
     let cfg = FitConfig {
-        epochs: args.epochs,
         batch_size: 16,
-        seed: args.seed,
-        verbosity: Verbosity::Silent,
-        ..Default::default()
+        ..args.fit_config()
     };
     let history = model.fit(&train, &cfg)?;
     let test_eval = model.evaluate(&test)?;

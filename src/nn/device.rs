@@ -29,16 +29,17 @@ pub enum Pooling {
 /// (`CpuError::WrongNumElements`, converted to the device's error) means a tensor does not hold
 /// as many elements as the geometry says.
 ///
-/// A new device implements it by calling the fallbacks:
+/// Another device implements it by calling [`conv2d_fallback`] and [`pool2d_fallback`], which
+/// run on any dfdx device (here on the CPU: a 2×2 average pool of ones):
 /// ```
 /// # use typenet::prelude::*;
-/// use typenet::nn::device::{conv2d_fallback, pool2d_fallback, ConvDevice, Pooling};
-/// use typenet::nn::kernels::{Conv2dGeom, Pool2dGeom};
+/// use typenet::nn::device::{pool2d_fallback, Pooling};
+/// use typenet::nn::kernels::Pool2dGeom;
 /// let dev = Cpu::default();
-/// let x = dev.ones_like(&(1usize, 1usize, 4usize, 4usize));
+/// let x: Tensor<_, f32, _> = dev.ones_like(&(1usize, 1usize, 4usize, 4usize));
 /// let g = Pool2dGeom::new(1, 4, 4, 2, 2, 0).unwrap();
 /// let y = pool2d_fallback(x, Pooling::Avg, g, (2usize, 2usize)).unwrap();
-/// assert_eq!(y.as_vec(), [1.0f32; 4]);
+/// assert_eq!(y.as_vec(), [1.0; 4]);
 /// ```
 pub trait ConvDevice<E: Dtype>: Device<E> + HasErr<Err: From<CpuError>> {
     /// `conv2d(x, weight, bias)` with geometry `g`: `x` holds `batch·chan_in·h_in·w_in`

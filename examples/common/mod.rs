@@ -1,0 +1,192 @@
+//! Shared by the examples (each includes it with `mod common;`; cargo does not build it as an
+//! example of its own): `--device cpu|cuda`, running an example's body on the chosen device, the
+//! exit codes, and the flags of the CSV examples.
+//!
+//! An example writes its body once, generic over the device:
+//! ```text
+//! impl common::OnDevice for Args {
+//!     fn run<D: common::ExampleDevice>(&self, dev: D) -> typenet::Result<()> { … }
+//! }
+//! fn main() -> ExitCode {
+//!     let args = Args::parse();
+//!     common::exit(common::dispatch(&args, args.device.device, args.seed, "my_example"), None)
+//! }
+//! ```
+// Each example uses a part of this module.
+#![allow(dead_code)]
+
+use clap::{CommandFactory, FromArgMatches};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use typenet::prelude::*;
+use typenet::train::TrainingDevice;
+
+/// How to install Fashion-MNIST, printed when it is missing.
+pub const FASHION_MNIST_HINT: &str = "Fashion-MNIST is not installed. Install it with:\n    sudo apt-get install -y dataset-fashion-mnist\nor pass --data DIR.";
+
+/// The devices `--device` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU (always available).
+    Cpu,
+    /// An NVIDIA GPU (a build with `--features cuda` and a GPU).
+    Cuda,
+}
+
+/// The `--device` flag, flattened into an example's arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeviceFlag {
+    /// Where to train: `cpu`, or `cuda` (needs a build with `--features cuda` and a GPU).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+}
+
+/// The arguments of an example whose only flag is `--device`.
+#[derive(Debug, clap::Parser)]
+pub struct DeviceOnly {
+    /// `--device`.
+    #[command(flatten)]
+    pub device: DeviceFlag,
+}
+
+/// What an example needs of a device: training (with gradient clipping), building models,
+/// running typenet's conv and pool layers and reading a scalar (`loss.array()`). The CPU and,
+/// with `--features cuda`, CUDA.
+pub trait ExampleDevice:
+    TrainingDevice + DeviceBuildExt + ConvDevice<f32> + TensorToArray<Rank0, f32, Array = f32>
+{
+}
+impl<D> ExampleDevice for D where
+    D: TrainingDevice + DeviceBuildExt + ConvDevice<f32> + TensorToArray<Rank0, f32, Array = f32>
+{
+}
+
+/// An example's result, or why the device it asked for cannot be used.
+pub type Outcome = std::result::Result<typenet::Result<()>, String>;
+
+/// An example's body, written once for every device.
+pub trait OnDevice {
+    /// Runs the example on `dev` (seeded from `--seed`).
+    fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()>;
+}
+
+/// Runs `example` on `device` seeded with `seed`: the example's result, or why the device cannot
+/// be used (`example` names the example in the rebuild command).
+pub fn dispatch<X: OnDevice>(x: &X, device: DeviceArg, seed: u64, example: &str) -> Outcome {
+    match device {
+        DeviceArg::Cpu => Ok(x.run(Cpu::seed_from_u64(seed))),
+        DeviceArg::Cuda => cuda::run(x, seed, example),
+    }
+}
+
+/// The exit code of a dispatched example: 0 on success; 2 with the reason when the device
+/// cannot be used, or with `missing` (how to get the data) when the data set is not there;
+/// 1 for any other error.
+pub fn exit(outcome: Outcome, missing: Option<&str>) -> ExitCode {
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("error: --device cuda: {why}");
+            ExitCode::from(2)
+        }
+        Ok(Err(e @ Error::DatasetMissing { .. })) if missing.is_some() => {
+            eprintln!("error: {e}");
+            eprintln!("{}", missing.unwrap_or_default());
+            ExitCode::from(2)
+        }
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// CUDA, when this build has it.
+#[cfg(feature = "cuda")]
+mod cuda {
+    use super::*;
+
+    /// Runs `x` on the GPU, or says why there is none.
+    pub fn run<X: OnDevice>(x: &X, seed: u64, _: &str) -> Outcome {
+        let dev = Cuda::try_seed_from_u64(seed).map_err(|e| format!("no usable GPU ({e:?})"))?;
+        Ok(x.run(dev))
+    }
+}
+
+/// Without the `cuda` feature `--device cuda` is refused with the rebuild command.
+#[cfg(not(feature = "cuda"))]
+mod cuda {
+    use super::*;
+
+    /// Never runs: this build has no CUDA support.
+    pub fn run<X: OnDevice>(_: &X, _: u64, example: &str) -> Outcome {
+        Err(format!("this build has no CUDA support; rebuild with `cargo run --release --features cuda --example {example} -- --device cuda` on a machine with the CUDA toolkit"))
+    }
+}
+
+/// The flags of the CSV examples (`breast_cancer_bce`, `diabetes_regression`, `iris_mlp`).
+#[derive(Debug, clap::Args)]
+pub struct CsvArgs {
+    /// CSV file: the numeric feature columns and the label column.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Column holding the label (the target).
+    #[arg(long)]
+    pub label: String,
+    /// Passes over the training set.
+    #[arg(long)]
+    pub epochs: usize,
+    /// Seed of the split, the initialisation and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object with the results as the last line.
+    #[arg(long)]
+    pub json: bool,
+    /// `--device`.
+    #[command(flatten)]
+    pub device: DeviceFlag,
+}
+
+/// The command line of a CSV example: [`CsvArgs`] and nothing else.
+#[derive(clap::Parser)]
+struct CsvCli {
+    #[command(flatten)]
+    args: CsvArgs,
+}
+
+impl CsvArgs {
+    /// Parses the command line with this example's description and defaults: `data` a file under
+    /// `examples/data/`, the `label` column, `epochs`.
+    pub fn parse(
+        about: &'static str,
+        data: &'static str,
+        label: &'static str,
+        epochs: usize,
+    ) -> Self {
+        // parsed once per process: leaking the default's text is what a `&'static str` costs
+        let path: &'static str =
+            format!("{}/examples/data/{data}", env!("CARGO_MANIFEST_DIR")).leak();
+        let matches = CsvCli::command()
+            .about(about)
+            .mut_arg("data", |a| a.required(false).default_value(path))
+            .mut_arg("label", |a| a.required(false).default_value(label))
+            .mut_arg("epochs", |a| {
+                a.required(false).default_value(&*epochs.to_string().leak())
+            })
+            .get_matches();
+        match CsvCli::from_arg_matches(&matches) {
+            Ok(cli) => cli.args,
+            Err(e) => e.exit(),
+        }
+    }
+
+    /// Training settings: `--epochs`, `--seed`, silent, the default batch of 32.
+    pub fn fit_config(&self) -> FitConfig {
+        FitConfig {
+            epochs: self.epochs,
+            seed: self.seed,
+            verbosity: Verbosity::Silent,
+            ..Default::default()
+        }
+    }
+}
