@@ -1,6 +1,9 @@
 //! proptest strategies for gradient checks: f64 tensors of any shape, inputs kept away from the
 //! kinks of piecewise functions, and models initialised from a seed.
 //!
+//! The short forms build on the CPU; [`tensor_on`] and [`model_on`] take the device (e.g. `Cuda`
+//! with the `cuda` feature), so the same property tests run on a GPU.
+//!
 //! # Example
 //! ```
 //! # use typenet::prelude::*;
@@ -80,8 +83,36 @@ where
     M: BuildOnDevice<Cpu, f64>,
     M::Built: std::fmt::Debug,
 {
-    seed().prop_filter_map("the model could not be built", |s| {
-        Cpu::seed_from_u64(s).try_build_module::<M, f64>().ok()
+    model_on::<M, Cpu>(Cpu::seed_from_u64)
+}
+
+/// An f64 tensor of shape `shape` on `dev`, each element uniform in `range` ([`tensor_with_shape`]
+/// on any device).
+pub fn tensor_on<S: Shape, D: Device<f64>>(
+    dev: D,
+    shape: S,
+    range: Range<f64>,
+) -> impl Strategy<Value = Tensor<S, f64, D>>
+where
+    Tensor<S, f64, D>: std::fmt::Debug,
+{
+    from_values_on(
+        dev,
+        shape,
+        prop::collection::vec(range, shape.num_elements()),
+    )
+}
+
+/// A model of type `M` built in f64 on the device `device(seed)` returns for a random seed
+/// ([`model`] on any device: `model_on::<M, _>(Cuda::seed_from_u64)`).
+pub fn model_on<M, D>(device: impl Fn(u64) -> D) -> impl Strategy<Value = M::Built>
+where
+    D: Device<f64> + DeviceBuildExt,
+    M: BuildOnDevice<D, f64>,
+    M::Built: std::fmt::Debug,
+{
+    seed().prop_filter_map("the model could not be built", move |s| {
+        device(s).try_build_module::<M, f64>().ok()
     })
 }
 
@@ -89,7 +120,41 @@ fn from_values<S: Shape>(
     shape: S,
     values: impl Strategy<Value = Vec<f64>>,
 ) -> impl Strategy<Value = Tensor<S, f64, Cpu>> {
+    from_values_on(Cpu::default(), shape, values)
+}
+
+fn from_values_on<S: Shape, D: Device<f64>>(
+    dev: D,
+    shape: S,
+    values: impl Strategy<Value = Vec<f64>>,
+) -> impl Strategy<Value = Tensor<S, f64, D>>
+where
+    Tensor<S, f64, D>: std::fmt::Debug,
+{
     values.prop_filter_map("the tensor could not be allocated", move |v| {
-        Cpu::default().try_tensor_from_vec(v, shape).ok()
+        dev.try_tensor_from_vec(v, shape).ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn device_strategies_build_on_the_given_device() {
+        let mut runner = TestRunner::deterministic();
+        let t = tensor_on(Cpu::default(), (3usize, Const::<2>), -1.0..1.0)
+            .new_tree(&mut runner)
+            .expect("a value")
+            .current();
+        assert_eq!(t.shape().concrete(), [3, 2]);
+        assert!(t.as_vec().iter().all(|v| (-1.0..1.0).contains(v)));
+        let m = model_on::<crate::prelude::Linear<2, 3>, _>(Cpu::seed_from_u64)
+            .new_tree(&mut runner)
+            .expect("a model")
+            .current();
+        assert_eq!(m.weight.shape().concrete(), [3, 2]);
+    }
 }

@@ -155,14 +155,25 @@ fn max_pool_2x2<E: KernelFloat>(g: &Pool2dGeom, img: &[E], out: &mut [E], arg: &
         .enumerate()
     {
         let top = 2 * oh * w_in;
-        let (r0, r1) = (&img[top..][..2 * g.w_out], &img[top + w_in..][..2 * g.w_out]);
+        let (r0, r1) = (
+            &img[top..][..2 * g.w_out],
+            &img[top + w_in..][..2 * g.w_out],
+        );
         for (ow, (o, a)) in out.iter_mut().zip(arg.iter_mut()).enumerate() {
             let j = 2 * ow;
             let (mut best, mut at) = (r0[j], top + j);
             let w = wins(r0[j + 1], best);
-            (best, at) = if w { (r0[j + 1], top + j + 1) } else { (best, at) };
+            (best, at) = if w {
+                (r0[j + 1], top + j + 1)
+            } else {
+                (best, at)
+            };
             let w = wins(r1[j], best);
-            (best, at) = if w { (r1[j], top + w_in + j) } else { (best, at) };
+            (best, at) = if w {
+                (r1[j], top + w_in + j)
+            } else {
+                (best, at)
+            };
             let w = wins(r1[j + 1], best);
             (best, at) = if w {
                 (r1[j + 1], top + w_in + j + 1)
