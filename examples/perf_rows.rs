@@ -17,9 +17,10 @@
 //! (`--no-cache` turns it off). `--threads` sizes rayon's pool, which dfdx's and typenet's CPU
 //! kernels use (default: `RAYON_NUM_THREADS`, else every core).
 //!
-//! Measured on the shared 2-core machine (load from other jobs, so ±30%), `--threads 2`:
-//! MLP step b64 0.97 ms [0.96–0.98], b256 2.58 ms [2.55–2.67]; inference b1 24 µs [24–25],
-//! b256 0.43 ms [0.42–0.44]; LeNet step b64 4.1 ms [4.0–4.3].
+//! Measured on the shared 2-core machine (load average 5 from other jobs), medians of five runs
+//! in a row with `--threads 2`: MLP step b64 0.77–0.90 ms, b256 1.6–3.8 ms; inference b1 34 µs,
+//! b256 0.61–1.08 ms; LeNet step b64 4.4–9.8 ms. With `--threads 1`, one run: 0.66 ms, 2.34 ms,
+//! 34 µs, 0.75 ms, 4.8 ms (each within 1% across its rounds but LeNet's, 4.8–6.0 ms).
 use clap::Parser;
 use std::hint::black_box;
 use std::time::Instant;
