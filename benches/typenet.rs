@@ -4,6 +4,7 @@
 //! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`,
 //! `cnn_train_step`, `fit_epoch` (trainer with and without prefetch vs a hand-written loop),
 //! `gemm` (throughput in elements/s = FLOP/s).
+//! `data`: the data pipeline alone, batches per second (criterion's elements/s).
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
@@ -243,6 +244,44 @@ fn fit_epoch(c: &mut Criterion) {
     g.finish();
 }
 
+/// The data pipeline alone: one shuffled epoch of a Fashion-MNIST-sized set (60,000 × 784
+/// bytes, synthetic) in batches of 64 read into `f32` device tensors, through [`DataLoader`] on
+/// the calling thread and through `prefetch` (a worker thread gathers the next batch while this
+/// one is uploaded). Throughput is in batches per second (criterion's elements/s).
+fn data(c: &mut Criterion) {
+    use typenet::data::{prefetch, upload};
+    const SAMPLES: usize = 60_000;
+    const BATCH: usize = 64;
+    type Fmnist = InMemory<Rank1<784>, Classes<10>, u8>;
+    let data: Fmnist = random_data(SAMPLES, 2);
+    let dev = Cpu::seed_from_u64(0);
+    let mut g = c.benchmark_group("data");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Elements(
+        SAMPLES.div_ceil(BATCH) as u64
+    ));
+    g.bench_function("fmnist_b64_loader", |b| {
+        b.iter(|| {
+            for batch in DataLoader::new(&data, &dev, BATCH).shuffled(3) {
+                black_box(batch.expect("cpu").x);
+            }
+        })
+    });
+    g.bench_function("fmnist_b64_prefetch", |b| {
+        use rand::seq::SliceRandom;
+        let mut order: Vec<usize> = (0..SAMPLES).collect();
+        order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(3));
+        b.iter(|| {
+            prefetch(&data, &order, BATCH, None, |batches| {
+                for host in batches {
+                    black_box(upload::<Fmnist, Cpu>(&dev, host).expect("cpu").x);
+                }
+            })
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     mlp_train_step,
@@ -250,6 +289,7 @@ criterion_group!(
     cnn_train_step,
     fit_epoch,
     device_fit_epoch,
-    gemm
+    gemm,
+    data
 );
 criterion_main!(benches);

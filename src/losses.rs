@@ -19,6 +19,12 @@ pub type BatchOutput<const N: usize> = (usize, Const<N>);
 pub trait Loss<Out: Shape, T: Target> {
     /// The Keras name of the loss (e.g. `sparse_categorical_crossentropy`).
     fn name(&self) -> &'static str;
+    /// Where a one-wide output this loss trains is split into class 0 and class 1: `0.5` for
+    /// probabilities (the default), `0` for logits ([`BinaryCrossentropyWithLogits`]). The
+    /// trainer hands it to the metrics, so `accuracy` thresholds logits at 0.
+    fn binary_threshold(&self) -> f32 {
+        0.5
+    }
     /// The mean loss over the batch, recorded on the output's tape.
     fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
         &self,
@@ -205,6 +211,9 @@ pub struct BinaryCrossentropyWithLogits;
 impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropyWithLogits {
     fn name(&self) -> &'static str {
         "binary_crossentropy_from_logits"
+    }
+    fn binary_threshold(&self) -> f32 {
+        0.0 // sigmoid(z) >= 0.5 exactly when z >= 0
     }
     fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
         &self,

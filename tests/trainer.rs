@@ -369,3 +369,43 @@ fn prefetch_gives_the_same_run_as_reading_inline() {
     assert_eq!(figures(&ha), figures(&hb));
     assert_eq!(a.model.2.weight.as_vec(), b.model.2.weight.as_vec());
 }
+
+/// A one-wide model that outputs its input (`Linear<1, 1>` with weight 1 and bias 0, never
+/// updated: SGD with learning rate 0), compiled with `loss`.
+fn identity<L>(loss: L) -> Trainer<Built<Linear<1, 1>>, Sgd<Built<Linear<1, 1>>, f32, Cpu>, L> {
+    let dev = Cpu::seed_from_u64(0);
+    let mut net = dev.build_module::<Linear<1, 1>, f32>();
+    net.weight = dev.tensor([[1.0]]);
+    net.bias = dev.tensor([0.0]);
+    let sgd = SgdConfig {
+        lr: 0.0,
+        ..Default::default()
+    };
+    Trainer::compile(&dev, net, sgd, loss, &["accuracy"]).unwrap()
+}
+
+#[test]
+fn binary_accuracy_thresholds_logits_at_zero_and_probabilities_at_one_half() {
+    // outputs 0.2 and -0.3 for targets 1 and 0: as probabilities both are below 0.5 (one hit);
+    // as logits 0.2 means p = sigmoid(0.2) > 0.5 (two hits)
+    let data = InMemory::<Rank1<1>, Values<1>>::new(vec![0.2, -0.3], vec![[1.0], [0.0]]).unwrap();
+    let cfg = FitConfig {
+        batch_size: 2,
+        ..quiet(1)
+    };
+    let mut logits = identity(BinaryCrossentropyWithLogits);
+    assert_eq!(logits.evaluate(&data).unwrap().metrics["accuracy"], 1.0);
+    assert_eq!(
+        logits.fit(&data, &cfg).unwrap().epochs[0].values["accuracy"],
+        1.0
+    );
+    let mut probabilities = identity(BinaryCrossentropy);
+    assert_eq!(
+        probabilities.evaluate(&data).unwrap().metrics["accuracy"],
+        0.5
+    );
+    assert_eq!(
+        probabilities.fit(&data, &cfg).unwrap().epochs[0].values["accuracy"],
+        0.5
+    );
+}

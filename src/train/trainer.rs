@@ -314,6 +314,11 @@ where
             return Err(Error::Config("the training set is empty".into()));
         }
         self.check_metrics(train)?;
+        // logits losses split one-wide outputs at 0, probability losses at 0.5
+        let threshold = Loss::<M::Out, Ds::Target>::binary_threshold(&self.loss);
+        self.metrics
+            .iter_mut()
+            .for_each(|m| m.set_binary_threshold(threshold));
         if cfg.allocation_cache {
             self.device.try_enable_cache().map_err(Error::device)?;
         }
@@ -523,6 +528,10 @@ where
             .iter()
             .map(|m| metric(&m.name()))
             .collect::<Result<_>>()?;
+        let threshold = Loss::<M::Out, Ds::Target>::binary_threshold(&self.loss);
+        metrics
+            .iter_mut()
+            .for_each(|m| m.set_binary_threshold(threshold));
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         let all: Vec<usize> = (0..data.len()).collect();
         for chunk in all.chunks(batch_size) {

@@ -19,6 +19,13 @@ pub trait Metric: Send {
     fn compute(&self) -> f64;
     /// Forgets everything added.
     fn reset(&mut self);
+    /// Where a one-wide output is split into class 0 and class 1 (the loss's
+    /// [`binary_threshold`](crate::losses::Loss::binary_threshold): 0.5 for probabilities, 0 for
+    /// logits). The trainer calls this before training and evaluating; metrics that do not
+    /// threshold ignore it (the default).
+    fn set_binary_threshold(&mut self, threshold: f32) {
+        let _ = threshold;
+    }
 }
 
 mod confusion;
@@ -77,13 +84,27 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 }
 
 /// The fraction of samples whose arg-max output is their class (or, for one-wide outputs and
-/// 0/1 targets, whose output is on the target's side of 0.5).
+/// 0/1 targets, whose output is on the target's side of the threshold: 0.5 unless set by
+/// [`Metric::set_binary_threshold`], which the trainer does with its loss's
+/// [`binary_threshold`](crate::losses::Loss::binary_threshold), 0 for logits).
 ///
-/// **Keras equivalent**: `metrics=["accuracy"]`.
-#[derive(Debug, Default, Clone)]
+/// **Keras equivalent**: `metrics=["accuracy"]` (Keras's `BinaryAccuracy(threshold=0.5)`;
+/// `threshold=0.0` for logits).
+#[derive(Debug, Clone)]
 pub struct Accuracy {
     correct: u64,
     total: u64,
+    threshold: f32,
+}
+
+impl Default for Accuracy {
+    fn default() -> Self {
+        Accuracy {
+            correct: 0,
+            total: 0,
+            threshold: 0.5,
+        }
+    }
 }
 
 impl Metric for Accuracy {
@@ -112,7 +133,8 @@ impl Metric for Accuracy {
             }
             Targets::Values(values, _) => {
                 for (&o, &t) in outputs.iter().zip(values) {
-                    self.correct += u64::from((o >= 0.5) == (t >= 0.5));
+                    // targets are 0/1 whatever the outputs are, so they split at 0.5
+                    self.correct += u64::from((o >= self.threshold) == (t >= 0.5));
                 }
                 self.total += values.len() as u64;
             }
@@ -126,7 +148,11 @@ impl Metric for Accuracy {
         }
     }
     fn reset(&mut self) {
-        *self = Self::default();
+        self.correct = 0;
+        self.total = 0;
+    }
+    fn set_binary_threshold(&mut self, threshold: f32) {
+        self.threshold = threshold;
     }
 }
 
@@ -368,6 +394,23 @@ mod tests {
         assert_eq!(m.compute(), 0.5);
         m.reset();
         assert_eq!(m.compute(), 0.0);
+    }
+
+    #[test]
+    fn binary_accuracy_splits_outputs_at_the_threshold_it_is_given() {
+        // outputs 0.2 and -0.3 for targets 1 and 0: at 0.5 (probabilities) both read as class 0,
+        // one hit; at 0 (logits) 0.2 reads as class 1, two hits
+        let (outputs, targets) = ([0.2, -0.3], Targets::Values(&[1.0, 0.0], 1));
+        let mut m = metric("accuracy").unwrap();
+        m.update(&outputs, 1, targets);
+        assert_eq!(m.compute(), 0.5);
+        m.reset();
+        m.set_binary_threshold(0.0);
+        m.update(&outputs, 1, targets);
+        assert_eq!(m.compute(), 1.0);
+        m.reset(); // a reset forgets the counts, not the threshold
+        m.update(&outputs, 1, targets);
+        assert_eq!(m.compute(), 1.0);
     }
 
     #[test]
