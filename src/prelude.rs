@@ -26,7 +26,8 @@ pub use crate::losses::{
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, summary, AvgPool2D, Conv2D, Flatten2D, MaxPool2D, Params, Summarize, Summary,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Flatten2D, Linear, LinearDevice,
+    MaxPool2D, Params, Summarize, Summary,
 };
 pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
 pub use crate::train::{

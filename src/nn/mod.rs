@@ -1,4 +1,4 @@
-//! Layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), their
+//! A faster [`Linear`], layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), their
 //! dimension arithmetic ([`shape`]) and CPU kernels ([`kernels`]), and compile-time model facts:
 //! parameter counts ([`Params`]) and summaries ([`summary`]).
 //!
@@ -10,6 +10,7 @@ mod conv2d;
 mod flatten;
 mod init;
 pub mod kernels;
+mod linear;
 mod params;
 mod pool2d;
 pub mod shape;
@@ -18,13 +19,17 @@ mod summary;
 pub use conv2d::builder::Conv2D;
 pub use flatten::Flatten2D;
 pub use init::glorot_uniform;
+pub use linear::builder::Linear;
+pub use linear::LinearDevice;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, MaxPool2D};
 pub use shape::{Channels, FlatDims, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
-/// The built (device-holding) forms of typenet's layers with parameters, as dfdx's
-/// `nn::modules` holds dfdx's.
+/// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's
+/// [`Linear`](modules::Linear) and [`Conv2D`](modules::Conv2D) in place of dfdx's.
 pub mod modules {
     pub use super::conv2d::Conv2D;
+    pub use super::linear::Linear;
+    pub use dfdx::nn::modules::*;
 }

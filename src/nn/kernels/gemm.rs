@@ -1,8 +1,10 @@
-//! A bounds-checked wrapper around the `gemm` crate (the GEMM dfdx itself uses on the CPU).
+//! A bounds-checked wrapper around the `gemm` crate, version 0.19 with its AVX-512 (`x86-v4`)
+//! kernels, which it selects at run time and falls back from on older CPUs.
 //!
-//! Chosen by measurement over `matrixmultiply` 0.3 on the six GEMMs of a LeNet step at batch 64
-//! (forward, dW and dcols of both convs, one thread): 1.48 ms in total against 1.86 ms; `gemm`
-//! is 2.5× faster on the skinny conv1 products and within 20% on the others.
+//! Chosen by measurement (issue 10; the table is in `benches/typenet.rs`'s `gemm` group notes):
+//! on the MLP's products `gemm` 0.19 is 1.3–10× faster than `gemm` 0.15 (dfdx's, which has no
+//! AVX-512 path on stable) and than `matrixmultiply` 0.3 (no AVX-512 kernels at all); on a
+//! LeNet step's six conv GEMMs `gemm` 0.15 had already beaten `matrixmultiply` 1.48 ms to 1.86 ms.
 
 use super::KernelFloat;
 
@@ -14,7 +16,7 @@ pub(crate) struct Mat<'a, E> {
 }
 
 /// `dst (m×n) = lhs (m×k) · rhs (k×n)`, or `dst += …` when `accumulate`. `dst` is row-major
-/// with row stride `n`.
+/// with row stride `n`. Uses every rayon thread from 2¹⁸ multiply-adds up.
 pub(crate) fn matmul<E: KernelFloat>(
     m: usize,
     n: usize,
@@ -23,6 +25,29 @@ pub(crate) fn matmul<E: KernelFloat>(
     lhs: Mat<'_, E>,
     rhs: Mat<'_, E>,
     accumulate: bool,
+) {
+    let threads = if m * n * k >= 1 << 18 {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    matmul_threads(m, n, k, dst, lhs, rhs, accumulate, threads);
+}
+
+/// [`matmul`] on at most `threads` rayon threads (1: on the calling thread only).
+///
+/// The result does not depend on scheduling: `gemm` splits the output among threads, never the
+/// `k` sum, so a given thread count always gives bit-identical results.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_threads<E: KernelFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [E],
+    lhs: Mat<'_, E>,
+    rhs: Mat<'_, E>,
+    accumulate: bool,
+    threads: usize,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -44,11 +69,6 @@ pub(crate) fn matmul<E: KernelFloat>(
         (k - 1) * rhs.rs + (n - 1) * rhs.cs < rhs.data.len(),
         "gemm: rhs out of bounds"
     );
-    let threads = if m * n * k >= 1 << 18 {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
     let par = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {

@@ -9,6 +9,7 @@ use dfdx::prelude::{Cpu, Dtype, Storage};
 
 mod conv2d;
 mod gemm;
+mod linear;
 mod pool2d;
 mod scratch;
 mod tape;
@@ -18,6 +19,7 @@ pub use pool2d::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, Pool2dGeom,
 };
 pub use scratch::Pooled;
+pub(crate) use linear::{linear_op, LinearGeom};
 pub(crate) use tape::{conv2d_op, pool2d_op, PoolKind};
 
 /// Element types the kernels run on: `f32` and `f64`.
