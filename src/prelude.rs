@@ -2,6 +2,8 @@
 //!
 //! dfdx's prelude (layers, devices, tensors, shapes, tensor ops, dfdx's loss functions), dfdx's
 //! optimizers and their configurations (which dfdx's prelude leaves out), and every typenet item.
+//! typenet's [`Linear`] and [`modules`] shadow dfdx's of the same names: the same layer, fields
+//! and initialisation on a faster CPU kernel (dfdx's stays at `dfdx::nn::builders::Linear`).
 
 pub use dfdx::optim::{Adam, Optimizer, RMSprop, Sgd};
 pub use dfdx::prelude::*;

@@ -4,14 +4,15 @@
 //! backward is two GEMMs (dW, dx) and a column sum (db), accumulated straight into dfdx's
 //! gradient buffers.
 
-use super::gemm::{matmul_threads, Mat};
+use super::gemm::{matmul_split, Mat};
 use super::scratch::{give, take};
 use super::KernelFloat;
 use dfdx::prelude::*;
 
 /// Multiply-adds from which a product is split over the rayon threads. Measured on the 2-core
-/// machine (issue 10): a 32×784×128 product ran faster on one thread, 64×784×128 on two.
-const PAR_WORK: usize = 64 * 784 * 128;
+/// machine (issue 10, minimum of 11 runs): 32×784×128 took 84 µs on one thread and 50 µs in two
+/// halves; 256×128×10 took 11 µs on one and 13 µs in two.
+const PAR_WORK: usize = 1 << 21;
 
 fn threads(m: usize, n: usize, k: usize) -> usize {
     if m.saturating_mul(n).saturating_mul(k) >= PAR_WORK {
@@ -43,7 +44,7 @@ pub(crate) fn linear_forward<E: KernelFloat>(
     let (m, n, k) = (g.rows, g.out, g.inp);
     let lhs = Mat { data: x, rs: k, cs: 1 };
     let rhs = Mat { data: w, rs: 1, cs: k };
-    matmul_threads(m, n, k, out, lhs, rhs, true, threads(m, n, k));
+    matmul_split(m, n, k, out, lhs, rhs, true, threads(m, n, k));
 }
 
 /// Adds the bias gradient (column sums of `gy`) to `gb`.
@@ -60,7 +61,7 @@ pub(crate) fn weight_grad<E: KernelFloat>(g: LinearGeom, gy: &[E], x: &[E], gw: 
     let (m, n, k) = (g.out, g.inp, g.rows);
     let lhs = Mat { data: gy, rs: 1, cs: g.out };
     let rhs = Mat { data: x, rs: g.inp, cs: 1 };
-    matmul_threads(m, n, k, gw, lhs, rhs, true, threads(m, n, k));
+    matmul_split(m, n, k, gw, lhs, rhs, true, threads(m, n, k));
 }
 
 /// Adds `gy · w` (rows×inp) to `gx`.
@@ -68,7 +69,7 @@ pub(crate) fn input_grad<E: KernelFloat>(g: LinearGeom, gy: &[E], w: &[E], gx: &
     let (m, n, k) = (g.rows, g.inp, g.out);
     let lhs = Mat { data: gy, rs: g.out, cs: 1 };
     let rhs = Mat { data: w, rs: g.inp, cs: 1 };
-    matmul_threads(m, n, k, gx, lhs, rhs, true, threads(m, n, k));
+    matmul_split(m, n, k, gx, lhs, rhs, true, threads(m, n, k));
 }
 
 /// A scratch copy of a tensor's elements in logical order (`Tensor` storage is private to dfdx,
