@@ -48,7 +48,12 @@ fn mlp_train_step(c: &mut Criterion) {
         (256, 1),
         (256, 2),
     ] {
-        train_step::<Mlp>(&mut g, BenchmarkId::new(format!("{threads}thr"), batch), batch, threads);
+        train_step::<Mlp>(
+            &mut g,
+            BenchmarkId::new(format!("{threads}thr"), batch),
+            batch,
+            threads,
+        );
         let id = BenchmarkId::new(format!("dfdx_{threads}thr"), batch);
         train_step::<DfdxMlp>(&mut g, id, batch, threads);
     }
@@ -91,7 +96,12 @@ fn train_step<M>(
 fn mlp_infer(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_infer");
     for (batch, threads) in [(1usize, 1usize), (1, 2), (256, 1), (256, 2)] {
-        infer::<Mlp>(&mut g, BenchmarkId::new(format!("{threads}thr"), batch), batch, threads);
+        infer::<Mlp>(
+            &mut g,
+            BenchmarkId::new(format!("{threads}thr"), batch),
+            batch,
+            threads,
+        );
         let id = BenchmarkId::new(format!("dfdx_{threads}thr"), batch);
         infer::<DfdxMlp>(&mut g, id, batch, threads);
     }

@@ -42,7 +42,10 @@ macro_rules! check {
         assert_close("output", &y0.as_vec(), &y1.as_vec(), $tol);
         let g0 = (y0 * r.clone()).sum().backward();
         let g1 = (y1 * r).sum().backward();
-        let dw = (g0.get(&ours.weight).as_vec(), g1.get(&theirs.weight).as_vec());
+        let dw = (
+            g0.get(&ours.weight).as_vec(),
+            g1.get(&theirs.weight).as_vec(),
+        );
         assert_close("dW", &dw.0, &dw.1, $tol);
         let db = (g0.get(&ours.bias).as_vec(), g1.get(&theirs.bias).as_vec());
         assert_close("db", &db.0, &db.1, $tol);
@@ -117,16 +120,48 @@ fn checkpoints_and_optimizers_see_the_same_fields() {
     let path = dir.join("m.safetensors");
     ours.save_safetensors(&path).expect("save");
     // dfdx's Linear reads what typenet's Linear wrote: same names, same shapes
-    let mut theirs = dev.build_module::<
-        (
-            dfdx::nn::builders::Linear<3, 4>,
-            ReLU,
-            dfdx::nn::builders::Linear<4, 2>,
-        ),
-        f32,
-    >();
+    let mut theirs = dev.build_module::<(
+        dfdx::nn::builders::Linear<3, 4>,
+        ReLU,
+        dfdx::nn::builders::Linear<4, 2>,
+    ), f32>();
     theirs.load_safetensors(&path).expect("load");
     assert_eq!(theirs.0.weight.array(), ours.0.weight.array());
     assert_eq!(theirs.2.bias.array(), ours.2.bias.array());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Steps large enough that every product is split over threads still give bit-identical
+/// weights from the same seed (the trainer's determinism promise).
+#[test]
+fn split_products_are_deterministic() {
+    type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
+    let run = || {
+        let dev = Cpu::seed_from_u64(0);
+        let mut model = dev.build_module::<Mlp, f32>();
+        let mut opt = Adam::new(&model, AdamConfig::default());
+        let x = dev.sample_normal_like(&(96usize, Const::<784>));
+        let y = dev.tensor_from_vec((0..96).map(|i| i % 10).collect(), (96,));
+        for _ in 0..3 {
+            let out = model.forward_mut(x.trace(model.alloc_grads()));
+            let loss = SparseCategoricalCrossentropy
+                .try_loss(out, &y)
+                .expect("cpu");
+            opt.update(&mut model, &loss.backward())
+                .expect("all params used");
+        }
+        let mut bits: Vec<u32> = model
+            .0
+            .weight
+            .as_vec()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        bits.extend(model.2.bias.as_vec().iter().map(|v| v.to_bits()));
+        bits
+    };
+    let first = run();
+    for _ in 0..3 {
+        assert!(run() == first, "same seed, different weights");
+    }
 }

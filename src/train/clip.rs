@@ -157,8 +157,9 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::{modules, Linear};
 
-    type Net = (dfdx::nn::modules::Linear<2, 2, f32, Cpu>,);
+    type Net = (modules::Linear<2, 2, f32, Cpu>,);
 
     fn grads_of(m: &Net, dev: &Cpu) -> Gradients<f32, Cpu> {
         let x = dev.tensor([[3.0f32, -4.0]]);

@@ -177,9 +177,15 @@ impl<E: KernelFloat> Problem<E> {
         }
         let half = (long * (parts / 2) / parts).div_ceil(16) * 16;
         let (a, b) = if by_rows {
-            (self.block(0, half, 0, self.n), self.block(half, self.m, 0, self.n))
+            (
+                self.block(0, half, 0, self.n),
+                self.block(half, self.m, 0, self.n),
+            )
         } else {
-            (self.block(0, self.m, 0, half), self.block(0, self.m, half, self.n))
+            (
+                self.block(0, self.m, 0, half),
+                self.block(0, self.m, half, self.n),
+            )
         };
         let (pa, pb) = (parts / 2, parts - parts / 2);
         // SAFETY: `a` and `b` are disjoint blocks of this one.

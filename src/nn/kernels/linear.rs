@@ -42,8 +42,16 @@ pub(crate) fn linear_forward<E: KernelFloat>(
         row.copy_from_slice(b);
     }
     let (m, n, k) = (g.rows, g.out, g.inp);
-    let lhs = Mat { data: x, rs: k, cs: 1 };
-    let rhs = Mat { data: w, rs: 1, cs: k };
+    let lhs = Mat {
+        data: x,
+        rs: k,
+        cs: 1,
+    };
+    let rhs = Mat {
+        data: w,
+        rs: 1,
+        cs: k,
+    };
     matmul_split(m, n, k, out, lhs, rhs, true, threads(m, n, k));
 }
 
@@ -51,7 +59,7 @@ pub(crate) fn linear_forward<E: KernelFloat>(
 pub(crate) fn bias_grad<E: KernelFloat>(g: LinearGeom, gy: &[E], gb: &mut [E]) {
     for row in gy.chunks_exact(g.out.max(1)).take(g.rows) {
         for (acc, &v) in gb.iter_mut().zip(row) {
-            *acc = *acc + v;
+            *acc += v;
         }
     }
 }
@@ -59,16 +67,32 @@ pub(crate) fn bias_grad<E: KernelFloat>(g: LinearGeom, gy: &[E], gb: &mut [E]) {
 /// Adds `gyᵀ · x` (out×inp) to `gw`.
 pub(crate) fn weight_grad<E: KernelFloat>(g: LinearGeom, gy: &[E], x: &[E], gw: &mut [E]) {
     let (m, n, k) = (g.out, g.inp, g.rows);
-    let lhs = Mat { data: gy, rs: 1, cs: g.out };
-    let rhs = Mat { data: x, rs: g.inp, cs: 1 };
+    let lhs = Mat {
+        data: gy,
+        rs: 1,
+        cs: g.out,
+    };
+    let rhs = Mat {
+        data: x,
+        rs: g.inp,
+        cs: 1,
+    };
     matmul_split(m, n, k, gw, lhs, rhs, true, threads(m, n, k));
 }
 
 /// Adds `gy · w` (rows×inp) to `gx`.
 pub(crate) fn input_grad<E: KernelFloat>(g: LinearGeom, gy: &[E], w: &[E], gx: &mut [E]) {
     let (m, n, k) = (g.rows, g.inp, g.out);
-    let lhs = Mat { data: gy, rs: g.out, cs: 1 };
-    let rhs = Mat { data: w, rs: g.inp, cs: 1 };
+    let lhs = Mat {
+        data: gy,
+        rs: g.out,
+        cs: 1,
+    };
+    let rhs = Mat {
+        data: w,
+        rs: g.inp,
+        cs: 1,
+    };
     matmul_split(m, n, k, gx, lhs, rhs, true, threads(m, n, k));
 }
 

@@ -15,11 +15,11 @@ mod scratch;
 mod tape;
 
 pub use conv2d::{conv2d_backward, conv2d_forward, recycle, Conv2dGeom};
+pub(crate) use linear::{linear_op, LinearGeom};
 pub use pool2d::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, Pool2dGeom,
 };
 pub use scratch::Pooled;
-pub(crate) use linear::{linear_op, LinearGeom};
 pub(crate) use tape::{conv2d_op, pool2d_op, PoolKind};
 
 /// `c (m×n) = a (m×k) · b (k×n)`, all row-major and contiguous, on the CPU GEMM typenet's layers
@@ -50,8 +50,16 @@ pub fn matmul<E: KernelFloat>(
     if !(fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n)) {
         return Err(dfdx::tensor::CpuError::WrongNumElements);
     }
-    let lhs = gemm::Mat { data: a, rs: k, cs: 1 };
-    let rhs = gemm::Mat { data: b, rs: n, cs: 1 };
+    let lhs = gemm::Mat {
+        data: a,
+        rs: k,
+        cs: 1,
+    };
+    let rhs = gemm::Mat {
+        data: b,
+        rs: n,
+        cs: 1,
+    };
     gemm::matmul(m, n, k, c, lhs, rhs, false);
     Ok(())
 }
