@@ -9,10 +9,11 @@ use super::scratch::{give, take};
 use super::KernelFloat;
 use dfdx::prelude::*;
 
-/// Multiply-adds from which a product is split over the rayon threads. Measured on the 2-core
-/// machine (issue 10, minimum of 11 runs): 32×784×128 took 84 µs on one thread and 50 µs in two
-/// halves; 256×128×10 took 11 µs on one and 13 µs in two.
-const PAR_WORK: usize = 1 << 21;
+/// Multiply-adds from which a product is split over the rayon threads (the MLP's first layer
+/// from batch 42 up). Measured on the 2-core machine (issue 10, full Adam steps of the
+/// 784-128-10 MLP, best of 7 runs of 100): splitting gained nothing at batch 32 (309 µs on one
+/// thread, 306–336 µs on two) and 1.17× at batch 64 (505 µs, 430 µs), 1.55× at 256.
+const PAR_WORK: usize = 1 << 22;
 
 fn threads(m: usize, n: usize, k: usize) -> usize {
     if m.saturating_mul(n).saturating_mul(k) >= PAR_WORK {
