@@ -1,10 +1,21 @@
 //! A bounds-checked wrapper around the `gemm` crate, version 0.19 with its AVX-512 (`x86-v4`)
-//! kernels, which it selects at run time and falls back from on older CPUs.
+//! kernels, which it selects at run time (falling back on CPUs without AVX-512).
 //!
-//! Chosen by measurement (issue 10; the table is in `benches/typenet.rs`'s `gemm` group notes):
-//! on the MLP's products `gemm` 0.19 is 1.3–10× faster than `gemm` 0.15 (dfdx's, which has no
-//! AVX-512 path on stable) and than `matrixmultiply` 0.3 (no AVX-512 kernels at all); on a
-//! LeNet step's six conv GEMMs `gemm` 0.15 had already beaten `matrixmultiply` 1.48 ms to 1.86 ms.
+//! Chosen by measurement (issue 10; 2-core AVX-512 Xeon, f32, median of 11, µs; "split" is
+//! [`matmul_split`]: one single-threaded `gemm` 0.19 per half of the output):
+//!
+//! | product m×k×n (MLP role) | gemm 0.15 1 thr | 2 thr | gemm 0.19 1 thr | 2 thr | split | matrixmultiply 0.3 |
+//! |---|---|---|---|---|---|---|
+//! | 256×784×128 (x·Wᵀ) | 712 | 401 | 483 | 380 | 266 | 576 |
+//! | 64×784×128 (x·Wᵀ) | 199 | 137 | 140 | 187 | 83 | 173 |
+//! | 1×784×128 (x·Wᵀ) | 32.9 | 33.2 | 3.7 | 3.7 | — | 70.8 |
+//! | 128×256×784 (dW = dyᵀ·x) | 694 | 400 | 487 | 308 | 260 | 485 |
+//! | 256×128×784 (dx = dy·W) | 677 | 361 | 471 | 290 | 290 | 482 |
+//! | 256×128×10 | 20.2 | 19.4 | 11.1 | 11.1 | 13.2 | 23.5 |
+//! | 2048³ (GFLOP/s) | 69 | 132 | 103 | 198 | 196 | 96 |
+//!
+//! `faer` was not measured: its matrix products run on this same `gemm` family. On a LeNet
+//! step's six conv GEMMs `gemm` 0.15 had already beaten `matrixmultiply` (1.48 ms to 1.86 ms).
 
 use super::KernelFloat;
 
