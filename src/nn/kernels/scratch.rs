@@ -38,7 +38,9 @@ pub(crate) fn take<T: Pooled>(len: usize, fill: T) -> Vec<T> {
     let reused = T::pool().lock().ok().and_then(|mut pool| {
         // the smallest pooled buffer that fits, preferring one that needs no fill
         let best = (0..pool.len())
-            .filter(|&i| pool[i].capacity() >= len && pool[i].capacity() <= len.max(8).saturating_mul(2))
+            .filter(|&i| {
+                pool[i].capacity() >= len && pool[i].capacity() <= len.max(8).saturating_mul(2)
+            })
             .min_by_key(|&i| (pool[i].len() < len, pool[i].capacity()))?;
         Some(pool.swap_remove(best))
     });
