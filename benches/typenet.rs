@@ -12,6 +12,13 @@ use typenet::prelude::*;
 use typenet::train::TrainingDevice;
 
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
+/// The same MLP on dfdx's own `Linear` (matmul + broadcast add on `gemm` 0.15): the baseline
+/// typenet's `Linear` is measured against in the same run.
+type DfdxMlp = (
+    dfdx::nn::builders::Linear<784, 128>,
+    ReLU,
+    dfdx::nn::builders::Linear<128, 10>,
+);
 
 fn random_data(n: usize, seed: u64) -> InMemory<Rank1<784>, Classes<10>, u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -30,8 +37,8 @@ fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
         .install(f)
 }
 
-/// One forward + backward + Adam step of the brief's MLP, dfdx ops directly, with 1 and 2
-/// threads.
+/// One forward + backward + Adam step of the brief's MLP, with 1 and 2 threads, on typenet's
+/// `Linear` (ids `1thr/…`, `2thr/…`) and on dfdx's (`dfdx_1thr/…`, `dfdx_2thr/…`).
 fn mlp_train_step(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_train_step");
     for (batch, threads) in [
@@ -42,46 +49,83 @@ fn mlp_train_step(c: &mut Criterion) {
         (256, 1),
         (256, 2),
     ] {
-        let id = BenchmarkId::new(format!("{threads}thr"), batch);
-        g.bench_function(id, |b| {
-            // dfdx's CPU tensors are not Send: build everything on the pool's thread
-            with_threads(threads, || {
-                let dev = Cpu::seed_from_u64(0);
-                let mut model = dev.build_module::<Mlp, f32>();
-                let mut grads = Some(model.alloc_grads());
-                let mut opt = Adam::new(&model, AdamConfig::default());
-                let x = dev.sample_normal_like(&(batch, Const::<784>));
-                let y = dev.tensor_from_vec((0..batch).map(|i| i % 10).collect(), (batch,));
-                b.iter(|| {
-                    let out = model.forward_mut(x.trace(grads.take().expect("returned each step")));
-                    let loss = SparseCategoricalCrossentropy
-                        .try_loss(out, &y)
-                        .expect("cpu");
-                    let mut g = loss.backward();
-                    opt.update(&mut model, &g).expect("all params used");
-                    model.zero_grads(&mut g);
-                    grads = Some(g);
-                })
-            })
-        });
+        train_step::<Mlp>(
+            &mut g,
+            BenchmarkId::new(format!("{threads}thr"), batch),
+            batch,
+            threads,
+        );
+        let id = BenchmarkId::new(format!("dfdx_{threads}thr"), batch);
+        train_step::<DfdxMlp>(&mut g, id, batch, threads);
     }
     g.finish();
 }
 
+fn train_step<M>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    batch: usize,
+    threads: usize,
+) where
+    M: BuildOnDevice<Cpu, f32>,
+    M::Built: TrainModel<(usize, Const<784>), Cpu, Out = (usize, Const<10>)>,
+{
+    g.bench_function(id, |b| {
+        // dfdx's CPU tensors are not Send: build everything on the pool's thread
+        with_threads(threads, || {
+            let dev = Cpu::seed_from_u64(0);
+            let mut model = dev.build_module::<M, f32>();
+            let mut grads = Some(model.alloc_grads());
+            let mut opt = Adam::new(&model, AdamConfig::default());
+            let x = dev.sample_normal_like(&(batch, Const::<784>));
+            let y = dev.tensor_from_vec((0..batch).map(|i| i % 10).collect(), (batch,));
+            b.iter(|| {
+                let out = model.forward_mut(x.trace(grads.take().expect("returned each step")));
+                let loss = SparseCategoricalCrossentropy
+                    .try_loss(out, &y)
+                    .expect("cpu");
+                let mut g = loss.backward();
+                opt.update(&mut model, &g).expect("all params used");
+                model.zero_grads(&mut g);
+                grads = Some(g);
+            })
+        })
+    });
+}
+
+/// Inference of the brief's MLP at batch 1 and 256, on typenet's `Linear` and dfdx's (`dfdx_…`).
 fn mlp_infer(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_infer");
     for (batch, threads) in [(1usize, 1usize), (1, 2), (256, 1), (256, 2)] {
-        let id = BenchmarkId::new(format!("{threads}thr"), batch);
-        g.bench_function(id, |b| {
-            with_threads(threads, || {
-                let dev = Cpu::seed_from_u64(0);
-                let model = dev.build_module::<Mlp, f32>();
-                let x = dev.sample_normal_like(&(batch, Const::<784>));
-                b.iter(|| black_box(model.forward(x.clone())))
-            })
-        });
+        infer::<Mlp>(
+            &mut g,
+            BenchmarkId::new(format!("{threads}thr"), batch),
+            batch,
+            threads,
+        );
+        let id = BenchmarkId::new(format!("dfdx_{threads}thr"), batch);
+        infer::<DfdxMlp>(&mut g, id, batch, threads);
     }
     g.finish();
+}
+
+fn infer<M>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    batch: usize,
+    threads: usize,
+) where
+    M: BuildOnDevice<Cpu, f32>,
+    M::Built: Module<Tensor<(usize, Const<784>), f32, Cpu>>,
+{
+    g.bench_function(id, |b| {
+        with_threads(threads, || {
+            let dev = Cpu::seed_from_u64(0);
+            let model = dev.build_module::<M, f32>();
+            let x = dev.sample_normal_like(&(batch, Const::<784>));
+            b.iter(|| black_box(model.forward(x.clone())))
+        })
+    });
 }
 
 /// The conv issue's LeNet: one forward + backward + Adam step at batch 64, with dfdx's
@@ -157,8 +201,9 @@ where
     g.finish();
 }
 
-/// dfdx's CPU GEMM on the MLP's matrix shapes and on 2048²; criterion reports the throughput
-/// in FLOP/s (2·m·k·n per product).
+/// dfdx's CPU GEMM (`gemm` 0.15, ids `MxKxN`) and typenet's (`gemm` 0.19 with AVX-512, ids
+/// `typenet_MxKxN`) on the MLP's matrix shapes and on 2048²; criterion reports the throughput in
+/// FLOP/s (2·m·k·n per product).
 fn gemm(c: &mut Criterion) {
     let mut g = c.benchmark_group("gemm");
     g.sample_size(10);
@@ -173,6 +218,11 @@ fn gemm(c: &mut Criterion) {
         g.throughput(criterion::Throughput::Elements((2 * m * k * n) as u64));
         g.bench_function(format!("{m}x{k}x{n}"), |b| {
             b.iter(|| black_box(a.clone().matmul(bm.clone())))
+        });
+        let (av, bv) = (a.as_vec(), bm.as_vec());
+        let mut cv = vec![0f32; m * n];
+        g.bench_function(format!("typenet_{m}x{k}x{n}"), |b| {
+            b.iter(|| typenet::nn::kernels::matmul(m, k, n, &av, &bv, black_box(&mut cv)))
         });
     }
     g.finish();

@@ -37,8 +37,10 @@
 //!
 //! ## Modules
 //! - [`prelude`]: the one import.
-//! - [`nn`]: compile-time model facts ([`Params`](nn::Params), [`summary`](nn::summary)), the
-//!   conv layers and the devices they run on ([`ConvDevice`](nn::ConvDevice)).
+//! - [`nn`]: layers ([`Linear`](nn::Linear) on a fused AVX-512 kernel, [`Conv2D`](nn::Conv2D),
+//!   pooling), the devices they run on ([`ConvDevice`](nn::ConvDevice),
+//!   [`LinearDevice`](nn::LinearDevice)) and compile-time model facts ([`Params`](nn::Params),
+//!   [`summary`](nn::summary)).
 //! - [`losses`]: Keras-named losses, paired with outputs and targets by the compiler.
 //! - [`data`]: the [`Dataset`](data::Dataset) trait, IDX (MNIST) loading, in-memory sets.
 //! - [`optim`]: optimizers whose state can be saved ([`Resumable`](optim::Resumable)).

@@ -2,6 +2,8 @@
 //!
 //! dfdx's prelude (layers, devices, tensors, shapes, tensor ops, dfdx's loss functions), dfdx's
 //! optimizers and their configurations (which dfdx's prelude leaves out), and every typenet item.
+//! typenet's [`Linear`] and [`modules`] shadow dfdx's of the same names: the same layer, fields
+//! and initialisation on a faster CPU kernel (dfdx's stays at `dfdx::nn::builders::Linear`).
 
 pub use dfdx::optim::{Adam, Optimizer, RMSprop, Sgd};
 pub use dfdx::prelude::*;
@@ -26,8 +28,8 @@ pub use crate::losses::{
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, summary, AvgPool2D, Conv2D, ConvDevice, Flatten2D, MaxPool2D, Params,
-    Summarize, Summary,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, ConvDevice, Flatten2D, Linear,
+    LinearDevice, MaxPool2D, Params, Summarize, Summary,
 };
 pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
 pub use crate::train::{

@@ -1,7 +1,6 @@
 //! The checker can fail: a layer whose backward is 1% off and a layer that drops one
 //! parameter's gradient are rejected on every random case, and the error names the tensor.
 
-use dfdx::nn::modules;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use proptest::prelude::*;
 use typenet::gradcheck::strategy;

@@ -1,6 +1,7 @@
-//! Layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), their
-//! dimension arithmetic ([`shape`]), CPU kernels ([`kernels`]) and the devices they run on
-//! ([`device`]: the kernels on the CPU, dfdx ops elsewhere), and compile-time model facts:
+//! A faster [`Linear`], layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`],
+//! [`Flatten2D`]), their dimension arithmetic ([`shape`]), CPU kernels ([`kernels`]) and the
+//! devices they run on ([`device`]: the kernels on the CPU, dfdx ops elsewhere), and compile-time
+//! model facts:
 //! parameter counts ([`Params`]) and summaries ([`summary`]).
 //!
 //! Group deep models into balanced tuples of at most six layers, e.g. one tuple per conv block:
@@ -12,6 +13,7 @@ pub mod device;
 mod flatten;
 mod init;
 pub mod kernels;
+mod linear;
 mod params;
 mod pool2d;
 pub mod shape;
@@ -21,13 +23,17 @@ pub use conv2d::builder::Conv2D;
 pub use device::ConvDevice;
 pub use flatten::Flatten2D;
 pub use init::glorot_uniform;
+pub use linear::builder::Linear;
+pub use linear::LinearDevice;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, MaxPool2D};
 pub use shape::{Channels, FlatDims, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
-/// The built (device-holding) forms of typenet's layers with parameters, as dfdx's
-/// `nn::modules` holds dfdx's.
+/// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's
+/// [`Linear`](modules::Linear) and [`Conv2D`](modules::Conv2D) in place of dfdx's.
 pub mod modules {
     pub use super::conv2d::Conv2D;
+    pub use super::linear::Linear;
+    pub use dfdx::nn::modules::*;
 }

@@ -20,8 +20,10 @@ pub enum GradClip {
 
 /// A device the [`Trainer`](super::Trainer) trains on: it can read and write gradient buffers
 /// (for clipping: the CPU in place, CUDA through a copy to the host and back) and has dfdx's
-/// allocation cache (which `fit` turns on, see [`FitConfig::allocation_cache`](super::FitConfig)).
-pub trait TrainingDevice: Device<f32> + Cache {
+/// allocation cache (which `fit` turns on, see [`FitConfig::allocation_cache`](super::FitConfig)),
+/// and a [`Linear`](crate::prelude::Linear) kernel (so code generic over the device can name
+/// models with `Linear` layers without a further bound).
+pub trait TrainingDevice: Device<f32> + Cache + crate::nn::LinearDevice<f32> {
     /// Runs `f` on the gradient buffer `v` as a slice of host memory.
     ///
     /// # Errors
@@ -155,8 +157,9 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::{modules, Linear};
 
-    type Net = (dfdx::nn::modules::Linear<2, 2, f32, Cpu>,);
+    type Net = (modules::Linear<2, 2, f32, Cpu>,);
 
     fn grads_of(m: &Net, dev: &Cpu) -> Gradients<f32, Cpu> {
         let x = dev.tensor([[3.0f32, -4.0]]);

@@ -27,16 +27,21 @@ macro_rules! pooled {
 }
 pooled!(f32, f64, u32);
 
-/// A buffer of length `len`, reusing a pooled allocation when one is large enough.
+/// A buffer of length `len`, reusing a pooled allocation when one fits without waste.
 ///
 /// Its contents are arbitrary (left over from earlier use, `fill` where it grew): every caller
-/// overwrites the whole buffer, so clearing it would be a wasted memset.
+/// overwrites the whole buffer, so clearing it would be a wasted memset. Only buffers of at most
+/// twice `len` are reused: handing a large buffer to a small request would shorten it, and the
+/// next large request would pay a memset to lengthen it again (measured: a quarter of a batch-1
+/// MLP inference, whose second layer took the first layer's weight buffer).
 pub(crate) fn take<T: Pooled>(len: usize, fill: T) -> Vec<T> {
     let reused = T::pool().lock().ok().and_then(|mut pool| {
-        // the smallest pooled buffer that fits
+        // the smallest pooled buffer that fits, preferring one that needs no fill
         let best = (0..pool.len())
-            .filter(|&i| pool[i].capacity() >= len)
-            .min_by_key(|&i| pool[i].capacity())?;
+            .filter(|&i| {
+                pool[i].capacity() >= len && pool[i].capacity() <= len.max(8).saturating_mul(2)
+            })
+            .min_by_key(|&i| (pool[i].len() < len, pool[i].capacity()))?;
         Some(pool.swap_remove(best))
     });
     let mut v = reused.unwrap_or_else(|| Vec::with_capacity(len));

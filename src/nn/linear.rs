@@ -1,0 +1,211 @@
+//! [`Linear`]: the dense layer, `y = x · Wᵀ + b`, with a fused CPU kernel.
+//!
+//! It replaces dfdx's `Linear` in [`crate::prelude`] under the same name, generics, fields and
+//! initialisation, so model types, checkpoints and optimizers read and work as before; on the CPU
+//! its forward pass is one AVX-512 GEMM with the bias in the accumulator, and its backward pass
+//! two GEMMs written straight into dfdx's gradients (dfdx's own costs a matmul, a broadcast,
+//! an add and their backward ops, each allocating).
+
+use super::kernels::{linear_op, KernelFloat, LinearGeom};
+use super::summary::{LayerRow, Summarize};
+use super::Params;
+use dfdx::prelude::*;
+use rand_distr::Uniform;
+
+/// The builder type (what model type aliases name).
+pub mod builder {
+    /// A dense layer from `I` to `O` features: `y = x · Wᵀ + b` over the last axis of the input.
+    ///
+    /// Weight `(O, I)` and bias `(O,)` start uniform in `±1/√I` (PyTorch's default, as dfdx's
+    /// `Linear`); [`glorot_uniform`](crate::nn::glorot_uniform) gives Keras's instead. Inputs of
+    /// shape `(I,)`, `(B, I)` and `(B, S, I)` for any batch dimensions `B`, `S`.
+    ///
+    /// # Example
+    /// ```
+    /// # use typenet::prelude::*;
+    /// let dev = Cpu::default();
+    /// type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
+    /// let model = dev.build_module::<Mlp, f32>();
+    /// let one: Tensor<Rank1<10>, f32, _> = model.forward(dev.zeros::<Rank1<784>>());
+    /// let batch = dev.zeros_like(&(32, Const::<784>));
+    /// let logits: Tensor<(usize, Const<10>), f32, _> = model.forward(batch);
+    /// const _: () = assert!(<Linear<784, 128> as Params>::PARAMS == 784 * 128 + 128);
+    /// ```
+    ///
+    /// **PyTorch equivalent**: `nn.Linear(I, O)`. **Keras equivalent**: `Dense(O)` on `I` inputs.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Linear<const I: usize, const O: usize>;
+}
+
+/// A built [`builder::Linear`] on device `D` with element type `E`.
+#[derive(Debug, Clone)]
+pub struct Linear<const I: usize, const O: usize, E: Dtype, D: Storage<E>> {
+    /// Weight matrix, shape `(O, I)` (PyTorch's layout; `y = x · weightᵀ + bias`).
+    pub weight: Tensor<Rank2<O, I>, E, D>,
+    /// Bias, shape `(O,)`.
+    pub bias: Tensor<Rank1<O>, E, D>,
+}
+
+/// Devices with a dense-layer kernel: the CPU's fused one, and dfdx's ops on CUDA.
+pub trait LinearDevice<E: Dtype>: Device<E> {
+    /// `x · weightᵀ + bias` over the last axis of `x`, whose `rows` rows of `I` elements become
+    /// a tensor of shape `out_shape` (`rows · O` elements), recorded on `x`'s tape.
+    fn try_linear<const I: usize, const O: usize, S: Shape, So: Shape, T: Tape<E, Self>>(
+        x: Tensor<S, E, Self, T>,
+        weight: &Tensor<Rank2<O, I>, E, Self>,
+        bias: &Tensor<Rank1<O>, E, Self>,
+        rows: usize,
+        out_shape: So,
+    ) -> Result<Tensor<So, E, Self, T>, Self::Err>;
+}
+
+impl<E: KernelFloat> LinearDevice<E> for Cpu
+where
+    Cpu: Device<E>,
+{
+    fn try_linear<const I: usize, const O: usize, S: Shape, So: Shape, T: Tape<E, Self>>(
+        x: Tensor<S, E, Self, T>,
+        weight: &Tensor<Rank2<O, I>, E, Self>,
+        bias: &Tensor<Rank1<O>, E, Self>,
+        rows: usize,
+        out_shape: So,
+    ) -> Result<Tensor<So, E, Self, T>, CpuError> {
+        let g = LinearGeom {
+            rows,
+            inp: I,
+            out: O,
+        };
+        linear_op(x, weight, bias, g, out_shape)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl<E: Dtype> LinearDevice<E> for Cuda
+where
+    Cuda: Device<E>,
+{
+    fn try_linear<const I: usize, const O: usize, S: Shape, So: Shape, T: Tape<E, Self>>(
+        x: Tensor<S, E, Self, T>,
+        weight: &Tensor<Rank2<O, I>, E, Self>,
+        bias: &Tensor<Rank1<O>, E, Self>,
+        rows: usize,
+        out_shape: So,
+    ) -> Result<Tensor<So, E, Self, T>, Self::Err> {
+        // dfdx's own ops (cuBLAS matmul, broadcast add): the GPU needs no copies to be fast.
+        let y = x
+            .try_reshape_like(&(rows, Const::<I>))?
+            .try_matmul(weight.retaped::<T>().try_permute()?)?;
+        let b = bias.retaped::<T>().try_broadcast_like(y.shape())?;
+        y.try_add(b)?.try_reshape_like(&out_shape)
+    }
+}
+
+impl<const I: usize, const O: usize, E: Dtype, D: Device<E>> BuildOnDevice<D, E>
+    for builder::Linear<I, O>
+where
+    Linear<I, O, E, D>: BuildModule<D, E>,
+{
+    type Built = Linear<I, O, E, D>;
+    fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
+        Self::Built::try_build(device)
+    }
+}
+
+impl<const I: usize, const O: usize, E, D> TensorCollection<E, D> for Linear<I, O, E, D>
+where
+    E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
+    D: Device<E>,
+{
+    type To<E2: Dtype, D2: Device<E2>> = Linear<I, O, E2, D2>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        // dfdx's (and PyTorch's) init: uniform in ±1/sqrt(I) for weight and bias.
+        macro_rules! init {
+            () => {
+                TensorOptions::reset_with(|t| {
+                    let fan_in = E::from_usize(I.max(1)).unwrap_or_else(E::one);
+                    let b = E::one() / fan_in.sqrt();
+                    t.try_fill_with_distr(Uniform::new(-b, b))
+                })
+            };
+        }
+        visitor.visit_fields(
+            (
+                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, init!()),
+                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, init!()),
+            ),
+            |(weight, bias)| Linear { weight, bias },
+        )
+    }
+}
+
+impl<const I: usize, const O: usize, E: Dtype, D: Storage<E>> NonMutableModule
+    for Linear<I, O, E, D>
+{
+}
+
+impl<const I: usize, const O: usize, E, D, T> Module<Tensor<Rank1<I>, E, D, T>>
+    for Linear<I, O, E, D>
+where
+    E: Dtype,
+    D: LinearDevice<E>,
+    T: Tape<E, D>,
+{
+    type Output = Tensor<Rank1<O>, E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<Rank1<I>, E, D, T>) -> Result<Self::Output, D::Err> {
+        D::try_linear(x, &self.weight, &self.bias, 1, (Const,))
+    }
+}
+
+impl<const I: usize, const O: usize, B, E, D, T> Module<Tensor<(B, Const<I>), E, D, T>>
+    for Linear<I, O, E, D>
+where
+    B: Dim,
+    E: Dtype,
+    D: LinearDevice<E>,
+    T: Tape<E, D>,
+{
+    type Output = Tensor<(B, Const<O>), E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<(B, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
+        let (b, _) = *x.shape();
+        D::try_linear(x, &self.weight, &self.bias, b.size(), (b, Const))
+    }
+}
+
+impl<const I: usize, const O: usize, B, S, E, D, T> Module<Tensor<(B, S, Const<I>), E, D, T>>
+    for Linear<I, O, E, D>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: LinearDevice<E>,
+    T: Tape<E, D>,
+{
+    type Output = Tensor<(B, S, Const<O>), E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<(B, S, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
+        let (b, s, _) = *x.shape();
+        let rows = b.size() * s.size();
+        D::try_linear(x, &self.weight, &self.bias, rows, (b, s, Const))
+    }
+}
+
+impl<const I: usize, const O: usize> Params for builder::Linear<I, O> {
+    const PARAMS: usize = I * O + O;
+}
+
+impl<const I: usize, const O: usize> Summarize<(Const<I>,)> for builder::Linear<I, O> {
+    type Output = (Const<O>,);
+    fn describe(_: (Const<I>,), rows: &mut Vec<LayerRow>) -> Self::Output {
+        let out = (Const,);
+        rows.push(LayerRow::of::<Self, _>(&out));
+        out
+    }
+}
