@@ -7,6 +7,7 @@
 //! an add and their backward ops, each allocating).
 
 use super::kernels::{linear_op, KernelFloat, LinearGeom};
+use super::shape::Features;
 use super::summary::{LayerRow, Summarize};
 use super::Params;
 use dfdx::prelude::*;
@@ -146,9 +147,10 @@ impl<const I: usize, const O: usize, E: Dtype, D: Storage<E>> NonMutableModule
 {
 }
 
-impl<const I: usize, const O: usize, E, D, T> Module<Tensor<Rank1<I>, E, D, T>>
+impl<const I: usize, const O: usize, X, E, D, T> Module<Tensor<(X,), E, D, T>>
     for Linear<I, O, E, D>
 where
+    X: Features<I>,
     E: Dtype,
     D: LinearDevice<E>,
     T: Tape<E, D>,
@@ -156,15 +158,16 @@ where
     type Output = Tensor<Rank1<O>, E, D, T>;
     type Error = D::Err;
 
-    fn try_forward(&self, x: Tensor<Rank1<I>, E, D, T>) -> Result<Self::Output, D::Err> {
+    fn try_forward(&self, x: Tensor<(X,), E, D, T>) -> Result<Self::Output, D::Err> {
         D::try_linear(x, &self.weight, &self.bias, 1, (Const,))
     }
 }
 
-impl<const I: usize, const O: usize, B, E, D, T> Module<Tensor<(B, Const<I>), E, D, T>>
+impl<const I: usize, const O: usize, B, X, E, D, T> Module<Tensor<(B, X), E, D, T>>
     for Linear<I, O, E, D>
 where
     B: Dim,
+    X: Features<I>,
     E: Dtype,
     D: LinearDevice<E>,
     T: Tape<E, D>,
@@ -172,17 +175,18 @@ where
     type Output = Tensor<(B, Const<O>), E, D, T>;
     type Error = D::Err;
 
-    fn try_forward(&self, x: Tensor<(B, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
+    fn try_forward(&self, x: Tensor<(B, X), E, D, T>) -> Result<Self::Output, D::Err> {
         let (b, _) = *x.shape();
         D::try_linear(x, &self.weight, &self.bias, b.size(), (b, Const))
     }
 }
 
-impl<const I: usize, const O: usize, B, S, E, D, T> Module<Tensor<(B, S, Const<I>), E, D, T>>
+impl<const I: usize, const O: usize, B, S, X, E, D, T> Module<Tensor<(B, S, X), E, D, T>>
     for Linear<I, O, E, D>
 where
     B: Dim,
     S: Dim,
+    X: Features<I>,
     E: Dtype,
     D: LinearDevice<E>,
     T: Tape<E, D>,
@@ -190,7 +194,7 @@ where
     type Output = Tensor<(B, S, Const<O>), E, D, T>;
     type Error = D::Err;
 
-    fn try_forward(&self, x: Tensor<(B, S, Const<I>), E, D, T>) -> Result<Self::Output, D::Err> {
+    fn try_forward(&self, x: Tensor<(B, S, X), E, D, T>) -> Result<Self::Output, D::Err> {
         let (b, s, _) = *x.shape();
         let rows = b.size() * s.size();
         D::try_linear(x, &self.weight, &self.bias, rows, (b, s, Const))
@@ -201,9 +205,9 @@ impl<const I: usize, const O: usize> Params for builder::Linear<I, O> {
     const PARAMS: usize = I * O + O;
 }
 
-impl<const I: usize, const O: usize> Summarize<(Const<I>,)> for builder::Linear<I, O> {
+impl<const I: usize, const O: usize, X: Features<I>> Summarize<(X,)> for builder::Linear<I, O> {
     type Output = (Const<O>,);
-    fn describe(_: (Const<I>,), rows: &mut Vec<LayerRow>) -> Self::Output {
+    fn describe(_: (X,), rows: &mut Vec<LayerRow>) -> Self::Output {
         let out = (Const,);
         rows.push(LayerRow::of::<Self, _>(&out));
         out

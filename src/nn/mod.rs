@@ -27,7 +27,7 @@ pub use linear::builder::Linear;
 pub use linear::LinearDevice;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, MaxPool2D};
-pub use shape::{Channels, FlatDims, Window};
+pub use shape::{Channels, Features, FlatDims, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
 /// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's

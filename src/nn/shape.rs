@@ -115,6 +115,17 @@ impl<C: Dim, const H: usize> FlatDims<Const<H>, usize> for C {
 pub trait Channels<const N: usize>: Dim {}
 impl<const N: usize> Channels<N> for Const<N> {}
 
+/// A feature dimension that equals `N`: `Linear<N, _>` takes only inputs whose last axis has `N`
+/// elements. (A trait rather than a literal `Const<N>` in the layer's impl, so that a mismatch —
+/// typically a `Flatten2D` whose map does not flatten to `N` — is reported as a sentence.)
+#[diagnostic::on_unimplemented(
+    message = "`Linear<{N}, _>` takes {N} input features, but its input has `{Self}` features",
+    label = "feature count mismatch",
+    note = "the last axis of the input (the previous layer's output or the data's sample width; after `Flatten2D`: channels x height x width) must equal the `Linear`'s first parameter"
+)]
+pub trait Features<const N: usize>: Dim {}
+impl<const N: usize> Features<N> for Const<N> {}
+
 include!(concat!(env!("OUT_DIR"), "/shape_table.rs"));
 
 #[cfg(test)]
