@@ -34,7 +34,7 @@ pub use crate::nn::{
 pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
 pub use crate::train::{
     AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, LearningRate, Metric,
-    OptimizerConfig, Predictions, TrainModel, TrainState, Trainer, Verbosity,
+    OptimizerConfig, Predictions, TrainModel, TrainState, Trainer, TrainingDevice, Verbosity,
 };
 pub use crate::train::{
     Callback, Control, CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, Mode,

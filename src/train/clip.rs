@@ -21,9 +21,11 @@ pub enum GradClip {
 /// A device the [`Trainer`](super::Trainer) trains on: it can read and write gradient buffers
 /// (for clipping: the CPU in place, CUDA through a copy to the host and back) and has dfdx's
 /// allocation cache (which `fit` turns on, see [`FitConfig::allocation_cache`](super::FitConfig)),
-/// and a [`Linear`](crate::prelude::Linear) kernel (so code generic over the device can name
-/// models with `Linear` layers without a further bound).
-pub trait TrainingDevice: Device<f32> + Cache + crate::nn::LinearDevice<f32> {
+/// and kernels for [`Linear`](crate::prelude::Linear) and the conv layers (so code generic over
+/// the device can name models with `Linear`, `Conv2D` and pooling layers without a further bound).
+pub trait TrainingDevice:
+    Device<f32> + Cache + crate::nn::LinearDevice<f32> + crate::nn::ConvDevice<f32>
+{
     /// Runs `f` on the gradient buffer `v` as a slice of host memory.
     ///
     /// # Errors
