@@ -10,12 +10,12 @@
 //! Flatten2D, Linear<400,10>` on `(64, 1, 28, 28)` inputs with a runtime batch dimension, exactly
 //! what [`Trainer`] feeds it. `--cache` turns on dfdx's allocation cache (`dev.enable_cache()`).
 //!
-//! Measured on the shared 2-core machine (load average 5–6 from other jobs, so ±50%), 5
-//! interleaved runs of 100 steps each: median 5.1–8.0 ms with `--cache` (best step 4.3 ms),
-//! 8.4–16 ms without. Without the cache most of the difference is page faults of fresh
-//! allocations (glibc returns freed memory to the OS): with `MALLOC_TRIM_THRESHOLD_` and
-//! `MALLOC_MMAP_THRESHOLD_` raised, the plain run takes 7.5–7.8 ms (best 4.5 ms). PyTorch takes
-//! 5.6 ms per step for this net on this machine.
+//! Measured on the 2-core machine (quiet, load average < 1), 100 steps per run: with `--cache`
+//! the medians of 5 runs were 2.23–2.41 ms (best step 2.08 ms); without it 5.6–5.8 ms (3 runs),
+//! most of the difference being page faults of fresh allocations (glibc returns freed memory to
+//! the OS). PyTorch takes 5.6 ms per step for this net on this machine (`../shared/PERF.md`),
+//! 4.6–7.4 ms in `scripts/compare.sh --threads 2` runs next to typenet's. `fit` turns the cache
+//! on by default.
 use std::time::Instant;
 use typenet::prelude::*;
 
