@@ -194,7 +194,7 @@ pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[
 ///
 /// Image by image like [`conv2d_forward`] (the im2col matrix is rebuilt from `x`, which costs
 /// less than keeping the whole batch's matrix around); the weight and bias gradients are summed
-/// per task of [`IMAGES_PER_TASK`] images, then over tasks in order.
+/// per task of `IMAGES_PER_TASK` (4) images, then over tasks in order.
 pub fn conv2d_backward<E: KernelFloat>(
     g: &Conv2dGeom,
     x: &[E],
