@@ -158,7 +158,14 @@ pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[
     let (rows, hw) = (g.rows(), g.h_out * g.w_out);
     let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, g.chan_out * hw);
     let mut out = take(g.batch * out_len, E::zero());
-    if out.is_empty() || in_len == 0 {
+    if out.is_empty() {
+        return out;
+    }
+    if in_len == 0 {
+        // an empty image (only padding): every output is its channel's bias
+        for (line, &b) in out.chunks_exact_mut(hw).zip(bias.iter().cycle()) {
+            line.fill(b);
+        }
         return out;
     }
     out.par_chunks_mut(out_len * IMAGES_PER_TASK)
@@ -206,7 +213,16 @@ pub fn conv2d_backward<E: KernelFloat>(
 ) {
     let (rows, hw, o) = (g.rows(), g.h_out * g.w_out, g.chan_out);
     let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, o * hw);
-    if g.batch == 0 || in_len == 0 || out_len == 0 {
+    if g.batch == 0 || out_len == 0 {
+        return;
+    }
+    if in_len == 0 {
+        // an empty image (only padding): the output is the bias, nothing else has a gradient
+        for img in gout.chunks_exact(out_len) {
+            for (acc, line) in gb.iter_mut().zip(img.chunks_exact(hw)) {
+                *acc += sum(line);
+            }
+        }
         return;
     }
     let part_len = o * rows + o;
@@ -328,6 +344,28 @@ mod tests {
         let g = Conv2dGeom::new(1, 1, 5, 5, 1, 3, 1, 1).expect("fits");
         assert_eq!(g.valid(0, 5, 5), (1, 5));
         assert_eq!(g.valid(2, 5, 5), (0, 4));
+    }
+
+    #[test]
+    fn empty_images_give_the_bias_and_its_gradient() {
+        // leave a buffer of garbage in the pool, so a reused buffer would show
+        give(vec![7.0f32; 64]);
+        // a 0x0 image padded by 1: 2x2 outputs that read only padding
+        let g = Conv2dGeom::new(2, 1, 0, 0, 2, 1, 1, 1).expect("fits");
+        let y = conv2d_forward(&g, &[], &[0.5, -0.5], &[1.0, -2.0]);
+        assert_eq!(y, [1.0, 1.0, 1.0, 1.0, -2.0, -2.0, -2.0, -2.0].repeat(2));
+        let (mut gw, mut gb) = ([0.0f32; 2], [0.0f32; 2]);
+        conv2d_backward(
+            &g,
+            &[],
+            &[0.5, -0.5],
+            &vec![1.0; 16],
+            &mut gw,
+            &mut gb,
+            None,
+        );
+        assert_eq!((gw, gb), ([0.0, 0.0], [8.0, 8.0]));
+        recycle(y);
     }
 
     #[test]

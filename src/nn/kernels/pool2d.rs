@@ -75,6 +75,9 @@ pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec
     let mut out = take(g.planes * hw_out, E::zero());
     let mut arg = take(g.planes * hw_out, NONE);
     if out.is_empty() || hw_in == 0 {
+        // no input (only padding, if any output): no window has a maximum
+        out.fill(E::zero());
+        arg.fill(NONE);
         return (out, arg);
     }
     let (rows, cols) = g.spans();
@@ -254,4 +257,23 @@ pub fn avg_pool_backward<E: KernelFloat>(g: &Pool2dGeom, gout: &[E], gx: &mut [E
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::kernels::scratch::give;
+
+    #[test]
+    fn empty_planes_pool_to_zero_without_an_argmax() {
+        // leave garbage in the pools, so a reused buffer would show
+        give(vec![7.0f32; 16]);
+        give(vec![3u32; 16]);
+        // a 0x0 plane padded by 1, window 2: one output that holds only padding
+        let g = Pool2dGeom::new(3, 0, 0, 2, 1, 1).expect("fits");
+        let (out, arg) = max_pool_forward::<f32>(&g, &[]);
+        assert_eq!((g.h_out, g.w_out), (1, 1));
+        assert_eq!(out, [0.0; 3]);
+        assert_eq!(arg, [NONE; 3]);
+    }
 }
