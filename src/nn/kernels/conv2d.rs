@@ -355,15 +355,7 @@ mod tests {
         let y = conv2d_forward(&g, &[], &[0.5, -0.5], &[1.0, -2.0]);
         assert_eq!(y, [1.0, 1.0, 1.0, 1.0, -2.0, -2.0, -2.0, -2.0].repeat(2));
         let (mut gw, mut gb) = ([0.0f32; 2], [0.0f32; 2]);
-        conv2d_backward(
-            &g,
-            &[],
-            &[0.5, -0.5],
-            &vec![1.0; 16],
-            &mut gw,
-            &mut gb,
-            None,
-        );
+        conv2d_backward(&g, &[], &[0.5, -0.5], &[1.0; 16], &mut gw, &mut gb, None);
         assert_eq!((gw, gb), ([0.0, 0.0], [8.0, 8.0]));
         recycle(y);
     }
