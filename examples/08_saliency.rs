@@ -21,7 +21,6 @@ use clap::Parser;
 use common::{DeviceFlag, ExampleDevice, OnDevice};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use typenet::data::FASHION_MNIST_INSTALL;
 use typenet::prelude::*;
 
 mod common;
@@ -68,8 +67,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     let outcome = common::dispatch(&args, args.device.device, args.seed, "08_saliency");
-    let hint = format!("Fashion-MNIST is not installed. Install it with:\n    sudo {FASHION_MNIST_INSTALL}\nor pass --data DIR.");
-    common::exit(outcome, Some(&hint))
+    common::exit(outcome, Some(common::FASHION_MNIST_HINT))
 }
 
 impl OnDevice for Args {

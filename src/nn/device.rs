@@ -8,7 +8,7 @@
 //! backward pass of each op, so the fallback needs no gradient code of its own; dfdx 0.13's own
 //! `conv2d`/`pool2d` need a nightly compiler.
 
-use super::kernels::{conv2d_op, pool2d_op, Conv2dGeom, KernelFloat, Pool2dGeom, PoolKind};
+use super::kernels::{conv2d_op, pool2d_op, Conv2dGeom, KernelFloat, Pool2dGeom};
 use dfdx::prelude::*;
 
 /// Which pooling [`ConvDevice::try_pool2d`] computes.
@@ -119,10 +119,6 @@ where
         out_shape: So,
     ) -> Result<Tensor<So, E, Self, T>, CpuError> {
         check_pool(&g, x.shape().num_elements(), out_shape.num_elements())?;
-        let kind = match kind {
-            Pooling::Max => PoolKind::Max,
-            Pooling::Avg => PoolKind::Avg,
-        };
         pool2d_op(x, kind, g, out_shape)
     }
 }

@@ -20,7 +20,7 @@ pub use pool2d::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, Pool2dGeom,
 };
 pub use scratch::Pooled;
-pub(crate) use tape::{conv2d_op, pool2d_op, PoolKind};
+pub(crate) use tape::{conv2d_op, pool2d_op};
 
 /// `c (m×n) = a (m×k) · b (k×n)`, all row-major and contiguous, on the CPU GEMM typenet's layers
 /// use (`gemm` 0.19, AVX-512 where the CPU has it), on every rayon thread from 2¹⁸ multiply-adds

@@ -3,6 +3,7 @@
 
 use super::scratch::{give, take};
 use super::*;
+use crate::nn::device::Pooling;
 use dfdx::prelude::*;
 
 /// Reads a tensor's elements in logical order (one memcpy; `Tensor` storage is private to dfdx).
@@ -102,19 +103,10 @@ fn add_into<E: KernelFloat>(dst: &mut [E], src: &[E]) {
     }
 }
 
-/// Which pooling a [`pool2d_op`] computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PoolKind {
-    /// Maximum over the window.
-    Max,
-    /// Mean over the window (padding counts as zeros).
-    Avg,
-}
-
 /// A 2-D pool with geometry `g`, producing a tensor of shape `out_shape`.
 pub(crate) fn pool2d_op<Si: Shape, So: Shape, E: KernelFloat, T: Tape<E, Cpu>>(
     x: Tensor<Si, E, Cpu, T>,
-    kind: PoolKind,
+    kind: Pooling,
     g: Pool2dGeom,
     out_shape: So,
 ) -> Result<Tensor<So, E, Cpu, T>, CpuError>
@@ -124,8 +116,8 @@ where
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let xd = read(&x);
     let (out, arg) = match kind {
-        PoolKind::Max => max_pool_forward(&g, &xd),
-        PoolKind::Avg => (avg_pool_forward(&g, &xd), Vec::new()),
+        Pooling::Max => max_pool_forward(&g, &xd),
+        Pooling::Avg => (avg_pool_forward(&g, &xd), Vec::new()),
     };
     give(xd);
     let out = tensor_from_scratch(x.device(), out, out_shape)?;
@@ -138,8 +130,8 @@ where
             gout.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             let gx = E::grad_slice(grads.get_or_alloc_mut(&xg)?);
             match kind {
-                PoolKind::Max => max_pool_backward(&g, &arg, &gout, gx),
-                PoolKind::Avg => avg_pool_backward(&g, &gout, gx),
+                Pooling::Max => max_pool_backward(&g, &arg, &gout, gx),
+                Pooling::Avg => avg_pool_backward(&g, &gout, gx),
             }
             give(gout);
             give(arg);
