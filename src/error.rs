@@ -99,6 +99,51 @@ pub enum Error {
     /// A configuration value is invalid (e.g. batch size 0, unknown metric name).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A metric name that no metric answers to.
+    #[error("unknown metric `{name}`; known metrics: {}", known.join(", "))]
+    UnknownMetric {
+        /// The name asked for.
+        name: String,
+        /// The names that are known.
+        known: Vec<String>,
+    },
+    /// A metric cannot be computed from this model's outputs and these targets.
+    #[error("metric `{metric}` {reason}")]
+    MetricMismatch {
+        /// The metric's name.
+        metric: String,
+        /// What it needs that it did not get.
+        reason: String,
+    },
+    /// A callback watches a quantity this run does not log, or whose direction (up or down)
+    /// cannot be told.
+    #[error("{callback} monitors `{monitor}`, which this fit does not log as the loss or a compiled metric; logged: {}", logged.join(", "))]
+    UnknownMonitor {
+        /// The callback.
+        callback: String,
+        /// The name it watches.
+        monitor: String,
+        /// Every name the run logs.
+        logged: Vec<String>,
+    },
+    /// A callback's saved state (in a training backup) is not what the callback saves.
+    #[error("{callback}: {reason}")]
+    CallbackState {
+        /// The callback.
+        callback: String,
+        /// What did not fit.
+        reason: String,
+    },
+    /// An argument or setting is outside the values it may take.
+    #[error("invalid {what}: {value} ({expected})")]
+    InvalidArgument {
+        /// What the value is, e.g. `batch size`.
+        what: String,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
     /// A loss or metric became NaN or infinite during training.
     #[error("training diverged: {what} is {value} at epoch {epoch}, batch {batch}")]
     NonFinite {

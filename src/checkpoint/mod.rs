@@ -14,6 +14,7 @@
 mod atomic;
 mod file;
 mod npz;
+mod snapshot;
 mod spec;
 mod tensors;
 
@@ -21,6 +22,7 @@ pub(crate) use atomic::{write_dir, write_file};
 pub use file::CheckpointInfo;
 pub(crate) use file::{read_checked, write};
 pub use npz::{export_npz, import_npz};
+pub use snapshot::Snapshot;
 pub(crate) use spec::list as list_mismatches;
 pub use spec::{TensorMismatch, TensorSpec};
 pub(crate) use tensors::{Entry, Values};

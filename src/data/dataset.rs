@@ -147,6 +147,18 @@ impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
         })
     }
 
+    /// A set of features only, `NUMEL` values per sample (for [`Trainer::predict`](crate::train::Trainer::predict)).
+    ///
+    /// # Errors
+    /// As [`InMemory::new`], when the length is not a whole number of samples.
+    pub fn unlabeled(features: Vec<P>) -> Result<Self>
+    where
+        T: Target<Item = ()>,
+    {
+        let n = features.len() / S::NUMEL.max(1);
+        Self::new(features, vec![(); n])
+    }
+
     /// The samples at `indices`, in that order (indices must be `< len()`).
     ///
     /// # Errors

@@ -13,6 +13,7 @@ mod normalize;
 mod one_hot;
 mod prefetch;
 mod split;
+pub(crate) use split::split_indices;
 mod subset;
 mod target;
 mod transform;
@@ -29,7 +30,8 @@ pub use idx_dataset::{
 pub use loader::{gather, upload, Batch, BatchOf, DataLoader};
 pub use normalize::ChannelNorm;
 pub use one_hot::one_hot;
+pub(crate) use prefetch::for_each_batch;
 pub use prefetch::{gather_host, prefetch, HostBatch};
 pub use subset::Subset;
-pub use target::{Classes, Target, Targets, Values};
+pub use target::{Classes, NoLabels, Target, Targets, Values};
 pub use transform::{SampleTransform, Standardize, Transformed};

@@ -88,6 +88,28 @@ pub fn prefetch<Ds: Dataset, R>(
     })
 }
 
+/// The one batching path of the trainer (`fit`, `evaluate`, `predict`): runs `consume` on the
+/// host batches of `order`, read ahead on a second thread when `read_ahead` is set and there is
+/// more than one batch (a second thread only pays when there is a next batch to read during a
+/// step), on the calling thread otherwise. The batches are the same either way.
+pub(crate) fn for_each_batch<Ds: Dataset, R>(
+    data: &Ds,
+    order: &[usize],
+    batch_size: usize,
+    mut train_rng: Option<&mut StdRng>,
+    read_ahead: bool,
+    consume: impl FnOnce(&mut dyn Iterator<Item = HostBatch<Ds::Target>>) -> R,
+) -> R {
+    if read_ahead && order.len() > batch_size {
+        prefetch(data, order, batch_size, train_rng, consume)
+    } else {
+        let mut inline = order
+            .chunks(batch_size.max(1))
+            .map(|chunk| gather_host(data, chunk, train_rng.as_deref_mut()));
+        consume(&mut inline)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,19 @@ fn held_out_count(fraction: f64, n: usize) -> Result<usize> {
     }
 }
 
+/// Indices `0..n` split into `(train, held_out)` after a shuffle seeded by `seed`: `held_out`
+/// gets `round(fraction × n)` of them; both parts in increasing order. The rule of
+/// [`InMemory::split`] and of `FitConfig::validation_split`.
+pub(crate) fn split_indices(n: usize, fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+    let k = held_out_count(fraction, n)?;
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(&mut StdRng::seed_from_u64(seed));
+    let (mut held, mut train) = (idx[..k].to_vec(), idx[k..].to_vec());
+    held.sort_unstable();
+    train.sort_unstable();
+    Ok((train, held))
+}
+
 impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
     /// Splits into `(train, held_out)` after a shuffle seeded by `seed`: `held_out` gets
     /// `round(fraction × len)` samples, `train` the rest. Both keep the original order of their
@@ -36,12 +49,7 @@ impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
     /// # Errors
     /// [`Error::Config`] if `fraction` is not in `(0, 1)`.
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        let n = held_out_count(fraction, self.targets().len())?;
-        let mut idx: Vec<usize> = (0..self.targets().len()).collect();
-        idx.shuffle(&mut StdRng::seed_from_u64(seed));
-        let (mut held, mut train) = (idx[..n].to_vec(), idx[n..].to_vec());
-        held.sort_unstable();
-        train.sort_unstable();
+        let (train, held) = split_indices(self.targets().len(), fraction, seed)?;
         Ok((self.select(&train)?, self.select(&held)?))
     }
 }

@@ -80,3 +80,42 @@ impl<const N: usize> Target for Values<N> {
         Targets::Values(items.as_flattened(), N)
     }
 }
+
+/// No label at all: the target kind of a data set that only has features, for
+/// [`Trainer::predict`](crate::train::Trainer::predict). No loss takes it, so such a set cannot
+/// be trained or evaluated on (a compile error).
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// # fn main() -> typenet::Result<()> {
+/// let dev = Cpu::seed_from_u64(0);
+/// let model = Trainer::compile(
+///     &dev,
+///     dev.build_module::<Linear<2, 3>, f32>(),
+///     SgdConfig::default(),
+///     SparseCategoricalCrossentropy,
+///     &[],
+/// )?;
+/// let x = InMemory::<Rank1<2>, NoLabels>::unlabeled(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+/// let predictions = model.predict(&x)?;
+/// assert_eq!((predictions.len(), predictions.width), (3, 3));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoLabels;
+
+impl Target for NoLabels {
+    type Item = ();
+    type Batch<D: Device<f32>> = ();
+    const WIDTH: usize = 0;
+    fn validate(_: &()) -> std::result::Result<(), String> {
+        Ok(())
+    }
+    fn to_device<D: Device<f32>>(_: &D, _: &[()]) -> Result<()> {
+        Ok(())
+    }
+    fn view(_: &[()]) -> Targets<'_> {
+        Targets::Values(&[], 0)
+    }
+}

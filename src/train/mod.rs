@@ -1,29 +1,28 @@
-//! Training: the Keras-style [`Trainer`], its configuration, metrics and history.
+//! Training: the Keras-style [`Trainer`] (`compile`, `fit`, `evaluate`, `predict`), the
+//! [`Fit`] builder for validation, callbacks and backups, metrics and the history.
 
-pub mod callback;
 pub mod callbacks;
 mod clip;
 mod config;
+mod fit;
 mod history;
 pub mod metrics;
 mod model;
 mod optimizer;
 pub(crate) mod plot;
-mod progress;
 mod resume;
 mod trainer;
 
-pub use callback::{Callback, Context, Control, Mode};
 pub use callbacks::{
-    CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, ModelCheckpoint,
-    ReduceLrOnPlateau, Schedule,
+    BatchLog, Callback, Context, Control, CsvLogger, EarlyStopping, JsonLinesLogger,
+    LearningRateScheduler, Mode, ModelCheckpoint, ProgressLogger, ReduceLrOnPlateau, Schedule,
 };
 pub use clip::{clip_gradients, GradClip, TrainingDevice};
 pub use config::{FitConfig, Verbosity};
+pub use fit::Fit;
 pub use history::{EpochLog, History};
-pub use metrics::{metric, Metric};
+pub use metrics::{metric, Metric, MetricList};
 pub use model::TrainModel;
 pub use optimizer::{LearningRate, OptimizerConfig};
-pub(crate) use progress::Progress;
 pub use resume::{latest_state, TrainState};
 pub use trainer::{AdamTrainer, Built, Evaluation, Predictions, Trainer};

@@ -1,10 +1,7 @@
 //! Training state on disk: save it every epoch, resume from it exactly.
 
-use super::callback::Callback;
-use super::{FitConfig, History, LearningRate, TrainModel, Trainer};
+use super::{FitConfig, History, LearningRate, Trainer};
 use crate::checkpoint::{load_model, save_model, write_dir, write_file};
-use crate::data::{BatchOf, Dataset};
-use crate::losses::Loss;
 use crate::optim::OptimizerState;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::TensorCollection;
@@ -27,7 +24,8 @@ pub struct TrainState {
     pub seed: u64,
     /// Every completed epoch's figures.
     pub history: History,
-    /// [`Callback::state`] of each callback, in the order they were passed to `fit`.
+    /// [`Callback::state`](super::Callback::state) of each callback, in the order they were
+    /// added to `fit`.
     pub callbacks: Vec<Option<serde_json::Value>>,
     /// The typenet version that wrote the state.
     pub typenet_version: String,
@@ -59,6 +57,53 @@ pub fn latest_state(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
     Ok(best.map(|(_, p)| p))
 }
 
+/// Writes a training state to `dir/epoch-NNNN` through a temporary directory, so that it
+/// appears complete or not at all: the model and optimizer by `save`, then `state.json`.
+pub(crate) fn write_state(
+    dir: &Path,
+    state: &TrainState,
+    save: impl FnOnce(&Path, &Path) -> Result<()>,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let target = dir.join(format!("epoch-{:04}", state.epoch));
+    let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Checkpoint {
+        path: target.join(STATE),
+        reason: e.to_string(),
+    })?;
+    write_dir(&target, |tmp| {
+        save(&tmp.join(MODEL), &tmp.join(OPTIMIZER))?;
+        let state = tmp.join(STATE);
+        write_file(&state, |t| {
+            std::fs::write(t, &json).map_err(|e| Error::io(t, e))
+        })
+    })?;
+    Ok(target)
+}
+
+/// Reads the training state at `path` (a state directory, or a directory holding them: the
+/// newest is taken) and hands `load` the model and optimizer files.
+pub(crate) fn read_state(
+    path: &Path,
+    load: impl FnOnce(&Path, &Path) -> Result<()>,
+) -> Result<TrainState> {
+    let dir = if path.join(STATE).is_file() {
+        path.to_path_buf()
+    } else {
+        latest_state(path)?.ok_or_else(|| Error::Checkpoint {
+            path: path.to_path_buf(),
+            reason: "no training state (epoch-NNNN/state.json) here".into(),
+        })?
+    };
+    let file = dir.join(STATE);
+    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+    let state: TrainState = serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+        path: file.clone(),
+        reason: e.to_string(),
+    })?;
+    load(&dir.join(MODEL), &dir.join(OPTIMIZER))?;
+    Ok(state)
+}
+
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
     D: crate::train::TrainingDevice,
@@ -67,7 +112,8 @@ where
 {
     /// Saves the model, the optimizer's state and `history` to `dir/epoch-NNNN` (the last epoch
     /// of `history`), written to a temporary directory first so that it appears complete or not
-    /// at all. Returns that directory.
+    /// at all. Returns that directory. [`Fit::backup`](super::Fit::backup) does this after every
+    /// epoch.
     ///
     /// The optimizer must be [`Resumable`](crate::optim::Resumable); see [`crate::optim`] for an
     /// example.
@@ -82,34 +128,17 @@ where
         history: &History,
         cfg: &FitConfig,
     ) -> Result<PathBuf> {
-        self.write_state(
-            dir.as_ref(),
-            &TrainState {
-                epoch: history.epochs.last().map_or(cfg.initial_epoch, |e| e.epoch),
-                seed: cfg.seed,
-                history: history.clone(),
-                callbacks: Vec::new(),
-                typenet_version: env!("CARGO_PKG_VERSION").to_string(),
-            },
-        )
-    }
-
-    fn write_state(&self, dir: &Path, state: &TrainState) -> Result<PathBuf> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let target = dir.join(format!("epoch-{:04}", state.epoch));
-        let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Checkpoint {
-            path: target.join(STATE),
-            reason: e.to_string(),
-        })?;
-        write_dir(&target, |tmp| {
-            save_model(&self.model, tmp.join(MODEL))?;
-            self.optimizer.save_state(&tmp.join(OPTIMIZER))?;
-            let state = tmp.join(STATE);
-            write_file(&state, |t| {
-                std::fs::write(t, &json).map_err(|e| Error::io(t, e))
-            })
-        })?;
-        Ok(target)
+        let state = TrainState {
+            epoch: history.epochs.last().map_or(cfg.initial_epoch, |e| e.epoch),
+            seed: cfg.seed,
+            history: history.clone(),
+            callbacks: Vec::new(),
+            typenet_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        write_state(dir.as_ref(), &state, |model, optimizer| {
+            save_model(&self.model, model)?;
+            self.optimizer.save_state(optimizer)
+        })
     }
 
     /// Restores the model and optimizer saved by [`Trainer::save_state`] and returns the rest
@@ -121,94 +150,9 @@ where
     /// [`Error::CheckpointMismatch`] if the model or optimizer does not fit (the model is checked
     /// and loaded first, so the optimizer's mismatch leaves the model loaded).
     pub fn load_state(&mut self, path: impl AsRef<Path>) -> Result<TrainState> {
-        let path = path.as_ref();
-        let dir = if path.join(STATE).is_file() {
-            path.to_path_buf()
-        } else {
-            latest_state(path)?.ok_or_else(|| Error::Checkpoint {
-                path: path.to_path_buf(),
-                reason: "no training state (epoch-NNNN/state.json) here".into(),
-            })?
-        };
-        let file = dir.join(STATE);
-        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        let state: TrainState = serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
-            path: file.clone(),
-            reason: e.to_string(),
-        })?;
-        load_model(&mut self.model, dir.join(MODEL))?;
-        self.optimizer.load_state(&dir.join(OPTIMIZER))?;
-        Ok(state)
-    }
-
-    /// [`Trainer::fit_with`] that saves the training state to `dir` after every epoch and, with
-    /// `resume`, first continues from the newest state in `dir` (if there is one): the run then
-    /// ends exactly where an uninterrupted `fit` to `cfg.epochs` would (same parameters, same
-    /// History figures; only the measured seconds differ). Returns the History of all epochs,
-    /// the resumed ones included.
-    ///
-    /// The device's random generator (dropout masks) is dfdx's and is not saved: a model with
-    /// dropout resumes with different masks.
-    ///
-    /// # Errors
-    /// As [`Trainer::fit_with`] and [`Trainer::load_state`]; [`Error::Config`] if the saved
-    /// state was trained with another seed.
-    ///
-    /// **Keras equivalent**: `model.fit(…, callbacks=[BackupAndRestore(dir)])`.
-    pub fn fit_checkpointed<Ds, Vs>(
-        &mut self,
-        train: &Ds,
-        validation: Option<&Vs>,
-        cfg: &FitConfig,
-        callbacks: &mut [&mut dyn Callback<M>],
-        dir: impl AsRef<Path>,
-        resume: bool,
-    ) -> Result<History>
-    where
-        Ds: Dataset,
-        Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
-        M: TrainModel<BatchOf<Ds>, D>,
-        L: Loss<M::Out, Ds::Target>,
-    {
-        let dir = dir.as_ref();
-        let mut cfg = cfg.clone();
-        let mut prior = History::default();
-        if let Some(path) = resume.then(|| latest_state(dir)).transpose()?.flatten() {
-            let state = self.load_state(&path)?;
-            if state.seed != cfg.seed {
-                return Err(Error::Config(format!(
-                    "{} was trained with seed {}, not {}: the shuffles would differ",
-                    path.display(),
-                    state.seed,
-                    cfg.seed
-                )));
-            }
-            for (cb, saved) in callbacks.iter_mut().zip(&state.callbacks) {
-                if let Some(saved) = saved {
-                    cb.restore(saved)?;
-                }
-            }
-            cfg.initial_epoch = state.epoch;
-            prior = state.history;
-        }
-        let seed = cfg.seed;
-        let new = {
-            let prior = &prior;
-            let mut hook = |t: &mut Self, h: &History, cbs: &mut [&mut dyn Callback<M>]| {
-                let mut history = prior.clone();
-                history.epochs.extend(h.epochs.iter().cloned());
-                let state = TrainState {
-                    epoch: history.epochs.last().map_or(0, |e| e.epoch),
-                    seed,
-                    history,
-                    callbacks: cbs.iter().map(|c| c.state()).collect(),
-                    typenet_version: env!("CARGO_PKG_VERSION").to_string(),
-                };
-                t.write_state(dir, &state).map(|_| ())
-            };
-            self.fit_hooked(train, validation, &cfg, callbacks, &mut hook)?
-        };
-        prior.epochs.extend(new.epochs);
-        Ok(prior)
+        read_state(path.as_ref(), |model, optimizer| {
+            load_model(&mut self.model, model)?;
+            self.optimizer.load_state(optimizer)
+        })
     }
 }

@@ -1,12 +1,8 @@
 //! Save the model during training.
 
-use crate::checkpoint::save_model;
-use crate::train::callback::{improves, monitored, parse_state, Callback, Context, Control, Mode};
+use super::base::{improves, monitored, parse_state, Callback, Context, Control, Mode};
 use crate::train::EpochLog;
 use crate::Result;
-use dfdx::nn::SaveToSafetensors;
-use dfdx::prelude::*;
-use std::marker::PhantomData;
 use std::path::PathBuf;
 
 /// Saves the model (safetensors, written atomically) after every epoch, or only when `monitor`
@@ -15,7 +11,8 @@ use std::path::PathBuf;
 /// `path` may contain `{epoch}`, replaced by the epoch number.
 ///
 /// **Keras equivalent**: `ModelCheckpoint(filepath, monitor, save_best_only, mode)`.
-pub struct ModelCheckpoint<D = Cpu> {
+#[derive(Debug, Clone)]
+pub struct ModelCheckpoint {
     /// File to write; `{epoch}` is replaced by the epoch number.
     pub path: PathBuf,
     /// Name watched when `save_best_only`. Default `val_loss`.
@@ -28,10 +25,10 @@ pub struct ModelCheckpoint<D = Cpu> {
     pub best: Option<f64>,
     /// Files written, in order.
     pub saved: Vec<PathBuf>,
-    device: PhantomData<D>,
+    higher_is_better: bool,
 }
 
-impl<D> ModelCheckpoint<D> {
+impl ModelCheckpoint {
     /// A checkpoint writing to `path` every epoch.
     pub fn every_epoch(path: impl Into<PathBuf>) -> Self {
         ModelCheckpoint {
@@ -41,7 +38,7 @@ impl<D> ModelCheckpoint<D> {
             save_best_only: false,
             best: None,
             saved: Vec::new(),
-            device: PhantomData,
+            higher_is_better: false,
         }
     }
 
@@ -55,10 +52,12 @@ impl<D> ModelCheckpoint<D> {
     }
 }
 
-impl<M: SaveToSafetensors<f32, D>, D: Device<f32>> Callback<M> for ModelCheckpoint<D> {
+impl<M> Callback<M> for ModelCheckpoint {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
         if self.save_best_only {
             ctx.require("ModelCheckpoint", &self.monitor)?;
+            self.higher_is_better =
+                ctx.higher_is_better("ModelCheckpoint", &self.monitor, self.mode)?;
         }
         Ok(())
     }
@@ -66,12 +65,7 @@ impl<M: SaveToSafetensors<f32, D>, D: Device<f32>> Callback<M> for ModelCheckpoi
     fn on_epoch_end(&mut self, log: &EpochLog, ctx: &mut Context<'_, M>) -> Result<Control> {
         if self.save_best_only {
             let value = monitored(log, "ModelCheckpoint", &self.monitor)?;
-            if !improves(
-                value,
-                self.best,
-                self.mode.higher_is_better(&self.monitor),
-                0.0,
-            ) {
+            if !improves(value, self.best, self.higher_is_better, 0.0) {
                 return Ok(Control::Continue);
             }
             self.best = Some(value);
@@ -81,7 +75,7 @@ impl<M: SaveToSafetensors<f32, D>, D: Device<f32>> Callback<M> for ModelCheckpoi
                 .to_string_lossy()
                 .replace("{epoch}", &log.epoch.to_string()),
         );
-        save_model(&*ctx.model, &path)?;
+        ctx.save_model(&path)?;
         self.saved.push(path);
         Ok(Control::Continue)
     }

@@ -1,6 +1,6 @@
 //! Write each epoch's figures to a CSV or JSON-lines file as training runs.
 
-use crate::train::callback::{Callback, Context, Control};
+use super::base::{Callback, Context, Control};
 use crate::train::EpochLog;
 use crate::{Error, Result};
 use std::fs::File;
@@ -85,7 +85,7 @@ impl<M> Callback<M> for JsonLinesLogger {
     }
 
     fn on_epoch_end(&mut self, log: &EpochLog, _ctx: &mut Context<'_, M>) -> Result<Control> {
-        let line = serde_json::to_string(log).map_err(|e| Error::Config(e.to_string()))?;
+        let line = serde_json::to_string(log).map_err(|e| Error::io(&self.path, e.into()))?;
         if let Some(out) = self.out.as_mut() {
             write_line(out, &self.path, &line)?;
         }

@@ -1,6 +1,6 @@
 //! Learning-rate schedules, applied at the start of every epoch.
 
-use crate::train::callback::{improves, monitored, parse_state, Callback, Context, Control, Mode};
+use super::base::{improves, monitored, parse_state, Callback, Context, Control, Mode};
 use crate::train::EpochLog;
 use crate::{Error, Result};
 
@@ -78,16 +78,13 @@ impl LearningRateScheduler {
 
 impl<M> Callback<M> for LearningRateScheduler {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
-        self.initial.get_or_insert(ctx.lr.lr());
+        self.initial.get_or_insert(ctx.lr());
         Ok(())
     }
     fn on_epoch_begin(&mut self, epoch: usize, ctx: &mut Context<'_, M>) -> Result<()> {
-        let initial = *self.initial.get_or_insert(ctx.lr.lr());
-        ctx.lr.set_lr(self.schedule.lr(epoch - 1, initial));
+        let initial = *self.initial.get_or_insert(ctx.lr());
+        ctx.set_lr(self.schedule.lr(epoch - 1, initial));
         Ok(())
-    }
-    fn on_epoch_end(&mut self, _log: &EpochLog, _ctx: &mut Context<'_, M>) -> Result<Control> {
-        Ok(Control::Continue)
     }
     fn state(&self) -> Option<serde_json::Value> {
         Some(serde_json::json!({ "initial": self.initial }))
@@ -124,6 +121,7 @@ pub struct ReduceLrOnPlateau {
     pub best: Option<f64>,
     /// Epochs since the last improvement or reduction.
     pub wait: usize,
+    higher_is_better: bool,
 }
 
 impl Default for ReduceLrOnPlateau {
@@ -137,6 +135,7 @@ impl Default for ReduceLrOnPlateau {
             min_lr: 0.0,
             best: None,
             wait: 0,
+            higher_is_better: false,
         }
     }
 }
@@ -144,28 +143,27 @@ impl Default for ReduceLrOnPlateau {
 impl<M> Callback<M> for ReduceLrOnPlateau {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
         if !(self.factor > 0.0 && self.factor < 1.0) {
-            return Err(Error::Config(format!(
-                "ReduceLrOnPlateau factor {} is not in (0, 1)",
-                self.factor
-            )));
+            return Err(Error::InvalidArgument {
+                what: "ReduceLrOnPlateau factor".into(),
+                value: self.factor.to_string(),
+                expected: "in (0, 1)".into(),
+            });
         }
-        ctx.require("ReduceLrOnPlateau", &self.monitor)
+        ctx.require("ReduceLrOnPlateau", &self.monitor)?;
+        self.higher_is_better =
+            ctx.higher_is_better("ReduceLrOnPlateau", &self.monitor, self.mode)?;
+        Ok(())
     }
     fn on_epoch_end(&mut self, log: &EpochLog, ctx: &mut Context<'_, M>) -> Result<Control> {
         let value = monitored(log, "ReduceLrOnPlateau", &self.monitor)?;
-        if improves(
-            value,
-            self.best,
-            self.mode.higher_is_better(&self.monitor),
-            self.min_delta,
-        ) {
+        if improves(value, self.best, self.higher_is_better, self.min_delta) {
             self.best = Some(value);
             self.wait = 0;
         } else {
             self.wait += 1;
             if self.wait > self.patience {
-                let lr = (ctx.lr.lr() * self.factor).max(self.min_lr);
-                ctx.lr.set_lr(lr);
+                let lr = (ctx.lr() * self.factor).max(self.min_lr);
+                ctx.set_lr(lr);
                 self.wait = 0;
             }
         }

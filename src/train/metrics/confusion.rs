@@ -108,10 +108,10 @@ impl Metric for MacroAverage {
     fn check(&self, width: usize, targets: Targets<'_>) -> Result<()> {
         match targets {
             Targets::Classes(_) if width >= 2 => Ok(()),
-            _ => Err(Error::Config(format!(
-                "metric `{}` needs class targets and at least 2 outputs",
-                self.name()
-            ))),
+            _ => Err(Error::MetricMismatch {
+                metric: self.name(),
+                reason: "needs class targets and at least 2 outputs".into(),
+            }),
         }
     }
     fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
