@@ -118,14 +118,10 @@ fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
                     println!("resuming from {}", state.display());
                 }
             }
-            model.fit_checkpointed(
-                &data.train,
-                None::<&InMemory<Rank1<784>, Classes<10>, u8>>,
-                &cfg,
-                &mut [],
-                dir,
-                args.resume,
-            )?
+            model
+                .fitting(&data.train)
+                .backup(dir, args.resume)
+                .run(&cfg)?
         }
         None => model.fit(&data.train, &cfg)?,
     };

@@ -68,7 +68,7 @@
 //! | `model.compile(optimizer, loss, metrics=["accuracy"])` | — | [`Trainer::compile(&dev, model, AdamConfig::default(), loss, &["accuracy"])`](crate::train::Trainer::compile) |
 //! | `model.fit(x, y, epochs=5, batch_size=32)` | the loop below | [`trainer.fit(&data, &FitConfig { epochs: 5, batch_size: 32, .. })`](crate::train::Trainer::fit) |
 //! | `fit(…, validation_split=0.1)` | `random_split` | [`FitConfig::validation_split`](crate::train::FitConfig::validation_split) |
-//! | `fit(…, validation_data=(x, y), callbacks=[…])` | — | [`Trainer::fit_with`](crate::train::Trainer::fit_with) |
+//! | `fit(…, validation_data=(x, y), callbacks=[…])` | — | [`Trainer::fitting`](crate::train::Trainer::fitting)`(x).validation(v).callback(c).run(cfg)` |
 //! | `History.history["val_loss"]` | a list you append to | [`History::series("val_loss")`](crate::train::History::series) |
 //! | plotting `history` with matplotlib | — | [`History::plot_png`](crate::train::History::plot_png) |
 //! | `model.evaluate(x, y)` | a `no_grad` loop | [`Trainer::evaluate`](crate::train::Trainer::evaluate) → [`Evaluation`](crate::train::Evaluation) |

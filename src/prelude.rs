@@ -15,7 +15,7 @@ pub use crate::data::{
 };
 pub use crate::data::{
     read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
-    IdxDataset, InMemory, Subset, Target, Values, FASHION_MNIST_DIR,
+    IdxDataset, InMemory, NoLabels, Subset, Target, Values, FASHION_MNIST_DIR,
 };
 pub use crate::gradcheck::{
     gradcheck, gradcheck_fn, GradCheckConfig, GradCheckModel, GradCheckReport, TensorCheck,
@@ -33,12 +33,13 @@ pub use crate::nn::{
 };
 pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
 pub use crate::train::{
-    AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, LearningRate, Metric,
-    OptimizerConfig, Predictions, TrainModel, TrainState, Trainer, TrainingDevice, Verbosity,
+    metric, AdamTrainer, Built, EpochLog, Evaluation, Fit, FitConfig, GradClip, History,
+    LearningRate, Metric, MetricList, OptimizerConfig, Predictions, TrainModel, TrainState,
+    Trainer, TrainingDevice, Verbosity,
 };
 pub use crate::train::{
-    Callback, Control, CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, Mode,
-    ModelCheckpoint, ReduceLrOnPlateau, Schedule,
+    BatchLog, Callback, Context, Control, CsvLogger, EarlyStopping, JsonLinesLogger,
+    LearningRateScheduler, Mode, ModelCheckpoint, ReduceLrOnPlateau, Schedule,
 };
 pub use crate::{Error, Result};
 pub use rand::SeedableRng;

@@ -125,7 +125,7 @@ fn initial_epoch_continues_with_the_same_shuffles() {
     assert_eq!(figures(&hw), figures(&h));
 }
 
-/// Child process: `TYPENET_RESUME=<dir>:<epochs>` runs `fit_checkpointed(…, resume = true)` to
+/// Child process: `TYPENET_RESUME=<dir>:<epochs>` runs a `fit` backed up to `<dir>` and resumed from it, to
 /// `epochs` and writes the final parameters and History figures to `<dir>/result.json`.
 #[test]
 fn resume_child() {
@@ -139,14 +139,10 @@ fn resume_child() {
         factor: 0.5,
     });
     let h = t
-        .fit_checkpointed(
-            &data(),
-            None::<&InMemory<Rank1<4>, Classes<3>>>,
-            &cfg(epochs.parse().unwrap()),
-            &mut [&mut sched],
-            dir,
-            true,
-        )
+        .fitting(&data())
+        .callback(&mut sched)
+        .backup(dir, true)
+        .run(&cfg(epochs.parse().unwrap()))
         .unwrap();
     let out = serde_json::json!({ "params": params(&t), "figures": figures(&h) });
     std::fs::write(

@@ -139,7 +139,10 @@ fn early_stopping_stops_and_rejects_unknown_monitor() {
         ..Default::default()
     };
     let err = m
-        .fit_with(&data, Some(&data), &quiet(5), &mut [&mut bad])
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut bad)
+        .run(&quiet(5))
         .unwrap_err();
     assert!(
         err.to_string()
@@ -156,7 +159,10 @@ fn early_stopping_stops_and_rejects_unknown_monitor() {
         ..Default::default()
     };
     let h = frozen
-        .fit_with(&data, Some(&data), &quiet(10), &mut [&mut stop])
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut stop)
+        .run(&quiet(10))
         .unwrap();
     assert_eq!(h.epochs.len(), 3);
     assert_eq!(stop.stopped_epoch, Some(3));
@@ -178,7 +184,11 @@ fn restore_best_weights_puts_back_the_best_epoch() {
         factor: 50.0,
     });
     let h = m
-        .fit_with(&data, Some(&data), &quiet(6), &mut [&mut sched, &mut stop])
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut sched)
+        .callback(&mut stop)
+        .run(&quiet(6))
         .unwrap();
     let (best, epoch) = stop.best.unwrap();
     let now = m.evaluate(&data).unwrap().loss;
@@ -193,13 +203,10 @@ fn restore_best_weights_puts_back_the_best_epoch() {
 fn schedules_set_the_learning_rate() {
     let mut m = trainer(0, &[]);
     let mut sched = LearningRateScheduler::new(Schedule::Exponential { gamma: 0.5 });
-    m.fit_with(
-        &blobs(30),
-        None::<&InMemory<Rank1<4>, Classes<3>>>,
-        &quiet(3),
-        &mut [&mut sched],
-    )
-    .unwrap();
+    m.fitting(&blobs(30))
+        .callback(&mut sched)
+        .run(&quiet(3))
+        .unwrap();
     // epochs 0, 1, 2 → 0.01 · 0.5² on the last
     assert!(
         (m.optimizer.lr() - 0.0025).abs() < 1e-12,
@@ -247,13 +254,13 @@ fn checkpoint_and_loggers_write_files() {
     let mut ckpt = ModelCheckpoint::every_epoch(dir.join("model-{epoch}.safetensors"));
     let mut csv = CsvLogger::new(dir.join("log.csv"));
     let mut jsonl = JsonLinesLogger::new(dir.join("log.jsonl"));
-    m.fit_with(
-        &data,
-        Some(&data),
-        &quiet(2),
-        &mut [&mut ckpt, &mut csv, &mut jsonl],
-    )
-    .unwrap();
+    m.fitting(&data)
+        .validation(&data)
+        .callback(&mut ckpt)
+        .callback(&mut csv)
+        .callback(&mut jsonl)
+        .run(&quiet(2))
+        .unwrap();
     assert_eq!(ckpt.saved.len(), 2);
     let dev = Cpu::default();
     let mut loaded = dev.build_module::<Net, f32>();

@@ -18,7 +18,11 @@ fn held_out_count(fraction: f64, n: usize) -> Result<usize> {
 /// Indices `0..n` split into `(train, held_out)` after a shuffle seeded by `seed`: `held_out`
 /// gets `round(fraction × n)` of them; both parts in increasing order. The rule of
 /// [`InMemory::split`] and of `FitConfig::validation_split`.
-pub(crate) fn split_indices(n: usize, fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+pub(crate) fn split_indices(
+    n: usize,
+    fraction: f64,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
     let k = held_out_count(fraction, n)?;
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(&mut StdRng::seed_from_u64(seed));

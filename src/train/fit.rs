@@ -199,9 +199,11 @@ where
             return self.run_on(train, validation, cfg);
         }
         let fraction = cfg.validation_split.unwrap_or_default();
-        let (train, held) =
-            split_indices(self.train.len(), fraction, cfg.seed ^ SPLIT_SEED_SALT)?;
-        let (tr, val) = (Subset::new(self.train, train), Subset::new(self.train, held));
+        let (train, held) = split_indices(self.train.len(), fraction, cfg.seed ^ SPLIT_SEED_SALT)?;
+        let (tr, val) = (
+            Subset::new(self.train, train),
+            Subset::new(self.train, held),
+        );
         let Fit {
             trainer,
             callbacks,
@@ -314,7 +316,8 @@ where
         if cfg.shuffle {
             order.shuffle(&mut StdRng::seed_from_u64(epoch_seed(cfg.seed, epoch)));
         }
-        let mut augment_rng = StdRng::seed_from_u64(epoch_seed(cfg.seed ^ AUGMENT_SEED_SALT, epoch));
+        let mut augment_rng =
+            StdRng::seed_from_u64(epoch_seed(cfg.seed ^ AUGMENT_SEED_SALT, epoch));
         trainer.metrics.reset();
         let samples = train.len();
         let (loss_sum, seen) = for_each_batch(
@@ -408,7 +411,10 @@ fn context<'a, M, O: LearningRate, L, D: TrainingDevice>(
 }
 
 /// Every name an epoch's log holds in this run.
-fn logged_names<M, O, L, D: TrainingDevice>(trainer: &Trainer<M, O, L, D>, validating: bool) -> Vec<String> {
+fn logged_names<M, O, L, D: TrainingDevice>(
+    trainer: &Trainer<M, O, L, D>,
+    validating: bool,
+) -> Vec<String> {
     let mut names = vec!["loss".to_string()];
     names.extend(trainer.metrics.names());
     if validating {

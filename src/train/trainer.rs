@@ -320,7 +320,11 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
                 for host in batches {
                     let n = host.targets.len();
                     let batch = upload::<Ds, D>(&self.device, host)?;
-                    let out = self.model.try_forward(batch.x).map_err(Error::device)?.as_vec();
+                    let out = self
+                        .model
+                        .try_forward(batch.x)
+                        .map_err(Error::device)?
+                        .as_vec();
                     width = out.len() / n.max(1);
                     values.extend(out);
                 }

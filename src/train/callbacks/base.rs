@@ -162,11 +162,14 @@ impl<M> Context<'_, M> {
                 if base == "loss" {
                     return Ok(false);
                 }
-                self.directions.get(base).copied().ok_or_else(|| Error::UnknownMonitor {
-                    callback: callback.into(),
-                    monitor: monitor.into(),
-                    logged: self.logged.to_vec(),
-                })
+                self.directions
+                    .get(base)
+                    .copied()
+                    .ok_or_else(|| Error::UnknownMonitor {
+                        callback: callback.into(),
+                        monitor: monitor.into(),
+                        logged: self.logged.to_vec(),
+                    })
             }
         }
     }

@@ -25,7 +25,6 @@ pub struct ModelCheckpoint {
     pub best: Option<f64>,
     /// Files written, in order.
     pub saved: Vec<PathBuf>,
-    higher_is_better: bool,
 }
 
 impl ModelCheckpoint {
@@ -38,7 +37,6 @@ impl ModelCheckpoint {
             save_best_only: false,
             best: None,
             saved: Vec::new(),
-            higher_is_better: false,
         }
     }
 
@@ -56,8 +54,7 @@ impl<M> Callback<M> for ModelCheckpoint {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
         if self.save_best_only {
             ctx.require("ModelCheckpoint", &self.monitor)?;
-            self.higher_is_better =
-                ctx.higher_is_better("ModelCheckpoint", &self.monitor, self.mode)?;
+            ctx.higher_is_better("ModelCheckpoint", &self.monitor, self.mode)?;
         }
         Ok(())
     }
@@ -65,7 +62,12 @@ impl<M> Callback<M> for ModelCheckpoint {
     fn on_epoch_end(&mut self, log: &EpochLog, ctx: &mut Context<'_, M>) -> Result<Control> {
         if self.save_best_only {
             let value = monitored(log, "ModelCheckpoint", &self.monitor)?;
-            if !improves(value, self.best, self.higher_is_better, 0.0) {
+            if !improves(
+                value,
+                self.best,
+                ctx.higher_is_better("ModelCheckpoint", &self.monitor, self.mode)?,
+                0.0,
+            ) {
                 return Ok(Control::Continue);
             }
             self.best = Some(value);

@@ -37,7 +37,6 @@ pub struct EarlyStopping {
     pub wait: usize,
     /// The best epoch's weights (kept when `restore_best_weights`).
     pub best_weights: Option<Snapshot>,
-    higher_is_better: bool,
 }
 
 impl Default for EarlyStopping {
@@ -52,7 +51,6 @@ impl Default for EarlyStopping {
             stopped_epoch: None,
             wait: 0,
             best_weights: None,
-            higher_is_better: false,
         }
     }
 }
@@ -69,7 +67,7 @@ struct Saved {
 impl<M> Callback<M> for EarlyStopping {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
         ctx.require("EarlyStopping", &self.monitor)?;
-        self.higher_is_better = ctx.higher_is_better("EarlyStopping", &self.monitor, self.mode)?;
+        ctx.higher_is_better("EarlyStopping", &self.monitor, self.mode)?;
         // a fresh run starts over; a resumed one gets its progress back through `restore`
         self.best = None;
         self.wait = 0;
@@ -83,7 +81,7 @@ impl<M> Callback<M> for EarlyStopping {
         if improves(
             value,
             self.best.map(|b| b.0),
-            self.higher_is_better,
+            ctx.higher_is_better("EarlyStopping", &self.monitor, self.mode)?,
             self.min_delta,
         ) {
             self.best = Some((value, log.epoch));

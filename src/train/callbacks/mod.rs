@@ -1,8 +1,8 @@
 //! Callbacks: the [`Callback`] trait and what it sees ([`Context`]), and the built-in ones:
 //! progress, early stopping, checkpoints, history loggers, learning-rate schedules, backups.
 
-pub mod base;
 mod backup;
+pub mod base;
 mod checkpoint;
 mod early_stopping;
 mod loggers;

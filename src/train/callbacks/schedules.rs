@@ -121,7 +121,6 @@ pub struct ReduceLrOnPlateau {
     pub best: Option<f64>,
     /// Epochs since the last improvement or reduction.
     pub wait: usize,
-    higher_is_better: bool,
 }
 
 impl Default for ReduceLrOnPlateau {
@@ -135,7 +134,6 @@ impl Default for ReduceLrOnPlateau {
             min_lr: 0.0,
             best: None,
             wait: 0,
-            higher_is_better: false,
         }
     }
 }
@@ -150,13 +148,17 @@ impl<M> Callback<M> for ReduceLrOnPlateau {
             });
         }
         ctx.require("ReduceLrOnPlateau", &self.monitor)?;
-        self.higher_is_better =
-            ctx.higher_is_better("ReduceLrOnPlateau", &self.monitor, self.mode)?;
+        ctx.higher_is_better("ReduceLrOnPlateau", &self.monitor, self.mode)?;
         Ok(())
     }
     fn on_epoch_end(&mut self, log: &EpochLog, ctx: &mut Context<'_, M>) -> Result<Control> {
         let value = monitored(log, "ReduceLrOnPlateau", &self.monitor)?;
-        if improves(value, self.best, self.higher_is_better, self.min_delta) {
+        if improves(
+            value,
+            self.best,
+            ctx.higher_is_better("ReduceLrOnPlateau", &self.monitor, self.mode)?,
+            self.min_delta,
+        ) {
             self.best = Some(value);
             self.wait = 0;
         } else {

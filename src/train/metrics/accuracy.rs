@@ -153,4 +153,3 @@ impl Metric for TopKAccuracy {
         self.ratio = Ratio::default();
     }
 }
-

@@ -83,7 +83,12 @@ impl<const N: usize> From<&[&str; N]> for MetricList {
 
 impl From<&[&str]> for MetricList {
     fn from(names: &[&str]) -> Self {
-        MetricList(names.iter().map(|n| MetricItem::Name(n.to_string())).collect())
+        MetricList(
+            names
+                .iter()
+                .map(|n| MetricItem::Name(n.to_string()))
+                .collect(),
+        )
     }
 }
 
@@ -186,4 +191,3 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
     }
     best
 }
-

@@ -161,4 +161,3 @@ impl Metric for R2 {
         *self = Self::default();
     }
 }
-

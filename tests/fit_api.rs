@@ -1,0 +1,334 @@
+//! The `fit` builder: user metrics, metric directions, backups that resume callbacks exactly,
+//! prediction without labels.
+
+use typenet::data::Targets;
+use typenet::prelude::*;
+use typenet::train::metrics::metric;
+
+type Net = (Linear<4, 16>, Tanh, Linear<16, 3>);
+
+/// 3 classes of 4 features, 96 samples: a fixed, noisy pattern (no RNG needed).
+fn data() -> InMemory<Rank1<4>, Classes<3>> {
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for i in 0..96u32 {
+        let c = i % 3;
+        for j in 0..4u32 {
+            let noise = ((i * 7 + j * 13) % 17) as f32 / 17.0 - 0.5;
+            x.push(if j == c { 1.0 } else { 0.0 } + noise);
+        }
+        y.push(c as usize);
+    }
+    InMemory::new(x, y).unwrap()
+}
+
+fn quiet(epochs: usize) -> FitConfig {
+    FitConfig {
+        epochs,
+        batch_size: 10,
+        seed: 5,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    }
+}
+
+fn resumable(
+    lr: f64,
+    metrics: impl Into<MetricList>,
+) -> Trainer<Built<Net>, ResumableOptimizer<Built<Net>, AdamConfig>, SparseCategoricalCrossentropy>
+{
+    let dev = Cpu::seed_from_u64(3);
+    Trainer::compile(
+        &dev,
+        dev.build_module::<Net, f32>(),
+        Resumable(AdamConfig {
+            lr,
+            ..Default::default()
+        }),
+        SparseCategoricalCrossentropy,
+        metrics,
+    )
+    .unwrap()
+}
+
+fn params<O, L>(t: &Trainer<Built<Net>, O, L>) -> Vec<Vec<f32>> {
+    let m = &t.model;
+    vec![
+        m.0.weight.as_vec(),
+        m.0.bias.as_vec(),
+        m.2.weight.as_vec(),
+        m.2.bias.as_vec(),
+    ]
+}
+
+/// History figures without the measured seconds (which no two runs share).
+fn figures(h: &History) -> Vec<(usize, Vec<(String, u64)>)> {
+    h.epochs
+        .iter()
+        .map(|e| {
+            let v = e
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_bits()))
+                .collect();
+            (e.epoch, v)
+        })
+        .collect()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("typenet-fit-api-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}
+
+/// The fraction of samples whose arg-max output is not their class, written here from its
+/// definition (an oracle for the built-in `accuracy`: the two must add up to 1).
+#[derive(Default)]
+struct ErrorRate {
+    wrong: usize,
+    total: usize,
+}
+
+impl Metric for ErrorRate {
+    fn name(&self) -> String {
+        "error_rate".into()
+    }
+    fn higher_is_better(&self) -> bool {
+        false
+    }
+    fn check(&self, _width: usize, targets: Targets<'_>) -> typenet::Result<()> {
+        match targets {
+            Targets::Classes(_) => Ok(()),
+            Targets::Values(..) => Err(Error::MetricMismatch {
+                metric: "error_rate".into(),
+                reason: "needs classes".into(),
+            }),
+        }
+    }
+    fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
+        if let Targets::Classes(classes) = targets {
+            for (row, &c) in outputs.chunks(width).zip(classes) {
+                let best = (0..width).fold(0, |b, i| if row[i] > row[b] { i } else { b });
+                self.wrong += usize::from(best != c);
+                self.total += 1;
+            }
+        }
+    }
+    fn compute(&self) -> f64 {
+        self.wrong as f64 / self.total as f64
+    }
+    fn reset(&mut self) {
+        *self = ErrorRate::default();
+    }
+}
+
+/// Records what `Mode::Auto` makes of some names, at the start of training.
+struct Directions(Vec<(String, Option<bool>)>);
+
+impl<M> Callback<M> for Directions {
+    fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> typenet::Result<()> {
+        for (name, up) in &mut self.0 {
+            *up = ctx.higher_is_better("Directions", name, Mode::Auto).ok();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_user_metric_trains_through_fit_and_gives_its_direction() {
+    let data = data();
+    let metrics: Vec<Box<dyn Metric>> =
+        vec![Box::new(ErrorRate::default()), metric("accuracy").unwrap()];
+    let mut t = resumable(0.01, metrics);
+    let mut dirs = Directions(
+        [
+            "val_error_rate",
+            "error_rate",
+            "val_accuracy",
+            "val_loss",
+            "val_f1",
+        ]
+        .map(|n| (n.to_string(), None))
+        .to_vec(),
+    );
+    let h = t
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut dirs)
+        .run(&quiet(3))
+        .unwrap();
+    for e in &h.epochs {
+        for prefix in ["", "val_"] {
+            let (err, acc) = (
+                e.values[&format!("{prefix}error_rate")],
+                e.values[&format!("{prefix}accuracy")],
+            );
+            assert!(
+                (err + acc - 1.0).abs() < 1e-12,
+                "epoch {}: {err} + {acc}",
+                e.epoch
+            );
+        }
+    }
+    let got: Vec<Option<bool>> = dirs.0.iter().map(|d| d.1).collect();
+    // error rate goes down (it says so), accuracy up, the loss down; f1 is not compiled
+    assert_eq!(
+        got,
+        [Some(false), Some(false), Some(true), Some(false), None]
+    );
+    let ev = t.evaluate(&data).unwrap();
+    assert!((ev.metrics["error_rate"] + ev.metrics["accuracy"] - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn early_stopping_on_a_metric_without_a_known_direction_is_refused_before_training() {
+    let data = data();
+    let mut t = resumable(0.01, &["accuracy"]);
+    let mut stop = EarlyStopping {
+        monitor: "val_accuracy".into(),
+        ..Default::default()
+    };
+    // `val_accuracy` is logged only when validating
+    let err = t
+        .fitting(&data)
+        .callback(&mut stop)
+        .run(&quiet(2))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownMonitor { ref monitor, .. } if monitor == "val_accuracy"),
+        "{err}"
+    );
+    assert_eq!(t.optimizer.step(), 0, "no step before the check");
+}
+
+/// A run stopped by early stopping in the middle of its patience window and resumed from its
+/// backup stops where an uninterrupted run stops, with the same weights and History.
+#[test]
+fn early_stopping_resumes_exactly_across_its_patience_window() {
+    let data = data();
+    // A frozen model (lr 0): `val_loss` is best at epoch 1 and never improves, so patience 3
+    // stops after epoch 5 (waits at 2, 3, 4, 5). Interrupted after epoch 3, a callback that
+    // forgot its progress would start over and stop at epoch 4 + 4 = 8.
+    let stopping = || EarlyStopping {
+        monitor: "val_loss".into(),
+        patience: 3,
+        ..Default::default()
+    };
+    let dir = temp_dir("frozen");
+    let mut stop = stopping();
+    let mut first = resumable(0.0, &["accuracy"]);
+    let h = first
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut stop)
+        .backup(&dir, true)
+        .run(&quiet(3))
+        .unwrap();
+    assert_eq!(
+        (h.epochs.len(), stop.wait, stop.stopped_epoch),
+        (3, 2, None)
+    );
+    let mut stop = stopping();
+    let mut resumed = resumable(0.0, &["accuracy"]);
+    let h = resumed
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut stop)
+        .backup(&dir, true)
+        .run(&quiet(20))
+        .unwrap();
+    assert_eq!(stop.stopped_epoch, Some(5));
+    assert_eq!(
+        h.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+
+    // A learning model whose rate explodes from epoch 4 (0.01 · 50): it gets worse, stops, and
+    // puts back the best epoch's weights, which the backup must carry across the interruption.
+    let run = |dir: &std::path::Path, epochs: &[usize]| {
+        let mut out = None;
+        for &epochs in epochs {
+            let mut stop = EarlyStopping {
+                monitor: "val_loss".into(),
+                patience: 2,
+                restore_best_weights: true,
+                ..Default::default()
+            };
+            let mut sched = LearningRateScheduler::new(Schedule::StepDecay {
+                every: 3,
+                factor: 50.0,
+            });
+            let mut t = resumable(0.01, &["accuracy"]);
+            let h = t
+                .fitting(&data)
+                .validation(&data)
+                .callback(&mut sched)
+                .callback(&mut stop)
+                .backup(dir, true)
+                .run(&quiet(epochs))
+                .unwrap();
+            let restored_loss = t.evaluate(&data).unwrap().loss;
+            out = Some((
+                params(&t),
+                figures(&h),
+                stop.stopped_epoch,
+                stop.best,
+                restored_loss,
+            ));
+        }
+        out.unwrap()
+    };
+    let (a, b) = (temp_dir("straight"), temp_dir("split"));
+    let straight = run(&a, &[12]);
+    assert!(
+        straight.2.is_some_and(|e| e < 12),
+        "the exploding rate stops training: {:?}",
+        straight.2
+    );
+    let (best, best_epoch) = straight.3.unwrap();
+    assert!(best_epoch < straight.2.unwrap());
+    // interrupted inside the patience window (after the best epoch), then resumed
+    let split = run(&b, &[best_epoch + 1, 12]);
+    assert_eq!(straight, split);
+    // the restored weights are the best epoch's: evaluating them gives the best val_loss
+    assert!((straight.4 - best).abs() < 1e-5, "{} vs {best}", straight.4);
+    std::fs::remove_dir_all(&a).ok();
+    std::fs::remove_dir_all(&b).ok();
+}
+
+#[test]
+fn predict_needs_features_only() {
+    let data = data();
+    let mut t = resumable(0.01, &[]);
+    t.fit(&data, &quiet(1)).unwrap();
+    let features: Vec<f32> = data.features().to_vec();
+    let unlabeled = InMemory::<Rank1<4>, NoLabels>::unlabeled(features).unwrap();
+    let (with, without) = (t.predict(&data).unwrap(), t.predict(&unlabeled).unwrap());
+    assert_eq!((without.len(), without.width), (96, 3));
+    assert_eq!(with, without);
+    // and evaluation batches the same way: the mean loss does not depend on the batch size
+    t.eval_batch_size = 7;
+    let a = t.evaluate(&data).unwrap().loss;
+    t.eval_batch_size = 96;
+    let b = t.evaluate(&data).unwrap().loss;
+    assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+}
+
+#[test]
+fn a_validation_split_of_zero_or_one_is_refused() {
+    let data = data();
+    let mut t = resumable(0.01, &[]);
+    for f in [0.0, 1.0, -0.5] {
+        let err = t
+            .fit(
+                &data,
+                &FitConfig {
+                    validation_split: Some(f),
+                    ..quiet(1)
+                },
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("is not in (0, 1)"), "{err}");
+    }
+}
