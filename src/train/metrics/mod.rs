@@ -15,6 +15,7 @@ pub use regression::{MeanAbsolute, MeanSquared, R2};
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Targets;
 
     #[test]
     fn accuracy_counts_argmax_hits() {
