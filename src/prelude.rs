@@ -28,13 +28,15 @@ pub use crate::losses::{
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, modules, summary, AvgPool2D, Conv2D, ConvDevice, Flatten2D, Linear,
-    LinearDevice, MaxPool2D, Params, Summarize, Summary,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Flatten2D, LayerKernels, Linear,
+    MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
-pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
+pub use crate::optim::{
+    LearningRate, OptimizerConfig, OptimizerState, Resumable, ResumableOptimizer,
+};
 pub use crate::train::{
-    AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, LearningRate, Metric,
-    OptimizerConfig, Predictions, TrainModel, TrainState, Trainer, TrainingDevice, Verbosity,
+    AdamTrainer, Built, Evaluation, FitConfig, GradClip, History, Metric, Predictions, TrainModel,
+    TrainState, Trainer, Verbosity,
 };
 pub use crate::train::{
     Callback, Control, CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, Mode,

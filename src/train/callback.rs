@@ -1,6 +1,7 @@
 //! The callback trait: code that runs around `fit`'s epochs and may stop training.
 
-use super::{EpochLog, History, LearningRate};
+use super::{EpochLog, History};
+use crate::optim::LearningRate;
 use crate::{Error, Result};
 
 /// What a callback tells `fit` after an epoch.

@@ -7,8 +7,7 @@ mod config;
 mod history;
 pub mod metrics;
 mod model;
-mod optimizer;
-pub(crate) mod plot;
+mod plot;
 mod progress;
 mod resume;
 mod trainer;
@@ -18,12 +17,11 @@ pub use callbacks::{
     CsvLogger, EarlyStopping, JsonLinesLogger, LearningRateScheduler, ModelCheckpoint,
     ReduceLrOnPlateau, Schedule,
 };
-pub use clip::{clip_gradients, GradClip, TrainingDevice};
+pub use clip::{clip_gradients, GradClip};
 pub use config::{FitConfig, Verbosity};
 pub use history::{EpochLog, History};
 pub use metrics::{metric, Metric};
 pub use model::TrainModel;
-pub use optimizer::{LearningRate, OptimizerConfig};
 pub(crate) use progress::Progress;
 pub use resume::{latest_state, TrainState};
 pub use trainer::{AdamTrainer, Built, Evaluation, Predictions, Trainer};

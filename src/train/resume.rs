@@ -1,11 +1,12 @@
 //! Training state on disk: save it every epoch, resume from it exactly.
 
 use super::callback::Callback;
-use super::{FitConfig, History, LearningRate, TrainModel, Trainer};
+use super::{FitConfig, History, TrainModel, Trainer};
 use crate::checkpoint::{load_model, save_model, write_dir, write_file};
 use crate::data::{BatchOf, Dataset};
 use crate::losses::Loss;
-use crate::optim::OptimizerState;
+use crate::nn::TrainingDevice;
+use crate::optim::{LearningRate, OptimizerState};
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::optim::Optimizer;
@@ -61,7 +62,7 @@ pub fn latest_state(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
 
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
-    D: crate::train::TrainingDevice,
+    D: TrainingDevice,
     M: TensorCollection<f32, D>,
     O: Optimizer<M, D, f32> + LearningRate + OptimizerState,
 {

@@ -2,14 +2,13 @@
 
 use super::callback::{Callback, Context, Control};
 use super::metrics::{metric, Metric};
-use super::{
-    clip_gradients, EpochLog, FitConfig, History, LearningRate, OptimizerConfig, Progress,
-    TrainModel, TrainingDevice,
-};
+use super::{clip_gradients, EpochLog, FitConfig, History, Progress, TrainModel};
 use crate::data::{
     gather, gather_host, prefetch, upload, BatchOf, Dataset, HostBatch, Subset, Target,
 };
 use crate::losses::Loss;
+use crate::nn::TrainingDevice;
+use crate::optim::{LearningRate, OptimizerConfig};
 use crate::{Error, Result};
 use dfdx::optim::{Adam, Optimizer};
 use dfdx::prelude::*;
