@@ -9,7 +9,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use typenet::prelude::*;
-use typenet::train::TrainingDevice;
 
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 /// The same MLP on dfdx's own `Linear` (matmul + broadcast add on `gemm` 0.15): the baseline
@@ -201,9 +200,9 @@ where
     g.finish();
 }
 
-/// dfdx's CPU GEMM (`gemm` 0.15, ids `MxKxN`) and typenet's (`gemm` 0.19 with AVX-512, ids
-/// `typenet_MxKxN`) on the MLP's matrix shapes and on 2048²; criterion reports the throughput in
-/// FLOP/s (2·m·k·n per product).
+/// dfdx's CPU GEMM (`gemm` 0.15, ids `MxKxN`) on the MLP's matrix shapes and on 2048²; criterion
+/// reports the throughput in FLOP/s (2·m·k·n per product). typenet's own GEMM (`gemm` 0.19 with
+/// AVX-512) is crate-private: `mlp_train_step` and `mlp_infer` measure it inside `Linear`.
 fn gemm(c: &mut Criterion) {
     let mut g = c.benchmark_group("gemm");
     g.sample_size(10);
@@ -218,11 +217,6 @@ fn gemm(c: &mut Criterion) {
         g.throughput(criterion::Throughput::Elements((2 * m * k * n) as u64));
         g.bench_function(format!("{m}x{k}x{n}"), |b| {
             b.iter(|| black_box(a.clone().matmul(bm.clone())))
-        });
-        let (av, bv) = (a.as_vec(), bm.as_vec());
-        let mut cv = vec![0f32; m * n];
-        g.bench_function(format!("typenet_{m}x{k}x{n}"), |b| {
-            b.iter(|| typenet::nn::kernels::matmul(m, k, n, &av, &bv, black_box(&mut cv)))
         });
     }
     g.finish();

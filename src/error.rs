@@ -1,5 +1,7 @@
-//! The one error type of typenet.
+//! The one error type of typenet, and the checkpoint-mismatch payload it carries
+//! ([`TensorSpec`], [`TensorMismatch`]; re-exported from [`checkpoint`](crate::checkpoint)).
 
+use std::fmt;
 use std::path::PathBuf;
 
 /// Every failure typenet reports: each message names what failed and where.
@@ -78,7 +80,7 @@ pub enum Error {
         "checkpoint mismatch: {path}: {} tensor(s) do not fit `{target}`{}:{}",
         mismatches.len(),
         saved_from.as_ref().map(|m| format!(" (saved from `{m}`)")).unwrap_or_default(),
-        crate::checkpoint::list_mismatches(mismatches)
+        list_mismatches(mismatches)
     )]
     CheckpointMismatch {
         /// The file read.
@@ -88,11 +90,14 @@ pub enum Error {
         /// The model type recorded in the file's metadata, if any.
         saved_from: Option<String>,
         /// Each disagreement: expected (the model) vs found (the file).
-        mismatches: Vec<crate::checkpoint::TensorMismatch>,
+        mismatches: Vec<TensorMismatch>,
     },
     /// A device (CPU or CUDA) operation failed, e.g. out of memory.
-    #[error("device error: {0}")]
-    Device(String),
+    #[error("device error: {source}")]
+    Device {
+        /// The device's error (its text, where the device's error type is only `Display`).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The optimizer could not update the model.
     #[error("optimizer error: {0}")]
     Optimizer(String),
@@ -176,7 +181,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl From<dfdx::tensor::CpuError> for Error {
     fn from(e: dfdx::tensor::CpuError) -> Self {
-        Error::Device(e.to_string())
+        Error::Device {
+            source: Box::new(e),
+        }
     }
 }
 
@@ -195,8 +202,96 @@ impl Error {
         }
     }
 
-    /// Converts any device error (`D::Err`) into [`Error::Device`].
+    /// Converts any device error (`D::Err`, which dfdx only bounds by `Display`) into
+    /// [`Error::Device`], keeping its text.
     pub fn device(e: impl std::fmt::Display) -> Self {
-        Error::Device(e.to_string())
+        Error::Device {
+            source: e.to_string().into(),
+        }
     }
+}
+
+/// A tensor's name, element type and shape, as a safetensors header lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// Path in the model, e.g. `0.weight` (dfdx's naming).
+    pub name: String,
+    /// Element type as safetensors spells it: `F32` for tensors, `F64` for dfdx's scalars.
+    pub dtype: String,
+    /// Dimensions, outermost first (`[]` for a scalar).
+    pub shape: Vec<usize>,
+}
+
+impl TensorSpec {
+    pub(crate) fn f32(name: String, shape: Vec<usize>) -> Self {
+        TensorSpec {
+            name,
+            dtype: "F32".into(),
+            shape,
+        }
+    }
+
+    pub(crate) fn f64_scalar(name: String) -> Self {
+        TensorSpec {
+            name,
+            dtype: "F64".into(),
+            shape: Vec::new(),
+        }
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// `F32 [128, 784]`.
+    fn describe(&self) -> String {
+        format!("{} {:?}", self.dtype, self.shape)
+    }
+}
+
+/// One way a checkpoint file disagrees with the model it is loaded into.
+///
+/// # Example
+/// ```
+/// # use typenet::checkpoint::{TensorMismatch, TensorSpec};
+/// let m = TensorMismatch {
+///     name: "0.weight".into(),
+///     expected: Some(TensorSpec { name: "0.weight".into(), dtype: "F32".into(), shape: vec![4, 3] }),
+///     found: Some(TensorSpec { name: "0.weight".into(), dtype: "F32".into(), shape: vec![5, 3] }),
+/// };
+/// assert_eq!(m.to_string(), "0.weight: expected F32 [4, 3], found F32 [5, 3]");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorMismatch {
+    /// The tensor's name.
+    pub name: String,
+    /// What the model holds (`None`: the file has a tensor the model lacks).
+    pub expected: Option<TensorSpec>,
+    /// What the file holds (`None`: the file lacks a tensor of the model).
+    pub found: Option<TensorSpec>,
+}
+
+impl fmt::Display for TensorMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |s: &Option<TensorSpec>| match s {
+            Some(s) => s.describe(),
+            None => "nothing".into(),
+        };
+        write!(
+            f,
+            "{}: expected {}, found {}",
+            self.name,
+            show(&self.expected),
+            show(&self.found)
+        )
+    }
+}
+
+/// The mismatches, one per line, for [`Error::CheckpointMismatch`].
+fn list_mismatches(mismatches: &[TensorMismatch]) -> String {
+    mismatches
+        .iter()
+        .map(|m| format!("\n  {m}"))
+        .collect::<String>()
 }

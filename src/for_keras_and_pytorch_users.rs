@@ -59,7 +59,7 @@
 //! | `SGD(learning_rate, momentum)` | `optim.SGD(params, lr, momentum)` | [`SgdConfig`](crate::prelude::SgdConfig) with [`Momentum`](crate::prelude::Momentum) → [`Sgd`](crate::prelude::Sgd) |
 //! | `RMSprop()` | `optim.RMSprop(params)` | [`RMSpropConfig`](crate::prelude::RMSpropConfig) → [`RMSprop`](crate::prelude::RMSprop) |
 //! | `AdamW(weight_decay=…)` | `optim.AdamW(…)` | `AdamConfig { weight_decay: Some(`[`WeightDecay::Decoupled`](crate::prelude::WeightDecay)`(…)), .. }` |
-//! | `optimizer.learning_rate = …` | `group["lr"] = …` | [`LearningRate::set_lr`](crate::train::LearningRate::set_lr) |
+//! | `optimizer.learning_rate = …` | `group["lr"] = …` | [`LearningRate::set_lr`](crate::optim::LearningRate::set_lr) |
 //!
 //! ## Training: compile, fit, evaluate, predict
 //!

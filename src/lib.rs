@@ -38,12 +38,14 @@
 //! ## Modules
 //! - [`prelude`]: the one import.
 //! - [`nn`]: layers ([`Linear`](nn::Linear) on a fused AVX-512 kernel, [`Conv2D`](nn::Conv2D),
-//!   pooling), the devices they run on ([`ConvDevice`](nn::ConvDevice),
-//!   [`LinearDevice`](nn::LinearDevice)) and compile-time model facts ([`Params`](nn::Params),
+//!   pooling), the devices they run on ([`LayerKernels`](nn::LayerKernels),
+//!   [`TrainingDevice`](nn::TrainingDevice)) and compile-time model facts ([`Params`](nn::Params),
 //!   [`summary`](nn::summary)).
 //! - [`losses`]: Keras-named losses, paired with outputs and targets by the compiler.
 //! - [`data`]: the [`Dataset`](data::Dataset) trait, IDX (MNIST) loading, in-memory sets.
-//! - [`optim`]: optimizers whose state can be saved ([`Resumable`](optim::Resumable)).
+//! - [`optim`]: optimizer configurations ([`OptimizerConfig`](optim::OptimizerConfig),
+//!   [`LearningRate`](optim::LearningRate)) and optimizers whose state can be saved
+//!   ([`Resumable`](optim::Resumable)).
 //! - [`checkpoint`]: model files (safetensors with metadata, checked on load), `.npz` export.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
@@ -62,6 +64,7 @@ pub mod interpret;
 pub mod losses;
 pub mod nn;
 pub mod optim;
+mod plot;
 pub mod prelude;
 pub mod train;
 

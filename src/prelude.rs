@@ -28,14 +28,15 @@ pub use crate::losses::{
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, modules, summary, AvgPool2D, Conv2D, ConvDevice, Flatten2D, Linear,
-    LinearDevice, MaxPool2D, Params, Summarize, Summary,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Flatten2D, LayerKernels, Linear,
+    MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
-pub use crate::optim::{OptimizerState, Resumable, ResumableOptimizer};
+pub use crate::optim::{
+    LearningRate, OptimizerConfig, OptimizerState, Resumable, ResumableOptimizer,
+};
 pub use crate::train::{
-    metric, AdamTrainer, Built, EpochLog, Evaluation, Fit, FitConfig, GradClip, History,
-    LearningRate, Metric, MetricList, OptimizerConfig, Predictions, TrainModel, TrainState,
-    Trainer, TrainingDevice, Verbosity,
+    metric, AdamTrainer, Built, EpochLog, Evaluation, Fit, FitConfig, GradClip, History, Metric,
+    MetricList, Predictions, TrainModel, TrainState, Trainer, Verbosity,
 };
 pub use crate::train::{
     BatchLog, Callback, Context, Control, CsvLogger, EarlyStopping, JsonLinesLogger,

@@ -1,10 +1,9 @@
-//! The device-generic fallback (dfdx ops: gather, matmul, max, mean) agrees with typenet's CPU
-//! kernels: forward outputs and the gradients of input, weight and bias, on random inputs, over
+//! The portable layer kernels (`LayerKernels`'s defaults, dfdx ops: gather, matmul, max, mean)
+//! agree with typenet's CPU kernels: forward outputs and the gradients of input, weight and bias, on random inputs, over
 //! geometries with stride 2, padding, odd sizes and 1×1 inputs. The CPU kernels are the oracle
 //! (they are gradient-checked against finite differences in `gradcheck_conv.rs`).
 
-use typenet::nn::device::{conv2d_fallback, pool2d_fallback, ConvDevice, Pooling};
-use typenet::nn::kernels::{Conv2dGeom, Pool2dGeom};
+use typenet::nn::device::{portable, Conv2dGeom, Pool2dGeom, Pooling};
 use typenet::prelude::*;
 
 type X = Tensor<(usize, usize, usize, usize), f32, Cpu>;
@@ -48,7 +47,7 @@ fn conv_case(c: [usize; 8], fallback: bool) -> Run {
     let out = (b, co, g.h_out, g.w_out);
     let r: X = dev.sample_normal_like(&out);
     let y = if fallback {
-        conv2d_fallback(x.leaky_trace(), &wt, &bias, g, out)
+        portable::conv2d(x.leaky_trace(), &wt, &bias, g, out)
     } else {
         Cpu::try_conv2d(x.leaky_trace(), &wt, &bias, g, out)
     }
@@ -109,7 +108,7 @@ fn pool_case(c: [usize; 6], kind: Pooling, fallback: bool) -> Run {
     let out = (1, planes, g.h_out, g.w_out);
     let r: X = dev.sample_normal_like(&out);
     let y = if fallback {
-        pool2d_fallback(x.leaky_trace(), kind, g, out)
+        portable::pool2d(x.leaky_trace(), kind, g, out)
     } else {
         Cpu::try_pool2d(x.leaky_trace(), kind, g, out)
     }
@@ -146,15 +145,15 @@ fn wrong_sizes_are_errors_not_panics() {
     let g = Conv2dGeom::new(1, 1, 4, 4, 1, 3, 1, 0).expect("valid");
     let x: X = dev.zeros_like(&(1, 1, 4, 5));
     let (w, b) = (dev.zeros_like(&(1, 1, 3, 3)), dev.zeros_like(&(1,)));
-    assert!(conv2d_fallback(x.clone(), &w, &b, g, (1usize, 1usize, 2usize, 2usize)).is_err());
+    assert!(portable::conv2d(x.clone(), &w, &b, g, (1usize, 1usize, 2usize, 2usize)).is_err());
     assert!(Cpu::try_conv2d(x.clone(), &w, &b, g, (1usize, 1usize, 2usize, 2usize)).is_err());
     let p = Pool2dGeom::new(1, 4, 4, 2, 2, 0).expect("valid");
-    assert!(pool2d_fallback(x.clone(), Pooling::Max, p, (4usize,)).is_err());
+    assert!(portable::pool2d(x.clone(), Pooling::Max, p, (4usize,)).is_err());
     assert!(Cpu::try_pool2d(x, Pooling::Avg, p, (4usize,)).is_err());
 }
 
-/// A LeNet block's forward pass on any [`ConvDevice`]: the layers name no device.
-fn lenet_block<D: ConvDevice<f32> + DeviceBuildExt>(dev: &D) -> Tensor<Rank2<2, 1176>, f32, D> {
+/// A LeNet block's forward pass on any [`LayerKernels`] device: the layers name no device.
+fn lenet_block<D: LayerKernels<f32> + DeviceBuildExt>(dev: &D) -> Tensor<Rank2<2, 1176>, f32, D> {
     let m = dev.build_module::<(Conv2D<1, 6, 5, 1, 2>, ReLU, MaxPool2D<2, 2>, Flatten2D), f32>();
     m.forward(dev.zeros::<Rank4<2, 1, 28, 28>>())
 }

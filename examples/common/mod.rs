@@ -19,7 +19,6 @@ use clap::{CommandFactory, FromArgMatches};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use typenet::prelude::*;
-use typenet::train::TrainingDevice;
 
 /// How to install Fashion-MNIST, printed when it is missing.
 pub const FASHION_MNIST_HINT: &str = "Fashion-MNIST is not installed. Install it with:\n    sudo apt-get install -y dataset-fashion-mnist\nor pass --data DIR.";
@@ -53,11 +52,11 @@ pub struct DeviceOnly {
 /// running typenet's conv and pool layers and reading a scalar (`loss.array()`). The CPU and,
 /// with `--features cuda`, CUDA.
 pub trait ExampleDevice:
-    TrainingDevice + DeviceBuildExt + ConvDevice<f32> + TensorToArray<Rank0, f32, Array = f32>
+    TrainingDevice + DeviceBuildExt + TensorToArray<Rank0, f32, Array = f32>
 {
 }
 impl<D> ExampleDevice for D where
-    D: TrainingDevice + DeviceBuildExt + ConvDevice<f32> + TensorToArray<Rank0, f32, Array = f32>
+    D: TrainingDevice + DeviceBuildExt + TensorToArray<Rank0, f32, Array = f32>
 {
 }
 

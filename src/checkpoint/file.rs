@@ -1,8 +1,9 @@
 //! safetensors files with typenet metadata: written atomically, validated before use.
 
 use super::atomic::write_file;
-use super::spec::{compare, TensorSpec};
+use super::spec::compare;
 use super::tensors::{Entry, Values};
+use super::TensorSpec;
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;

@@ -18,13 +18,12 @@ mod snapshot;
 mod spec;
 mod tensors;
 
+pub use crate::error::{TensorMismatch, TensorSpec};
 pub(crate) use atomic::{write_dir, write_file};
 pub use file::CheckpointInfo;
 pub(crate) use file::{read_checked, write};
 pub use npz::{export_npz, import_npz};
 pub use snapshot::Snapshot;
-pub(crate) use spec::list as list_mismatches;
-pub use spec::{TensorMismatch, TensorSpec};
 pub(crate) use tensors::{Entry, Values};
 
 use crate::{Error, Result};

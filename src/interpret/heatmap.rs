@@ -1,6 +1,6 @@
 //! Images next to their attribution maps, drawn to one PNG (plotters).
 
-use crate::train::plot::{ensure_font, plot_err};
+use crate::plot::{ensure_font, plot_err};
 use crate::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;

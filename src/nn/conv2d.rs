@@ -1,7 +1,6 @@
 //! [`Conv2D`]: 2-D convolution with compile-time channel counts and computed output sizes.
 
-use super::device::ConvDevice;
-use super::kernels::Conv2dGeom;
+use super::device::{Conv2dGeom, LayerKernels, SizeError};
 use super::shape::{Channels, Window};
 use super::summary::{LayerRow, Summarize};
 use super::Params;
@@ -118,19 +117,32 @@ impl<
 }
 
 /// The output sizes for input sizes `h`, `w`; an error only for runtime sizes that do not fit
-/// (`CpuError::WrongNumElements`, which every device's error converts from).
+/// ([`SizeError::Window`], which every [`LayerKernels`] device's error converts from).
 pub(crate) fn window_dims<const K: usize, const S: usize, const P: usize, H, W>(
     h: H,
     w: W,
-) -> Result<(H::Out, W::Out), CpuError>
+) -> Result<(H::Out, W::Out), SizeError>
 where
     H: Window<K, S, P>,
     W: Window<K, S, P>,
 {
+    let (hs, ws) = (h.size(), w.size());
     Ok((
-        h.window_out().ok_or(CpuError::WrongNumElements)?,
-        w.window_out().ok_or(CpuError::WrongNumElements)?,
+        h.window_out().ok_or(window_error::<K, S, P>(hs))?,
+        w.window_out().ok_or(window_error::<K, S, P>(ws))?,
     ))
+}
+
+/// A `K`-wide window with stride `S` and padding `P` does not fit `size`.
+pub(crate) fn window_error<const K: usize, const S: usize, const P: usize>(
+    size: usize,
+) -> SizeError {
+    SizeError::Window {
+        size,
+        kernel: K,
+        stride: S,
+        padding: P,
+    }
 }
 
 impl<
@@ -149,7 +161,7 @@ impl<
 where
     C: Channels<I>,
     E: Dtype,
-    D: ConvDevice<E>,
+    D: LayerKernels<E>,
     H: Window<K, S, P>,
     W: Window<K, S, P>,
     T: Tape<E, D>,
@@ -157,12 +169,14 @@ where
     type Output = Tensor<(Const<O>, H::Out, W::Out), E, D, T>;
     type Error = D::Err;
 
-    /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
+    /// Errors ([`SizeError`], as the device's error) only for runtime sizes smaller than the
+    /// kernel.
     fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (_, h, w) = *x.shape();
         let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
-        let g = Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
-            .ok_or(CpuError::WrongNumElements)?;
+        let g =
+            Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
+                .ok_or(window_error::<K, S, P>(h.size()))?;
         D::try_conv2d(x, &self.weight, &self.bias, g, (Const, ho, wo))
     }
 }
@@ -185,7 +199,7 @@ where
     B: Dim,
     C: Channels<I>,
     E: Dtype,
-    D: ConvDevice<E>,
+    D: LayerKernels<E>,
     H: Window<K, S, P>,
     W: Window<K, S, P>,
     T: Tape<E, D>,
@@ -193,12 +207,13 @@ where
     type Output = Tensor<(B, Const<O>, H::Out, W::Out), E, D, T>;
     type Error = D::Err;
 
-    /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the kernel.
+    /// Errors ([`SizeError`], as the device's error) only for runtime sizes smaller than the
+    /// kernel.
     fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (b, _, h, w) = *x.shape();
         let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
         let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P)
-            .ok_or(CpuError::WrongNumElements)?;
+            .ok_or(window_error::<K, S, P>(h.size()))?;
         D::try_conv2d(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
     }
 }

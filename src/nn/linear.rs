@@ -1,12 +1,12 @@
 //! [`Linear`]: the dense layer, `y = x · Wᵀ + b`, with a fused CPU kernel.
 //!
 //! It replaces dfdx's `Linear` in [`crate::prelude`] under the same name, generics, fields and
-//! initialisation, so model types, checkpoints and optimizers read and work as before; on the CPU
-//! its forward pass is one AVX-512 GEMM with the bias in the accumulator, and its backward pass
-//! two GEMMs written straight into dfdx's gradients (dfdx's own costs a matmul, a broadcast,
-//! an add and their backward ops, each allocating).
+//! initialisation, so model types, checkpoints and optimizers read and work as before. It runs
+//! [`LayerKernels::try_linear`]: on the CPU its forward pass is one AVX-512 GEMM with the bias in
+//! the accumulator, and its backward pass two GEMMs written straight into dfdx's gradients
+//! (dfdx's own costs a matmul, a broadcast, an add and their backward ops, each allocating).
 
-use super::kernels::{linear_op, KernelFloat, LinearGeom};
+use super::device::LayerKernels;
 use super::shape::Features;
 use super::summary::{LayerRow, Summarize};
 use super::Params;
@@ -45,60 +45,6 @@ pub struct Linear<const I: usize, const O: usize, E: Dtype, D: Storage<E>> {
     pub weight: Tensor<Rank2<O, I>, E, D>,
     /// Bias, shape `(O,)`.
     pub bias: Tensor<Rank1<O>, E, D>,
-}
-
-/// Devices with a dense-layer kernel: the CPU's fused one, and dfdx's ops on CUDA.
-pub trait LinearDevice<E: Dtype>: Device<E> {
-    /// `x · weightᵀ + bias` over the last axis of `x`, whose `rows` rows of `I` elements become
-    /// a tensor of shape `out_shape` (`rows · O` elements), recorded on `x`'s tape.
-    fn try_linear<const I: usize, const O: usize, S: Shape, So: Shape, T: Tape<E, Self>>(
-        x: Tensor<S, E, Self, T>,
-        weight: &Tensor<Rank2<O, I>, E, Self>,
-        bias: &Tensor<Rank1<O>, E, Self>,
-        rows: usize,
-        out_shape: So,
-    ) -> Result<Tensor<So, E, Self, T>, Self::Err>;
-}
-
-impl<E: KernelFloat> LinearDevice<E> for Cpu
-where
-    Cpu: Device<E>,
-{
-    fn try_linear<const I: usize, const O: usize, S: Shape, So: Shape, T: Tape<E, Self>>(
-        x: Tensor<S, E, Self, T>,
-        weight: &Tensor<Rank2<O, I>, E, Self>,
-        bias: &Tensor<Rank1<O>, E, Self>,
-        rows: usize,
-        out_shape: So,
-    ) -> Result<Tensor<So, E, Self, T>, CpuError> {
-        let g = LinearGeom {
-            rows,
-            inp: I,
-            out: O,
-        };
-        linear_op(x, weight, bias, g, out_shape)
-    }
-}
-
-#[cfg(feature = "cuda")]
-impl<E: Dtype> LinearDevice<E> for Cuda
-where
-    Cuda: Device<E>,
-{
-    fn try_linear<const I: usize, const O: usize, S: Shape, So: Shape, T: Tape<E, Self>>(
-        x: Tensor<S, E, Self, T>,
-        weight: &Tensor<Rank2<O, I>, E, Self>,
-        bias: &Tensor<Rank1<O>, E, Self>,
-        rows: usize,
-        out_shape: So,
-    ) -> Result<Tensor<So, E, Self, T>, Self::Err> {
-        // dfdx's own ops (cuBLAS matmul, broadcast add): the GPU needs no copies to be fast.
-        let y = x
-            .try_reshape_like(&(rows, Const::<I>))?
-            .try_matmul(weight.retaped::<T>().try_permute()?)?;
-        let b = bias.retaped::<T>().try_broadcast_like(y.shape())?;
-        y.try_add(b)?.try_reshape_like(&out_shape)
-    }
 }
 
 impl<const I: usize, const O: usize, E: Dtype, D: Device<E>> BuildOnDevice<D, E>
@@ -152,7 +98,7 @@ impl<const I: usize, const O: usize, X, E, D, T> Module<Tensor<(X,), E, D, T>>
 where
     X: Features<I>,
     E: Dtype,
-    D: LinearDevice<E>,
+    D: LayerKernels<E>,
     T: Tape<E, D>,
 {
     type Output = Tensor<Rank1<O>, E, D, T>;
@@ -169,7 +115,7 @@ where
     B: Dim,
     X: Features<I>,
     E: Dtype,
-    D: LinearDevice<E>,
+    D: LayerKernels<E>,
     T: Tape<E, D>,
 {
     type Output = Tensor<(B, Const<O>), E, D, T>;
@@ -188,7 +134,7 @@ where
     S: Dim,
     X: Features<I>,
     E: Dtype,
-    D: LinearDevice<E>,
+    D: LayerKernels<E>,
     T: Tape<E, D>,
 {
     type Output = Tensor<(B, S, Const<O>), E, D, T>;

@@ -1,8 +1,12 @@
-//! A faster [`Linear`], layers dfdx lacks on stable ([`Conv2D`], [`MaxPool2D`], [`AvgPool2D`],
-//! [`Flatten2D`]), their dimension arithmetic ([`shape`]), CPU kernels ([`kernels`]) and the
-//! devices they run on ([`device`]: the kernels on the CPU, dfdx ops elsewhere), and compile-time
-//! model facts:
-//! parameter counts ([`Params`]) and summaries ([`summary`]).
+//! Layers and what they run on:
+//! - the layers: a faster [`Linear`], and the layers dfdx lacks on stable ([`Conv2D`],
+//!   [`MaxPool2D`], [`AvgPool2D`], [`Flatten2D`]), with their dimension arithmetic in the types
+//!   ([`shape`]) and initialisation ([`glorot_uniform`]);
+//! - the devices ([`device`]): [`LayerKernels`], the one trait the layers run through (typenet's
+//!   fused kernels on the CPU, portable dfdx-op compositions by default, so on CUDA), and
+//!   [`TrainingDevice`], what training needs of a device;
+//! - the CPU kernels themselves, on slices (crate-private `kernels`);
+//! - compile-time model facts: parameter counts ([`Params`]) and summaries ([`summary`]).
 //!
 //! Group deep models into balanced tuples of at most six layers, e.g. one tuple per conv block:
 //! dfdx's tuple impls make type checking exponential in the nesting depth of right-nested tuples
@@ -12,7 +16,7 @@ mod conv2d;
 pub mod device;
 mod flatten;
 mod init;
-pub mod kernels;
+mod kernels;
 mod linear;
 mod params;
 mod pool2d;
@@ -20,11 +24,10 @@ pub mod shape;
 mod summary;
 
 pub use conv2d::builder::Conv2D;
-pub use device::ConvDevice;
+pub use device::{LayerKernels, TrainingDevice};
 pub use flatten::Flatten2D;
 pub use init::glorot_uniform;
 pub use linear::builder::Linear;
-pub use linear::LinearDevice;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, MaxPool2D};
 pub use shape::{Channels, Features, FlatDims, Window};

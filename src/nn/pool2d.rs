@@ -1,8 +1,7 @@
 //! [`MaxPool2D`] and [`AvgPool2D`]: 2-D pooling with computed output sizes.
 
-use super::conv2d::window_dims;
-use super::device::{ConvDevice, Pooling};
-use super::kernels::Pool2dGeom;
+use super::conv2d::{window_dims, window_error};
+use super::device::{LayerKernels, Pool2dGeom, Pooling};
 use super::shape::Window;
 use super::summary::{LayerRow, Summarize};
 use super::Params;
@@ -21,7 +20,7 @@ macro_rules! pool2d {
             Module<Tensor<(C, H, W), E, D, T>> for $name<K, S, P>
         where
             E: Dtype,
-            D: ConvDevice<E>,
+            D: LayerKernels<E>,
             H: Window<K, S, P>,
             W: Window<K, S, P>,
             T: Tape<E, D>,
@@ -29,11 +28,12 @@ macro_rules! pool2d {
             type Output = Tensor<(C, H::Out, W::Out), E, D, T>;
             type Error = D::Err;
 
-            /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the window.
+            /// Errors ([`SizeError`](crate::nn::device::SizeError), as the device's error) only for
+            /// runtime sizes smaller than the window.
             fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
                 let (c, h, w) = *x.shape();
                 let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
-                let g = Pool2dGeom::new(c.size(), h.size(), w.size(), K, S, P).ok_or(CpuError::WrongNumElements)?;
+                let g = Pool2dGeom::new(c.size(), h.size(), w.size(), K, S, P).ok_or(window_error::<K, S, P>(h.size()))?;
                 D::try_pool2d(x, $kind, g, (c, ho, wo))
             }
         }
@@ -42,7 +42,7 @@ macro_rules! pool2d {
             Module<Tensor<(B, C, H, W), E, D, T>> for $name<K, S, P>
         where
             E: Dtype,
-            D: ConvDevice<E>,
+            D: LayerKernels<E>,
             H: Window<K, S, P>,
             W: Window<K, S, P>,
             T: Tape<E, D>,
@@ -50,12 +50,13 @@ macro_rules! pool2d {
             type Output = Tensor<(B, C, H::Out, W::Out), E, D, T>;
             type Error = D::Err;
 
-            /// Errors (`CpuError::WrongNumElements`) only for runtime sizes smaller than the window.
+            /// Errors ([`SizeError`](crate::nn::device::SizeError), as the device's error) only for
+            /// runtime sizes smaller than the window.
             fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
                 let (b, c, h, w) = *x.shape();
                 let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
                 let planes = b.size() * c.size();
-                let g = Pool2dGeom::new(planes, h.size(), w.size(), K, S, P).ok_or(CpuError::WrongNumElements)?;
+                let g = Pool2dGeom::new(planes, h.size(), w.size(), K, S, P).ok_or(window_error::<K, S, P>(h.size()))?;
                 D::try_pool2d(x, $kind, g, (b, c, ho, wo))
             }
         }

@@ -1,4 +1,6 @@
-//! Optimizers whose state can be saved, so that training resumes exactly.
+//! Optimizers: the configurations the trainer builds one from ([`OptimizerConfig`], with
+//! [`LearningRate`] for schedules), and optimizers whose state can be saved, so that training
+//! resumes exactly.
 //!
 //! dfdx's optimizers keep their state (moments, step count) private. [`Resumable`] wraps one of
 //! dfdx's configurations ([`AdamConfig`](dfdx::optim::AdamConfig),
@@ -36,9 +38,11 @@
 //! **Keras equivalent**: `keras.optimizers.Adam` / `AdamW` / `SGD(momentum, nesterov)` /
 //! `RMSprop`, whose `variables` are saved with the model.
 
+mod config;
 mod resumable;
 mod rules;
 
+pub use config::{LearningRate, OptimizerConfig};
 pub use resumable::ResumableOptimizer;
 pub use rules::UpdateRule;
 

@@ -1,9 +1,10 @@
 //! The optimizer that owns its state: one set of buffers per parameter tensor.
 
 use super::rules::{Buf, UpdateRule};
+use super::{LearningRate, OptimizerConfig};
 use super::{OptimizerState, Resumable};
 use crate::checkpoint::{read_checked, write, Entry, TensorSpec};
-use crate::train::{LearningRate, OptimizerConfig, TrainingDevice};
+use crate::nn::TrainingDevice;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorName,
@@ -198,8 +199,7 @@ impl<M, C: UpdateRule, D: TrainingDevice> OptimizerState for ResumableOptimizer<
                 let mut bytes = Vec::new();
                 D::with_slice(&mut buf.clone(), &mut |v| {
                     bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect()
-                })
-                .map_err(Error::Device)?;
+                })?;
                 entries.push(Entry {
                     spec,
                     trainable: false,
@@ -253,7 +253,7 @@ impl<M, C: UpdateRule, D: TrainingDevice> OptimizerState for ResumableOptimizer<
                 let mut buf =
                     Storage::<f32>::try_alloc_len(&self.device, v.len()).map_err(Error::device)?;
                 // `read_checked` checked the length against the parameter's shape
-                D::with_slice(&mut buf, &mut |b| b.copy_from_slice(&v)).map_err(Error::Device)?;
+                D::with_slice(&mut buf, &mut |b| b.copy_from_slice(&v))?;
                 slots.push(buf);
             }
             state.push(slots);

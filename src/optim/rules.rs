@@ -1,5 +1,6 @@
 //! The update rules: dfdx's configurations and their per-tensor kernels.
 
+use super::LearningRate;
 use dfdx::optim::{AdamConfig, RMSpropConfig, SgdConfig};
 use dfdx::prelude::*;
 
@@ -11,7 +12,7 @@ pub(crate) type Buf<D> = <D as Storage<f32>>::Vec;
 ///
 /// Implemented for dfdx's [`AdamConfig`], [`SgdConfig`] and [`RMSpropConfig`]; the step is
 /// dfdx's own kernel, on whichever device the parameter lives.
-pub trait UpdateRule: Clone + std::fmt::Debug {
+pub trait UpdateRule: LearningRate + Clone + std::fmt::Debug {
     /// A short name stored with the state (`adam`, `sgd`, `rmsprop`).
     const NAME: &'static str;
     /// Names of the buffers kept per parameter, e.g. `["moment1", "moment2"]`.
@@ -21,10 +22,6 @@ pub trait UpdateRule: Clone + std::fmt::Debug {
     fn starts_at_one(_slot: usize) -> bool {
         false
     }
-    /// The learning rate.
-    fn lr(&self) -> f64;
-    /// Sets the learning rate.
-    fn set_lr(&mut self, lr: f64);
     /// One step on parameter `p` with gradient `g`; `step` counts updates from 1.
     ///
     /// # Errors
@@ -42,12 +39,6 @@ pub trait UpdateRule: Clone + std::fmt::Debug {
 impl UpdateRule for AdamConfig {
     const NAME: &'static str = "adam";
     const SLOTS: &'static [&'static str] = &["moment1", "moment2"];
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
     fn apply<S: Shape, D: Device<f32>>(
         &self,
         step: i32,
@@ -65,12 +56,6 @@ impl UpdateRule for AdamConfig {
 impl UpdateRule for SgdConfig {
     const NAME: &'static str = "sgd";
     const SLOTS: &'static [&'static str] = &["velocity"];
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
     fn apply<S: Shape, D: Device<f32>>(
         &self,
         _step: i32,
@@ -92,12 +77,6 @@ impl UpdateRule for RMSpropConfig {
         // dfdx fills the square average with ones before the first step
         slot == 1
     }
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
     fn apply<S: Shape, D: Device<f32>>(
         &self,
         _step: i32,
@@ -111,3 +90,17 @@ impl UpdateRule for RMSpropConfig {
         }
     }
 }
+
+macro_rules! learning_rate {
+    ($($cfg:ty),*) => {$(
+        impl LearningRate for $cfg {
+            fn lr(&self) -> f64 {
+                self.lr
+            }
+            fn set_lr(&mut self, lr: f64) {
+                self.lr = lr;
+            }
+        }
+    )*};
+}
+learning_rate!(AdamConfig, SgdConfig, RMSpropConfig);

@@ -1,5 +1,6 @@
 //! Gradient clipping between backward and the optimizer step.
 
+use crate::nn::TrainingDevice;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorRef,
@@ -18,52 +19,10 @@ pub enum GradClip {
     Value(f32),
 }
 
-/// A device the [`Trainer`](super::Trainer) trains on: it can read and write gradient buffers
-/// (for clipping: the CPU in place, CUDA through a copy to the host and back) and has dfdx's
-/// allocation cache (which `fit` turns on, see [`FitConfig::allocation_cache`](super::FitConfig)),
-/// and kernels for [`Linear`](crate::prelude::Linear) and the conv layers (so code generic over
-/// the device can name models with `Linear`, `Conv2D` and pooling layers without a further bound).
-pub trait TrainingDevice:
-    Device<f32> + Cache + crate::nn::LinearDevice<f32> + crate::nn::ConvDevice<f32>
-{
-    /// Runs `f` on the gradient buffer `v` as a slice of host memory.
-    ///
-    /// # Errors
-    /// A device error's text if copying to or from the device fails.
-    fn with_slice(
-        v: &mut <Self as Storage<f32>>::Vec,
-        f: &mut dyn FnMut(&mut [f32]),
-    ) -> std::result::Result<(), String>;
-}
-
-impl TrainingDevice for Cpu {
-    fn with_slice(
-        v: &mut <Self as Storage<f32>>::Vec,
-        f: &mut dyn FnMut(&mut [f32]),
-    ) -> std::result::Result<(), String> {
-        f(v);
-        Ok(())
-    }
-}
-
-#[cfg(feature = "cuda")]
-impl TrainingDevice for Cuda {
-    fn with_slice(
-        v: &mut <Self as Storage<f32>>::Vec,
-        f: &mut dyn FnMut(&mut [f32]),
-    ) -> std::result::Result<(), String> {
-        let dev = v.device();
-        let mut host = dev.dtoh_sync_copy(&**v).map_err(|e| e.to_string())?;
-        f(&mut host);
-        dev.htod_sync_copy_into(&host, &mut **v)
-            .map_err(|e| e.to_string())
-    }
-}
-
 struct Visit<'g, D: Device<f32>> {
     grads: &'g mut Gradients<f32, D>,
     /// The first copy error, reported after the walk.
-    failed: Option<String>,
+    failed: Option<Error>,
     clip: GradClip,
     /// Pass 1 of `Norm`: sum of squares. Pass 2: the scale factor to apply.
     sum_sq: f64,
@@ -137,7 +96,7 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
     .map_err(Error::device)?;
     let GradClip::Norm(max_norm) = clip else {
         return match visit.failed {
-            Some(e) => Err(Error::Device(e)),
+            Some(e) => Err(e),
             None => Ok(f64::NAN),
         };
     };
@@ -151,7 +110,7 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
         .map_err(Error::device)?;
     }
     match visit.failed {
-        Some(e) => Err(Error::Device(e)),
+        Some(e) => Err(e),
         None => Ok(norm),
     }
 }

@@ -5,12 +5,14 @@ use super::callbacks::base::{ModelStore, OptimizerRef, StatefulOptimizer};
 use super::callbacks::{BackupAndRestore, ProgressLogger};
 use super::trainer::check_batch_size;
 use super::{
-    BatchLog, Callback, Context, Control, EpochLog, FitConfig, History, LearningRate, TrainModel,
-    TrainState, Trainer, TrainingDevice,
+    BatchLog, Callback, Context, Control, EpochLog, FitConfig, History, TrainModel, TrainState,
+    Trainer,
 };
 use crate::checkpoint::{load_model, save_model, Snapshot};
 use crate::data::{for_each_batch, split_indices, BatchOf, Dataset, Subset};
 use crate::losses::Loss;
+use crate::nn::TrainingDevice;
+use crate::optim::LearningRate;
 use crate::optim::OptimizerState;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::TensorCollection;

@@ -8,8 +8,7 @@ mod fit;
 mod history;
 pub mod metrics;
 mod model;
-mod optimizer;
-pub(crate) mod plot;
+mod plot;
 mod resume;
 mod trainer;
 
@@ -17,12 +16,11 @@ pub use callbacks::{
     BatchLog, Callback, Context, Control, CsvLogger, EarlyStopping, JsonLinesLogger,
     LearningRateScheduler, Mode, ModelCheckpoint, ProgressLogger, ReduceLrOnPlateau, Schedule,
 };
-pub use clip::{clip_gradients, GradClip, TrainingDevice};
+pub use clip::{clip_gradients, GradClip};
 pub use config::{FitConfig, Verbosity};
 pub use fit::Fit;
 pub use history::{EpochLog, History};
 pub use metrics::{metric, Metric, MetricList};
 pub use model::TrainModel;
-pub use optimizer::{LearningRate, OptimizerConfig};
 pub use resume::{latest_state, TrainState};
 pub use trainer::{AdamTrainer, Built, Evaluation, Predictions, Trainer};

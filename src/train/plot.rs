@@ -1,49 +1,10 @@
 //! Training curves as a PNG (plotters): loss and each metric per epoch, training and validation.
 
 use super::History;
+use crate::plot::{ensure_font, plot_err};
 use crate::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
-use std::sync::OnceLock;
-
-/// Fonts tried for chart labels, in order (after `$TYPENET_FONT`).
-const FONT_CANDIDATES: &[&str] = &[
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-];
-
-/// Registers a system TrueType font with plotters once per process.
-pub(crate) fn ensure_font() -> Result<()> {
-    static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    FONT.get_or_init(|| {
-        let env = std::env::var("TYPENET_FONT").ok();
-        let candidates = env.iter().map(String::as_str).chain(FONT_CANDIDATES.iter().copied());
-        for path in candidates {
-            if let Ok(bytes) = std::fs::read(path) {
-                // plotters keeps fonts for the life of the process: leak the bytes once.
-                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                    return Ok(());
-                }
-            }
-        }
-        Err(format!(
-            "no TrueType font for chart labels (tried $TYPENET_FONT and {}); install one with `apt-get install -y fonts-dejavu-core` or set TYPENET_FONT",
-            FONT_CANDIDATES.join(", ")
-        ))
-    })
-    .clone()
-    .map_err(Error::Config)
-}
-
-pub(crate) fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::io(
-        path,
-        std::io::Error::other(format!("cannot draw chart: {e}")),
-    )
-}
 
 impl History {
     /// Draws one panel per quantity (`loss`, then each metric), with the training curve and,

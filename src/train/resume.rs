@@ -1,8 +1,9 @@
 //! Training state on disk: save it every epoch, resume from it exactly.
 
-use super::{FitConfig, History, LearningRate, Trainer};
+use super::{FitConfig, History, Trainer};
 use crate::checkpoint::{load_model, save_model, write_dir, write_file};
-use crate::optim::OptimizerState;
+use crate::nn::TrainingDevice;
+use crate::optim::{LearningRate, OptimizerState};
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::optim::Optimizer;
@@ -106,7 +107,7 @@ pub(crate) fn read_state(
 
 impl<M, O, L, D> Trainer<M, O, L, D>
 where
-    D: crate::train::TrainingDevice,
+    D: TrainingDevice,
     M: TensorCollection<f32, D>,
     O: Optimizer<M, D, f32> + LearningRate + OptimizerState,
 {

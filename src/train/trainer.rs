@@ -1,9 +1,11 @@
 //! The Keras-style training loop: `compile`, `fit`, `evaluate`, `predict`.
 
 use super::metrics::{MetricList, Metrics};
-use super::{clip_gradients, FitConfig, LearningRate, OptimizerConfig, TrainModel, TrainingDevice};
+use super::{clip_gradients, FitConfig, TrainModel};
 use crate::data::{for_each_batch, upload, BatchOf, Dataset, HostBatch, Target};
 use crate::losses::Loss;
+use crate::nn::TrainingDevice;
+use crate::optim::{LearningRate, OptimizerConfig};
 use crate::{Error, Result};
 use dfdx::optim::{Adam, Optimizer};
 use dfdx::prelude::*;

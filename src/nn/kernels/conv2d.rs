@@ -1,7 +1,7 @@
 //! 2-D convolution by im2col + one GEMM for the whole batch, forward and backward.
 
 use super::gemm::{matmul, Mat};
-use super::scratch::{give, take, Pooled};
+use super::scratch::{give, take};
 use super::KernelFloat;
 use crate::nn::shape::window_size;
 use rayon::prelude::*;
@@ -150,11 +150,16 @@ fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
 }
 
 /// Forward: the output (B, O, Ho, Wo) for input `x` (B, C, H, W), weights `w` (O, C, K, K) and
-/// `bias` (O,). The output comes from a scratch pool: hand it back with [`recycle`] when done.
+/// `bias` (O,). The output comes from the scratch pool (`scratch::give` returns it).
 ///
 /// Image by image: each image's im2col matrix (C·K·K × Ho·Wo) is small enough to stay in cache,
 /// and its GEMM writes straight into that image's output, which starts as the bias.
-pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[E]) -> Vec<E> {
+pub(crate) fn conv2d_forward<E: KernelFloat>(
+    g: &Conv2dGeom,
+    x: &[E],
+    w: &[E],
+    bias: &[E],
+) -> Vec<E> {
     let (rows, hw) = (g.rows(), g.h_out * g.w_out);
     let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, g.chan_out * hw);
     let mut out = take(g.batch * out_len, E::zero());
@@ -202,7 +207,7 @@ pub fn conv2d_forward<E: KernelFloat>(g: &Conv2dGeom, x: &[E], w: &[E], bias: &[
 /// Image by image like [`conv2d_forward`] (the im2col matrix is rebuilt from `x`, which costs
 /// less than keeping the whole batch's matrix around); the weight and bias gradients are summed
 /// per task of `IMAGES_PER_TASK` (4) images, then over tasks in order.
-pub fn conv2d_backward<E: KernelFloat>(
+pub(crate) fn conv2d_backward<E: KernelFloat>(
     g: &Conv2dGeom,
     x: &[E],
     w: &[E],
@@ -315,12 +320,6 @@ fn sum<E: KernelFloat>(v: &[E]) -> E {
     acc.iter().chain(rest).fold(E::zero(), |a, x| a + *x)
 }
 
-/// Returns a buffer from [`conv2d_forward`] (or [`max_pool_forward`](super::max_pool_forward)'s
-/// outputs) to the kernels' scratch pool, so the next step reuses its memory.
-pub fn recycle<T: Pooled>(buf: Vec<T>) {
-    give(buf);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,7 +356,7 @@ mod tests {
         let (mut gw, mut gb) = ([0.0f32; 2], [0.0f32; 2]);
         conv2d_backward(&g, &[], &[0.5, -0.5], &[1.0; 16], &mut gw, &mut gb, None);
         assert_eq!((gw, gb), ([0.0, 0.0], [8.0, 8.0]));
-        recycle(y);
+        give(y);
     }
 
     #[test]
@@ -366,6 +365,6 @@ mod tests {
         let x: Vec<f32> = (0..18).map(|v| v as f32).collect();
         let y = conv2d_forward(&g, &x, &[1.0], &[0.5]);
         assert_eq!(y, x.iter().map(|v| v + 0.5).collect::<Vec<_>>());
-        recycle(y);
+        give(y);
     }
 }

@@ -1,7 +1,7 @@
 //! A bounds-checked wrapper around the `gemm` crate, version 0.19 with its AVX-512 (`x86-v4`)
 //! kernels, which it selects at run time (falling back on CPUs without AVX-512).
 //!
-//! Chosen by measurement (issue 10; 2-core AVX-512 Xeon, f32, median of 11, µs; "split" is
+//! Chosen by measurement (2-core AVX-512 Xeon, f32, median of 11, µs; "split" is
 //! [`matmul_split`]: one single-threaded `gemm` 0.19 per half of the output):
 //!
 //! | product m×k×n (MLP role) | gemm 0.15 1 thr | 2 thr | gemm 0.19 1 thr | 2 thr | split | matrixmultiply 0.3 |
@@ -26,8 +26,52 @@ pub(crate) struct Mat<'a, E> {
     pub cs: usize,
 }
 
+/// Multiply-adds from which [`matmul`] lets `gemm` use every rayon thread (`gemm`'s own
+/// threading, which splits the output among threads).
+const GEMM_THREADS_FROM: usize = 1 << 18;
+
+/// Multiply-adds from which the dense layer's products are split over the rayon threads by
+/// [`matmul_split`] (the MLP's first layer from batch 42 up). Measured on a 2-core AVX-512 Xeon
+/// (full Adam steps of the 784-128-10 MLP, best of 7 runs of 100): splitting gained nothing at
+/// batch 32 (309 µs on one thread, 306–336 µs on two) and 1.17× at batch 64 (505 µs, 430 µs),
+/// 1.55× at 256.
+const SPLIT_FROM: usize = 1 << 22;
+
+/// The threading policy of the kernels, in one place:
+/// - [`matmul`] (convolution) threads inside `gemm` from [`GEMM_THREADS_FROM`] multiply-adds;
+/// - [`matmul_split`] (dense layer) splits the output into [`split_parts`] blocks from
+///   [`SPLIT_FROM`] multiply-adds;
+/// - the convolution and pooling kernels run one rayon task per group of images or planes.
+///
+/// `conv2d_forward` and `conv2d_backward` call [`matmul`] from inside their rayon tasks, so
+/// `gemm`'s threading nests in theirs. That is intended: with fewer image groups than threads (a
+/// batch of one to four images, inference) the nested `gemm` uses the idle threads, and with many
+/// groups rayon's work stealing runs the nested jobs on the thread that spawned them. Results do
+/// not depend on it (see [`matmul`]).
+fn threads_from(m: usize, n: usize, k: usize, from: usize) -> usize {
+    if m.saturating_mul(n).saturating_mul(k) >= from {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
+}
+
+/// Blocks a dense-layer product of `m×k×n` is split into by [`matmul_split`]: every rayon thread
+/// from [`SPLIT_FROM`] multiply-adds up, else one.
+pub(crate) fn split_parts(m: usize, n: usize, k: usize) -> usize {
+    threads_from(m, n, k, SPLIT_FROM)
+}
+
 /// `dst (m×n) = lhs (m×k) · rhs (k×n)`, or `dst += …` when `accumulate`. `dst` is row-major
-/// with row stride `n`. Uses every rayon thread from 2¹⁸ multiply-adds up.
+/// with row stride `n`. `gemm` uses every rayon thread from [`GEMM_THREADS_FROM`] multiply-adds
+/// up.
+///
+/// The result does not depend on scheduling: `gemm` splits the output among threads, never the
+/// `k` sum, so a given thread count always gives bit-identical results.
+///
+/// # Panics
+/// When a slice is too short for its sizes and strides (a bug in the calling kernel: every
+/// kernel sizes its buffers from its geometry).
 pub(crate) fn matmul<E: KernelFloat>(
     m: usize,
     n: usize,
@@ -37,40 +81,16 @@ pub(crate) fn matmul<E: KernelFloat>(
     rhs: Mat<'_, E>,
     accumulate: bool,
 ) {
-    let threads = if m * n * k >= 1 << 18 {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
-    matmul_threads(m, n, k, dst, lhs, rhs, accumulate, threads);
-}
-
-/// [`matmul`] with `gemm`'s own rayon parallelism on at most `threads` threads (1: on the
-/// calling thread only).
-///
-/// The result does not depend on scheduling: `gemm` splits the output among threads, never the
-/// `k` sum, so a given thread count always gives bit-identical results.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn matmul_threads<E: KernelFloat>(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [E],
-    lhs: Mat<'_, E>,
-    rhs: Mat<'_, E>,
-    accumulate: bool,
-    threads: usize,
-) {
     if let Some(p) = Problem::check(m, n, k, dst, &lhs, &rhs, accumulate) {
         // SAFETY: `check` proved the whole product in bounds.
-        unsafe { p.run(threads) };
+        unsafe { p.run(threads_from(m, n, k, GEMM_THREADS_FROM)) };
     }
 }
 
 /// [`matmul`] split into `parts` blocks of output rows (or columns, whichever dimension is
 /// longer), each a single-threaded `gemm` on its own rayon task.
 ///
-/// Measured on the 2-core machine (issue 10): `gemm`'s own threading did not speed up
+/// Measured on a 2-core AVX-512 Xeon: `gemm`'s own threading did not speed up
 /// `x · Wᵀ` with `W` row-major (256×784×128: 506 µs on 2 threads, 476 µs on 1), while two
 /// halves ran in 262 µs. Each output element is still one `gemm` k-sum, so a given `parts`
 /// always gives bit-identical results, whichever threads run the blocks.

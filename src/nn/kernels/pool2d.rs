@@ -69,8 +69,8 @@ type Span = (usize, usize);
 const NONE: u32 = u32::MAX;
 
 /// Max-pool forward: the output (planes, Ho, Wo) and, per output, the argmax's index in its plane
-/// (the index buffer comes from the kernels' scratch pool: see [`recycle`](super::recycle)).
-pub fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec<u32>) {
+/// (both buffers come from the kernels' scratch pool).
+pub(crate) fn max_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> (Vec<E>, Vec<u32>) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let mut out = take(g.planes * hw_out, E::zero());
     let mut arg = take(g.planes * hw_out, NONE);
@@ -189,7 +189,12 @@ fn max_pool_2x2<E: KernelFloat>(g: &Pool2dGeom, img: &[E], out: &mut [E], arg: &
 }
 
 /// Max-pool backward: scatters each output gradient onto its argmax in `gx`.
-pub fn max_pool_backward<E: KernelFloat>(g: &Pool2dGeom, arg: &[u32], gout: &[E], gx: &mut [E]) {
+pub(crate) fn max_pool_backward<E: KernelFloat>(
+    g: &Pool2dGeom,
+    arg: &[u32],
+    gout: &[E],
+    gx: &mut [E],
+) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     if hw_in == 0 || hw_out == 0 {
         return;
@@ -213,7 +218,7 @@ pub fn max_pool_backward<E: KernelFloat>(g: &Pool2dGeom, arg: &[u32], gout: &[E]
 }
 
 /// Average-pool forward (padding counts as zeros: the divisor is always `kernel²`).
-pub fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
+pub(crate) fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
     let (rows, cols) = g.spans();
@@ -238,7 +243,7 @@ pub fn avg_pool_forward<E: KernelFloat>(g: &Pool2dGeom, x: &[E]) -> Vec<E> {
 }
 
 /// Average-pool backward: spreads each output gradient evenly over its window in `gx`.
-pub fn avg_pool_backward<E: KernelFloat>(g: &Pool2dGeom, gout: &[E], gx: &mut [E]) {
+pub(crate) fn avg_pool_backward<E: KernelFloat>(g: &Pool2dGeom, gout: &[E], gx: &mut [E]) {
     let (hw_in, hw_out) = (g.h_in * g.w_in, g.h_out * g.w_out);
     let inv = E::one() / E::from_usize(g.kernel * g.kernel).unwrap_or_else(E::one);
     let (rows, cols) = g.spans();

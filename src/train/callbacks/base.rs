@@ -1,8 +1,8 @@
 //! The callback trait and what a callback sees: code that runs around `fit`'s epochs and may
 //! stop training.
 
-use crate::optim::OptimizerState;
-use crate::train::{EpochLog, History, LearningRate, TrainState};
+use crate::optim::{LearningRate, OptimizerState};
+use crate::train::{EpochLog, History, TrainState};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;

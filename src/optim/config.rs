@@ -1,4 +1,5 @@
-//! Optimizer configurations: plain structs that build an optimizer for a model.
+//! Optimizer configurations: plain structs that build an optimizer for a model, and the
+//! learning rate every optimizer typenet trains with exposes (for schedules).
 
 use dfdx::optim::{Adam, Optimizer, RMSprop, Sgd};
 use dfdx::prelude::*;

@@ -1,0 +1,30 @@
+//! CUDA: every layer on [`LayerKernels`]'s portable defaults (cuBLAS matmul, dfdx's gather and
+//! reductions; the GPU needs no host copies to be fast), and host access for training.
+
+use super::{LayerKernels, SizeError, TrainingDevice};
+use crate::Error;
+use dfdx::prelude::*;
+use dfdx::tensor::CudaError;
+
+impl LayerKernels<f32> for Cuda {}
+
+impl From<SizeError> for CudaError {
+    fn from(e: SizeError) -> Self {
+        CudaError::Cpu(e.into())
+    }
+}
+
+impl TrainingDevice<f32> for Cuda {
+    fn with_slice(
+        v: &mut <Self as Storage<f32>>::Vec,
+        f: &mut dyn FnMut(&mut [f32]),
+    ) -> crate::Result<()> {
+        let copy = |e| Error::Device {
+            source: Box::new(e),
+        };
+        let dev = v.device();
+        let mut host = dev.dtoh_sync_copy(&**v).map_err(copy)?;
+        f(&mut host);
+        dev.htod_sync_copy_into(&host, &mut **v).map_err(copy)
+    }
+}

@@ -1,0 +1,235 @@
+//! The portable layer kernels: compositions of dfdx ops that run on any dfdx device, and that
+//! [`LayerKernels`](super::LayerKernels)'s methods default to.
+//!
+//! - [`linear`]: a reshape, dfdx's `matmul` with the transposed weight and a broadcast bias add;
+//! - [`conv2d`]: im2col as one dfdx `gather` from the flattened input, then one `matmul`;
+//! - [`pool2d`]: the windows by `gather`, then `max` or `mean` over the window axis.
+//!
+//! Padding gathers from elements appended to the flattened input. dfdx records the backward pass
+//! of each op, so these need no gradient code of their own; dfdx 0.13's own `conv2d`/`pool2d`
+//! need a nightly compiler. They are slower than dedicated kernels (on the CPU, 2.7× the
+//! kernel's time for a conv, 4× for a max pool) and hold the whole im2col matrix (and its gather
+//! indices) per call.
+//!
+//! A device that overrides one method can still call these for the others.
+
+use super::{Conv2dGeom, Pool2dGeom, Pooling, SizeError};
+use dfdx::prelude::*;
+
+/// [`LayerKernels::try_linear`](super::LayerKernels::try_linear) composed of dfdx ops, for any
+/// dfdx device: `x` as a `(rows, I)` matrix, times `weightᵀ`, plus `bias` broadcast over the
+/// rows, reshaped to `out_shape`.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when `x` does not hold `rows·I` elements or
+/// `out_shape` `rows·O`; device errors.
+pub fn linear<const I: usize, const O: usize, S, So, E, D, T>(
+    x: Tensor<S, E, D, T>,
+    weight: &Tensor<Rank2<O, I>, E, D>,
+    bias: &Tensor<Rank1<O>, E, D>,
+    rows: usize,
+    out_shape: So,
+) -> Result<Tensor<So, E, D, T>, D::Err>
+where
+    S: Shape,
+    So: Shape,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    SizeError::check_linear(
+        rows,
+        (I, O),
+        x.shape().num_elements(),
+        out_shape.num_elements(),
+    )?;
+    let y = x
+        .try_reshape_like(&(rows, Const::<I>))?
+        .try_matmul(weight.retaped::<T>().try_permute()?)?;
+    let b = bias.retaped::<T>().try_broadcast_like(y.shape())?;
+    y.try_add(b)?.try_reshape_like(&out_shape)
+}
+
+/// The input position `o·stride + k − padding` along a dimension of size `len`, or `None` when
+/// it falls in the padding.
+fn source(o: usize, k: usize, stride: usize, padding: usize, len: usize) -> Option<usize> {
+    (o * stride + k).checked_sub(padding).filter(|&i| i < len)
+}
+
+/// im2col as gather indices into the flattened input: one row per output pixel
+/// (`batch·h_out·w_out` rows, in the output's order), one column per `(channel, kh, kw)`
+/// (`chan_in·kernel²`, in the weight's order); padding reads element `pad`.
+fn conv_indices(g: &Conv2dGeom, pad: usize) -> Vec<usize> {
+    let (k, plane) = (g.kernel, g.h_in * g.w_in);
+    let mut idx = Vec::with_capacity(g.cols() * g.rows());
+    for b in 0..g.batch {
+        for oh in 0..g.h_out {
+            for ow in 0..g.w_out {
+                for c in 0..g.chan_in {
+                    let base = (b * g.chan_in + c) * plane;
+                    for kh in 0..k {
+                        let ih = source(oh, kh, g.stride, g.padding, g.h_in);
+                        for kw in 0..k {
+                            let iw = source(ow, kw, g.stride, g.padding, g.w_in);
+                            idx.push(match (ih, iw) {
+                                (Some(ih), Some(iw)) => base + ih * g.w_in + iw,
+                                _ => pad,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    idx
+}
+
+/// Pool windows as gather indices into the flattened input: one row per output
+/// (`planes·h_out·w_out`), one column per window element (`kernel²`). Padding reads element
+/// `pad`; a window of padding alone reads element `empty` throughout.
+fn pool_indices(g: &Pool2dGeom, pad: usize, empty: usize) -> Vec<usize> {
+    let (k, plane) = (g.kernel, g.h_in * g.w_in);
+    let mut idx = Vec::with_capacity(g.planes * g.h_out * g.w_out * k * k);
+    for p in 0..g.planes {
+        for oh in 0..g.h_out {
+            for ow in 0..g.w_out {
+                let start = idx.len();
+                let mut inside = false;
+                for kh in 0..k {
+                    let ih = source(oh, kh, g.stride, g.padding, g.h_in);
+                    for kw in 0..k {
+                        let iw = source(ow, kw, g.stride, g.padding, g.w_in);
+                        idx.push(match (ih, iw) {
+                            (Some(ih), Some(iw)) => {
+                                inside = true;
+                                p * plane + ih * g.w_in + iw
+                            }
+                            _ => pad,
+                        });
+                    }
+                }
+                if !inside {
+                    idx[start..].fill(empty);
+                }
+            }
+        }
+    }
+    idx
+}
+
+/// A matrix with runtime sizes.
+type Matrix<E, D, T> = Tensor<(usize, usize), E, D, T>;
+
+/// The input flattened to one axis with `tail` appended (the values padding reads), and the
+/// windows gathered from it by `idx` as a `(idx.len() / width, width)` matrix.
+fn gather_windows<Si: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    x: Tensor<Si, E, D, T>,
+    tail: Vec<E>,
+    idx: Vec<usize>,
+    width: usize,
+) -> Result<Matrix<E, D, T>, D::Err> {
+    let dev = x.device().clone();
+    let n = x.shape().num_elements();
+    let flat = x.try_reshape_like(&(n,))?;
+    let (extra, len) = (tail.len(), idx.len());
+    let tail = dev.try_tensor_from_vec(tail, (extra,))?;
+    let padded = (flat, tail).try_concat_along(Axis::<0>)?;
+    let idx = dev.try_tensor_from_vec(idx, (len,))?;
+    padded
+        .try_gather::<(usize,), (usize,)>(idx)?
+        .try_reshape_like(&(len / width.max(1), width))
+}
+
+/// [`LayerKernels::try_conv2d`](super::LayerKernels::try_conv2d) composed of dfdx ops, for any
+/// dfdx device: im2col by `gather`, one `matmul` with the weight as a
+/// `(chan_out, chan_in·kernel²)` matrix, a broadcast bias, and a permute to channels-first. dfdx
+/// records each op's backward pass.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when an element count differs from the geometry's;
+/// device errors.
+pub fn conv2d<Si, So, Sw, Sb, E, D, T>(
+    x: Tensor<Si, E, D, T>,
+    weight: &Tensor<Sw, E, D>,
+    bias: &Tensor<Sb, E, D>,
+    g: Conv2dGeom,
+    out_shape: So,
+) -> Result<Tensor<So, E, D, T>, D::Err>
+where
+    Si: Shape,
+    So: Shape,
+    Sw: Shape,
+    Sb: Shape,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    SizeError::check_conv(
+        &g,
+        x.shape().num_elements(),
+        weight.shape().num_elements(),
+        bias.shape().num_elements(),
+        out_shape.num_elements(),
+    )?;
+    let (rows, width, o) = (g.cols(), g.rows(), g.chan_out);
+    let pad = x.shape().num_elements();
+    let cols = gather_windows(x, vec![E::default()], conv_indices(&g, pad), width)?;
+    let w = weight
+        .retaped::<T>()
+        .try_reshape_like(&(o, width))?
+        .try_permute::<_, Axes2<1, 0>>()?;
+    let b = bias
+        .retaped::<T>()
+        .try_reshape_like(&(o,))?
+        .try_broadcast_like::<_, Axis<0>>(&(rows, o))?;
+    // (batch·Ho·Wo, O) → (batch, O, Ho·Wo): the permute is a view, the reshape copies.
+    cols.try_matmul(w)?
+        .try_add(b)?
+        .try_reshape_like(&(g.batch, g.h_out * g.w_out, o))?
+        .try_permute::<_, Axes3<0, 2, 1>>()?
+        .try_reshape_like(&out_shape)
+}
+
+/// [`LayerKernels::try_pool2d`](super::LayerKernels::try_pool2d) composed of dfdx ops, for any
+/// dfdx device: the windows by `gather`, then `max` or `mean` over each window. Max pooling pads with `−∞` (a window of
+/// padding alone reads a 0), average pooling with 0.
+///
+/// dfdx's `max` shares an output's gradient among tied maxima where the CPU kernel gives it to
+/// the first; the two agree whenever a window's maximum is unique.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when an element count differs from the geometry's;
+/// device errors.
+pub fn pool2d<Si, So, E, D, T>(
+    x: Tensor<Si, E, D, T>,
+    kind: Pooling,
+    g: Pool2dGeom,
+    out_shape: So,
+) -> Result<Tensor<So, E, D, T>, D::Err>
+where
+    Si: Shape,
+    So: Shape,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    SizeError::check_pool(&g, x.shape().num_elements(), out_shape.num_elements())?;
+    let n = x.shape().num_elements();
+    let width = g.kernel * g.kernel;
+    let pad = E::from_f64(f64::NEG_INFINITY).unwrap_or_default();
+    match kind {
+        Pooling::Max => {
+            let idx = pool_indices(&g, n, n + 1);
+            let windows = gather_windows(x, vec![pad, E::default()], idx, width)?;
+            windows
+                .try_max::<(usize,), Axis<1>>()?
+                .try_reshape_like(&out_shape)
+        }
+        Pooling::Avg => {
+            let windows = gather_windows(x, vec![E::default()], pool_indices(&g, n, n), width)?;
+            windows
+                .try_mean::<(usize,), Axis<1>>()?
+                .try_reshape_like(&out_shape)
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! [`LayerKernels`] on both of its paths: the CPU's fused kernels (its override) and the
+//! [`portable`] compositions (the defaults, which a new device gets from an empty
+//! `impl LayerKernels<E> for MyDevice {}`). Each path runs the same checks, in f64, against
+//! independent oracles: outputs against the definitions as direct loops, gradients of input,
+//! weight and bias against central finite differences of those loops.
+
+use super::{portable, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError};
+use crate::nn::kernels::oracle::{assert_close, conv_ref, dot, fd, pool_ref};
+use crate::prelude::*;
+
+/// An implementation of the layer kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// `Cpu`'s override: typenet's kernels.
+    Cpu,
+    /// The trait's defaults, [`portable`]: dfdx ops.
+    Portable,
+}
+const PATHS: [Path; 2] = [Path::Cpu, Path::Portable];
+
+type Dyn4 = (usize, usize, usize, usize);
+type Traced<S> = Tensor<S, f64, Cpu, OwnedTape<f64, Cpu>>;
+
+fn conv(
+    path: Path,
+    x: Traced<Dyn4>,
+    w: &Tensor<Dyn4, f64, Cpu>,
+    b: &Tensor<(usize,), f64, Cpu>,
+    g: Conv2dGeom,
+    out: Dyn4,
+) -> Result<Traced<Dyn4>, CpuError> {
+    match path {
+        Path::Cpu => Cpu::try_conv2d(x, w, b, g, out),
+        Path::Portable => portable::conv2d(x, w, b, g, out),
+    }
+}
+
+fn pool(path: Path, x: Traced<Dyn4>, kind: Pooling, g: Pool2dGeom) -> Traced<Dyn4> {
+    let out = (1, g.planes, g.h_out, g.w_out);
+    match path {
+        Path::Cpu => Cpu::try_pool2d(x, kind, g, out),
+        Path::Portable => portable::pool2d(x, kind, g, out),
+    }
+    .expect("sizes match the geometry")
+}
+
+fn linear<const I: usize, const O: usize>(
+    path: Path,
+    x: Traced<(usize, usize, Const<I>)>,
+    w: &Tensor<Rank2<O, I>, f64, Cpu>,
+    b: &Tensor<Rank1<O>, f64, Cpu>,
+) -> Traced<(usize, usize, Const<O>)> {
+    let (d0, d1, _) = *x.shape();
+    let out = (d0, d1, Const);
+    match path {
+        Path::Cpu => Cpu::try_linear(x, w, b, d0 * d1, out),
+        Path::Portable => portable::linear(x, w, b, d0 * d1, out),
+    }
+    .expect("sizes match")
+}
+
+/// Batch, channels in, height, width, channels out, kernel, stride, padding: odd sizes, 1×1
+/// inputs, stride 2, padding up to 3 with the kernel as large as the padded input, more images
+/// than one parallel task of the CPU kernel takes.
+const CONVS: [[usize; 8]; 7] = [
+    [9, 2, 5, 4, 3, 3, 1, 1],
+    [2, 3, 7, 5, 4, 3, 2, 1],
+    [1, 1, 1, 1, 2, 1, 1, 0],
+    [2, 2, 1, 1, 3, 3, 1, 1],
+    [1, 1, 5, 6, 2, 7, 2, 3],
+    [2, 3, 6, 6, 2, 4, 2, 2],
+    [1, 2, 3, 3, 1, 5, 1, 1],
+];
+
+#[test]
+fn conv2d_values_and_gradients_on_both_paths() {
+    for path in PATHS {
+        for c in CONVS {
+            let [bt, ci, h, w, co, k, s, p] = c;
+            let g = Conv2dGeom::new(bt, ci, h, w, co, k, s, p).expect("fits");
+            let dev = Cpu::seed_from_u64(c.iter().fold(3, |a, &v| a * 31 + v as u64));
+            let x: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&(bt, ci, h, w));
+            let wt: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&(co, ci, k, k));
+            let bias: Tensor<(usize,), f64, Cpu> = dev.sample_normal_like(&(co,));
+            let out = (bt, co, g.h_out, g.w_out);
+            let r: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&out);
+            let y = conv(path, x.leaky_trace(), &wt, &bias, g, out).expect("sizes match");
+            let (xv, wv, bv, rv) = (x.as_vec(), wt.as_vec(), bias.as_vec(), r.as_vec());
+            let what = |t: &str| format!("{path:?} conv {c:?}: {t}");
+            assert_close(&what("y"), &y.as_vec(), &conv_ref(&g, &xv, &wv, &bv), 1e-12);
+            // L = Σ r·y, so dL/dy = r.
+            let grads = (y * r).sum().backward();
+            let want_dx = fd(&xv, |x| dot(&rv, &conv_ref(&g, x, &wv, &bv)));
+            let want_dw = fd(&wv, |w| dot(&rv, &conv_ref(&g, &xv, w, &bv)));
+            let want_db = fd(&bv, |b| dot(&rv, &conv_ref(&g, &xv, &wv, b)));
+            assert_close(&what("dx"), &grads.get(&x).as_vec(), &want_dx, 1e-6);
+            assert_close(&what("dw"), &grads.get(&wt).as_vec(), &want_dw, 1e-6);
+            assert_close(&what("db"), &grads.get(&bias).as_vec(), &want_db, 1e-6);
+        }
+    }
+}
+
+#[test]
+fn pool2d_values_and_gradients_on_both_paths() {
+    // planes, height, width, kernel, stride, padding (every window holds an input element)
+    const POOLS: [[usize; 6]; 5] = [
+        [3, 7, 5, 2, 2, 0],
+        [2, 1, 1, 1, 1, 0],
+        [2, 6, 6, 3, 2, 1],
+        [1, 5, 4, 2, 1, 1],
+        [2, 7, 7, 3, 1, 1],
+    ];
+    for path in PATHS {
+        for c in POOLS {
+            let [planes, h, w, k, s, p] = c;
+            let g = Pool2dGeom::new(planes, h, w, k, s, p).expect("fits");
+            for kind in [Pooling::Max, Pooling::Avg] {
+                let max = kind == Pooling::Max;
+                // continuous random inputs: every window's maximum is unique
+                let dev = Cpu::seed_from_u64(c.iter().fold(5, |a, &v| a * 31 + v as u64));
+                let x: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&(1, planes, h, w));
+                let r: Tensor<Dyn4, f64, Cpu> =
+                    dev.sample_normal_like(&(1, planes, g.h_out, g.w_out));
+                let y = pool(path, x.leaky_trace(), kind, g);
+                let (xv, rv) = (x.as_vec(), r.as_vec());
+                let what = |t: &str| format!("{path:?} {kind:?} pool {c:?}: {t}");
+                assert_close(&what("y"), &y.as_vec(), &pool_ref(&g, &xv, max), 1e-12);
+                let grads = (y * r).sum().backward();
+                let want = fd(&xv, |x| dot(&rv, &pool_ref(&g, x, max)));
+                assert_close(&what("dx"), &grads.get(&x).as_vec(), &want, 1e-6);
+            }
+        }
+    }
+}
+
+/// `y = x · wᵀ + b` by direct loops over `rows` rows.
+fn linear_ref(rows: usize, (i, o): (usize, usize), x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut y = Vec::with_capacity(rows * o);
+    for r in 0..rows {
+        for j in 0..o {
+            y.push(b[j] + (0..i).map(|k| x[r * i + k] * w[j * i + k]).sum::<f64>());
+        }
+    }
+    y
+}
+
+/// The gradients of `L = Σ r·y` for `y = x · wᵀ + b`, derived by hand and summed by direct
+/// loops: `dx = r · w`, `dw = rᵀ · x`, `db` = column sums of `r`.
+fn linear_grads_ref(
+    rows: usize,
+    (i, o): (usize, usize),
+    x: &[f64],
+    w: &[f64],
+    r: &[f64],
+) -> [Vec<f64>; 3] {
+    let mut dx = vec![0.0; rows * i];
+    let mut dw = vec![0.0; o * i];
+    let mut db = vec![0.0; o];
+    for row in 0..rows {
+        for j in 0..o {
+            let rj = r[row * o + j];
+            db[j] += rj;
+            for k in 0..i {
+                dx[row * i + k] += rj * w[j * i + k];
+                dw[j * i + k] += rj * x[row * i + k];
+            }
+        }
+    }
+    [dx, dw, db]
+}
+
+/// Runs [`linear`] on `(d0, d1, I)` inputs and checks the output against direct loops and the
+/// gradients against [`linear_grads_ref`] and, when `finite_differences`, central differences.
+fn check_linear<const I: usize, const O: usize>(
+    path: Path,
+    (d0, d1): (usize, usize),
+    finite_differences: bool,
+) {
+    let dev = Cpu::seed_from_u64(11);
+    let x: Tensor<(usize, usize, Const<I>), f64, Cpu> = dev.sample_normal_like(&(d0, d1, Const));
+    let w: Tensor<Rank2<O, I>, f64, Cpu> = dev.sample_normal();
+    let b: Tensor<Rank1<O>, f64, Cpu> = dev.sample_normal();
+    let r: Tensor<(usize, usize, Const<O>), f64, Cpu> = dev.sample_normal_like(&(d0, d1, Const));
+    let y = linear(path, x.leaky_trace(), &w, &b);
+    let rows = d0 * d1;
+    let (xv, wv, bv, rv) = (x.as_vec(), w.as_vec(), b.as_vec(), r.as_vec());
+    let what = |t: &str| format!("{path:?} linear {rows}×{I}→{O}: {t}");
+    let want = linear_ref(rows, (I, O), &xv, &wv, &bv);
+    assert_close(&what("y"), &y.as_vec(), &want, 1e-12);
+    let grads = (y * r).sum().backward();
+    let got = [
+        grads.get(&x).as_vec(),
+        grads.get(&w).as_vec(),
+        grads.get(&b).as_vec(),
+    ];
+    let derived = linear_grads_ref(rows, (I, O), &xv, &wv, &rv);
+    for ((name, got), want) in ["dx", "dw", "db"].iter().zip(&got).zip(&derived) {
+        assert_close(&what(name), got, want, 1e-12);
+    }
+    if finite_differences {
+        let loss = |x: &[f64], w: &[f64], b: &[f64]| dot(&rv, &linear_ref(rows, (I, O), x, w, b));
+        assert_close(
+            &what("dx (fd)"),
+            &got[0],
+            &fd(&xv, |x| loss(x, &wv, &bv)),
+            1e-6,
+        );
+        assert_close(
+            &what("dw (fd)"),
+            &got[1],
+            &fd(&wv, |w| loss(&xv, w, &bv)),
+            1e-6,
+        );
+        assert_close(
+            &what("db (fd)"),
+            &got[2],
+            &fd(&bv, |b| loss(&xv, &wv, b)),
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn linear_values_and_gradients_on_both_paths() {
+    for path in PATHS {
+        check_linear::<5, 4>(path, (2, 3), true);
+        // 2048·64·32 = 2²² multiply-adds: the CPU kernel splits each product over the threads
+        check_linear::<64, 32>(path, (4, 512), false);
+    }
+}
+
+#[test]
+fn wrong_sizes_are_size_errors_on_both_paths() {
+    let dev = Cpu::default();
+    let g = Conv2dGeom::new(1, 1, 4, 4, 1, 3, 1, 0).expect("valid");
+    let x: Tensor<Dyn4, f64, Cpu> = dev.zeros_like(&(1, 1, 4, 5));
+    let w: Tensor<Dyn4, f64, Cpu> = dev.zeros_like(&(1, 1, 3, 3));
+    let b: Tensor<(usize,), f64, Cpu> = dev.zeros_like(&(1,));
+    let lw: Tensor<Rank2<4, 5>, f64, Cpu> = dev.zeros();
+    let lb: Tensor<Rank1<4>, f64, Cpu> = dev.zeros();
+    let lx: Traced<(usize, Const<5>)> = dev.zeros_like(&(3, Const)).leaky_trace();
+    for path in PATHS {
+        let out = (1, 1, 2, 2);
+        let err = conv(path, x.leaky_trace(), &w, &b, g, out).expect_err("input 4×5, not 4×4");
+        assert!(
+            matches!(err, CpuError::WrongNumElements),
+            "{path:?}: {err:?}"
+        );
+        let p = Pool2dGeom::new(1, 4, 4, 2, 2, 0).expect("valid");
+        let pooled = match path {
+            Path::Cpu => Cpu::try_pool2d(x.leaky_trace(), Pooling::Max, p, (4usize,)),
+            Path::Portable => portable::pool2d(x.leaky_trace(), Pooling::Max, p, (4usize,)),
+        };
+        assert!(pooled.is_err(), "{path:?}: pool of 20 elements as 16");
+        // 3 rows claimed as 2
+        let linear = match path {
+            Path::Cpu => Cpu::try_linear(lx.clone(), &lw, &lb, 2, (2usize, Const::<4>)),
+            Path::Portable => portable::linear(lx.clone(), &lw, &lb, 2, (2usize, Const::<4>)),
+        };
+        assert!(
+            linear.is_err(),
+            "{path:?}: 15 input elements for 2 rows of 5"
+        );
+    }
+    assert_eq!(
+        SizeError::check_linear(2, (5, 4), 15, 8),
+        Err(SizeError::Elements {
+            op: "linear",
+            tensor: "input",
+            expected: 10,
+            found: 15
+        })
+    );
+    assert_eq!(
+        SizeError::check_linear(2, (5, 4), 10, 8).and(SizeError::check_pool(
+            &Pool2dGeom::new(1, 4, 4, 2, 2, 0).expect("valid"),
+            16,
+            4
+        )),
+        Ok(())
+    );
+}
+
+#[test]
+fn typed_conv_layer_gradients_through_the_tape() {
+    // Conv2D<2, 3, 3, 2, 1> on (2, 2, 7, 6) in f64; L = Σ r·y.
+    let dev = Cpu::seed_from_u64(3);
+    let m = dev.build_module::<Conv2D<2, 3, 3, 2, 1>, f64>();
+    let x: Tensor<Rank4<2, 2, 7, 6>, f64, _> = dev.sample_normal();
+    let r: Tensor<Rank4<2, 3, 4, 3>, f64, _> = dev.sample_normal();
+    // leaky: keep the input's gradient too (alloc_grads keeps only the parameters')
+    let y = m.forward(x.leaky_trace());
+    let grads = (y * r.clone()).sum().backward();
+    let (gw, gx) = (grads.get(&m.weight).as_vec(), grads.get(&x).as_vec());
+
+    let w0 = m.weight.as_vec();
+    let g = Conv2dGeom::new(2, 2, 7, 6, 3, 3, 2, 1).expect("fits");
+    let (xv, bv, rv) = (x.as_vec(), m.bias.as_vec(), r.as_vec());
+    assert_close(
+        "y",
+        &m.forward(x.clone()).as_vec(),
+        &conv_ref(&g, &xv, &w0, &bv),
+        1e-12,
+    );
+    assert_close(
+        "dw",
+        &gw,
+        &fd(&w0, |w| dot(&rv, &conv_ref(&g, &xv, w, &bv))),
+        1e-6,
+    );
+    assert_close(
+        "dx",
+        &gx,
+        &fd(&xv, |x| dot(&rv, &conv_ref(&g, x, &w0, &bv))),
+        1e-6,
+    );
+}

@@ -1,0 +1,102 @@
+//! Independent references for the kernel and layer tests: the definitions as direct loops in
+//! f64, and central finite differences.
+
+use super::{Conv2dGeom, Pool2dGeom};
+use rand::{rngs::StdRng, Rng};
+
+/// `n` values uniform in `[-1, 1)`.
+pub(crate) fn randn(rng: &mut StdRng, n: usize) -> Vec<f64> {
+    (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
+}
+
+/// Direct-loop convolution (the definition), for comparison.
+pub(crate) fn conv_ref(g: &Conv2dGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+    let (k, s, p) = (g.kernel as isize, g.stride as isize, g.padding as isize);
+    let mut y = vec![0.0; g.batch * g.chan_out * g.h_out * g.w_out];
+    for n in 0..g.batch {
+        for o in 0..g.chan_out {
+            for oh in 0..g.h_out {
+                for ow in 0..g.w_out {
+                    let mut acc = b[o];
+                    for c in 0..g.chan_in {
+                        for ki in 0..k {
+                            for kj in 0..k {
+                                let ih = oh as isize * s + ki - p;
+                                let iw = ow as isize * s + kj - p;
+                                if ih < 0
+                                    || iw < 0
+                                    || ih >= g.h_in as isize
+                                    || iw >= g.w_in as isize
+                                {
+                                    continue;
+                                }
+                                let xi = ((n * g.chan_in + c) * g.h_in + ih as usize) * g.w_in
+                                    + iw as usize;
+                                let wi = ((o * g.chan_in + c) * g.kernel + ki as usize) * g.kernel
+                                    + kj as usize;
+                                acc += x[xi] * w[wi];
+                            }
+                        }
+                    }
+                    y[((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow] = acc;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// `Σ aᵢ·bᵢ`.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Central finite differences of `f` at `v`, every coordinate.
+pub(crate) fn fd(v: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let eps = 1e-5;
+    (0..v.len())
+        .map(|i| {
+            let (mut a, mut b) = (v.to_vec(), v.to_vec());
+            a[i] += eps;
+            b[i] -= eps;
+            (f(&a) - f(&b)) / (2.0 * eps)
+        })
+        .collect()
+}
+
+/// Element-wise `|got − want| ≤ tol · (1 + |want|)`, naming the first element that differs.
+pub(crate) fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "{what}[{i}]: got {g}, want {w}"
+        );
+    }
+}
+
+/// Direct-loop pooling; `max` picks max-pooling, else average with divisor k².
+pub(crate) fn pool_ref(g: &Pool2dGeom, x: &[f64], max: bool) -> Vec<f64> {
+    let (k, s, p) = (g.kernel as isize, g.stride as isize, g.padding as isize);
+    let mut y = Vec::new();
+    for n in 0..g.planes {
+        for oh in 0..g.h_out as isize {
+            for ow in 0..g.w_out as isize {
+                let mut vals = Vec::new();
+                for ih in oh * s - p..oh * s - p + k {
+                    for iw in ow * s - p..ow * s - p + k {
+                        if ih >= 0 && iw >= 0 && ih < g.h_in as isize && iw < g.w_in as isize {
+                            vals.push(x[(n * g.h_in + ih as usize) * g.w_in + iw as usize]);
+                        }
+                    }
+                }
+                y.push(if max {
+                    vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                } else {
+                    vals.iter().sum::<f64>() / (g.kernel * g.kernel) as f64
+                });
+            }
+        }
+    }
+    y
+}
