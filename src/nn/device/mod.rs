@@ -4,9 +4,9 @@
 //! [`LayerKernels`]'s methods default to compositions of dfdx ops ([`portable`]), which run on
 //! any dfdx device and record their backward pass on dfdx's tape; a device overrides a method
 //! when it has a faster kernel:
-//! - `cpu.rs`: the CPU overrides all three with typenet's fused kernels
-//!   ([`kernels`](super::kernels)), and holds all of their tape wiring (read the inputs, run the
-//!   kernel, build the output, record the backward pass);
+//! - `cpu.rs`: the CPU overrides all three with typenet's fused kernels (the crate-private
+//!   `nn::kernels`), and holds all of their tape wiring (read the inputs, run the kernel, build
+//!   the output, record the backward pass);
 //! - `cuda.rs` (feature `cuda`): CUDA keeps every default, `impl LayerKernels<f32> for Cuda {}`.
 //!
 //! The tests (`tests.rs`) run the same oracle-based checks, values against direct loops and
@@ -56,7 +56,7 @@ pub enum SizeError {
         padding: usize,
     },
     /// A tensor of an op holds `found` elements where its geometry says `expected`.
-    #[error("{op}: {tensor} holds {found} elements, its geometry {expected}")]
+    #[error("{op}: the {tensor} holds {found} elements where its geometry needs {expected}")]
     Elements {
         /// The op: `linear`, `conv2d` or `pool2d`.
         op: &'static str,
