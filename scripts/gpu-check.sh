@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 command -v nvidia-smi >/dev/null && nvidia-smi -L || { echo "no NVIDIA driver (nvidia-smi) on this machine" >&2; exit 2; }
 command -v nvcc >/dev/null || { echo "no CUDA toolkit (nvcc) on PATH" >&2; exit 2; }
 
-cargo test --release --features cuda --test cuda
+cargo test --release --features cuda --test it cuda::
 cargo build --release --features cuda --example fashion_mnist_mlp
 run() { ./target/release/examples/fashion_mnist_mlp --epochs 1 --seed 0 --json --device "$1" | tail -n 1; }
 cpu=$(run cpu)

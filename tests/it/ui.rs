@@ -1,5 +1,5 @@
 //! Compile-fail tests: shape mismatches are compile errors, with the compiler's messages checked
-//! in (`tests/ui/*.stderr`; regenerate with `TRYBUILD=overwrite cargo test --test ui`).
+//! in (`tests/ui/*.stderr`; regenerate with `TRYBUILD=overwrite cargo test --test it ui::`).
 
 #[test]
 fn shape_mismatches_do_not_compile() {

@@ -154,7 +154,7 @@ fn resume_child() {
 
 fn run_child(dir: &std::path::Path, epochs: usize) -> serde_json::Value {
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "resume_child", "--test-threads=1"])
+        .args(["--exact", "resume::resume_child", "--test-threads=1"])
         .env("TYPENET_RESUME", format!("{}:{epochs}", dir.display()))
         .status()
         .unwrap();

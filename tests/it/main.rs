@@ -1,0 +1,24 @@
+//! typenet's integration tests, as one test crate: one link of the library and its dependencies
+//! instead of one per file. Each module is one subject; `cargo test --test it <module>::` runs one.
+
+mod checkpoint;
+mod checkpoint_kill;
+mod conv;
+mod conv_fallback;
+#[cfg(feature = "cuda")]
+mod cuda;
+mod data_pipeline;
+mod fashion_mnist;
+mod gradcheck_activations;
+mod gradcheck_conv;
+mod gradcheck_layers;
+mod gradcheck_losses;
+mod gradcheck_rejects;
+mod idx;
+mod known_answers;
+mod linear;
+mod malformed;
+mod params;
+mod resume;
+mod trainer;
+mod ui;
