@@ -9,6 +9,7 @@ mod conv_fallback;
 mod cuda;
 mod data_pipeline;
 mod fashion_mnist;
+mod fit_api;
 mod gradcheck_activations;
 mod gradcheck_conv;
 mod gradcheck_layers;
