@@ -231,6 +231,15 @@ impl TensorSpec {
         }
     }
 
+    /// A tensor of element type `E`: `F64` for 8-byte floats, `F32` otherwise.
+    pub(crate) fn float<E>(name: String, shape: Vec<usize>) -> Self {
+        TensorSpec {
+            name,
+            dtype: if std::mem::size_of::<E>() == 8 { "F64" } else { "F32" }.into(),
+            shape,
+        }
+    }
+
     pub(crate) fn f64_scalar(name: String) -> Self {
         TensorSpec {
             name,

@@ -109,18 +109,7 @@ pub(crate) fn read_checked(
                 path: path.to_path_buf(),
                 reason: format!("tensor {}: {e:?}", spec.name),
             })?;
-        let value = if spec.dtype == "F64" {
-            let mut le = [0u8; 8];
-            le.copy_from_slice(data.get(..8).unwrap_or(&[0; 8]));
-            Values::F64(f64::from_le_bytes(le))
-        } else {
-            Values::F32(
-                data.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            )
-        };
-        values.insert(spec.name.clone(), value);
+        values.insert(spec.name.clone(), Values::from_le_bytes(&spec.dtype, data));
     }
     Ok((info, values))
 }

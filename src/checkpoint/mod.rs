@@ -59,10 +59,11 @@ use std::path::Path;
 /// ```
 ///
 /// **PyTorch equivalent**: `safetensors.torch.save_file(model.state_dict(), path)`.
-pub fn save_model<M, D>(model: &M, path: impl AsRef<Path>) -> Result<()>
+pub fn save_model<E, M, D>(model: &M, path: impl AsRef<Path>) -> Result<()>
 where
-    D: Device<f32>,
-    M: TensorCollection<f32, D>,
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
 {
     let entries = tensors::entries(model, true).map_err(Error::device)?;
     write(path.as_ref(), &entries, metadata::<M>(&entries))
@@ -105,10 +106,11 @@ fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
 /// [`Error::CheckpointMismatch`] listing each tensor that differs (expected vs found);
 /// [`Error::Checkpoint`] naming the file if it is truncated or not a safetensors file;
 /// [`Error::Io`] if it cannot be read.
-pub fn load_model<M, D>(model: &mut M, path: impl AsRef<Path>) -> Result<()>
+pub fn load_model<E, M, D>(model: &mut M, path: impl AsRef<Path>) -> Result<()>
 where
-    D: Device<f32>,
-    M: TensorCollection<f32, D>,
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
 {
     let expected: Vec<TensorSpec> = tensors::entries(&*model, false)
         .map_err(Error::device)?

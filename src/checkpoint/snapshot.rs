@@ -27,56 +27,56 @@ use std::collections::{BTreeMap, HashMap};
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
-    tensors: BTreeMap<String, SnapshotValues>,
-    shapes: BTreeMap<String, Vec<usize>>,
+    tensors: BTreeMap<String, SnapshotTensor>,
 }
 
+/// One tensor of a [`Snapshot`]: its safetensors dtype (`F32`, `F64`), shape and values
+/// (widened to `f64`, which holds every `f32` exactly).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-enum SnapshotValues {
-    F32(Vec<f32>),
-    F64(f64),
+struct SnapshotTensor {
+    dtype: String,
+    shape: Vec<usize>,
+    values: Vec<f64>,
 }
 
 impl Snapshot {
-    /// Copies every tensor of `model`.
+    /// Copies every tensor of `model` (`f32` or `f64`).
     ///
     /// # Errors
     /// Device errors.
-    pub fn of<M, D>(model: &M) -> Result<Self>
+    pub fn of<E, M, D>(model: &M) -> Result<Self>
     where
-        D: Device<f32>,
-        M: TensorCollection<f32, D>,
+        E: Dtype,
+        D: Device<E>,
+        M: TensorCollection<E, D>,
     {
         let mut tensors = BTreeMap::new();
-        let mut shapes = BTreeMap::new();
         for e in tensors::entries(model, true).map_err(Error::device)? {
-            let values = if e.spec.dtype == "F64" {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&e.bytes[..8.min(e.bytes.len())]);
-                SnapshotValues::F64(f64::from_le_bytes(b))
-            } else {
-                SnapshotValues::F32(
-                    e.bytes
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect(),
-                )
+            let values = match Values::from_le_bytes(&e.spec.dtype, &e.bytes) {
+                Values::F32(v) => v.into_iter().map(f64::from).collect(),
+                Values::F64(v) => v,
             };
-            shapes.insert(e.spec.name.clone(), e.spec.shape);
-            tensors.insert(e.spec.name, values);
+            let t = SnapshotTensor {
+                dtype: e.spec.dtype,
+                shape: e.spec.shape,
+                values,
+            };
+            tensors.insert(e.spec.name, t);
         }
-        Ok(Snapshot { tensors, shapes })
+        Ok(Snapshot { tensors })
     }
 
-    /// Puts the values back into `model`, which must have the same tensors (names, shapes).
+    /// Puts the values back into `model`, which must have the same tensors (names, dtypes,
+    /// shapes).
     ///
     /// # Errors
     /// [`Error::CheckpointMismatch`] listing every tensor that differs (nothing is changed);
     /// device errors.
-    pub fn restore<M, D>(&self, model: &mut M) -> Result<()>
+    pub fn restore<E, M, D>(&self, model: &mut M) -> Result<()>
     where
-        D: Device<f32>,
-        M: TensorCollection<f32, D>,
+        E: Dtype,
+        D: Device<E>,
+        M: TensorCollection<E, D>,
     {
         let expected: Vec<TensorSpec> = tensors::entries(&*model, false)
             .map_err(Error::device)?
@@ -86,17 +86,15 @@ impl Snapshot {
         let found: Vec<TensorSpec> = self
             .tensors
             .iter()
-            .map(|(name, v)| match v {
-                SnapshotValues::F64(_) => TensorSpec::f64_scalar(name.clone()),
-                SnapshotValues::F32(values) => {
-                    let shape = self.shapes.get(name).cloned().unwrap_or_default();
-                    let mut spec = TensorSpec::f32(name.clone(), shape);
-                    if spec.numel() != values.len() {
-                        // a snapshot edited by hand: its length is what it holds
-                        spec.shape = vec![values.len()];
-                    }
-                    spec
-                }
+            .map(|(name, t)| TensorSpec {
+                name: name.clone(),
+                dtype: t.dtype.clone(),
+                // a snapshot edited by hand: its length is what it holds
+                shape: if t.shape.iter().product::<usize>() == t.values.len() {
+                    t.shape.clone()
+                } else {
+                    vec![t.values.len()]
+                },
             })
             .collect();
         let mismatches = spec::compare(&expected, &found);
@@ -111,10 +109,11 @@ impl Snapshot {
         let values: HashMap<String, Values> = self
             .tensors
             .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    SnapshotValues::F32(x) => Values::F32(x.clone()),
-                    SnapshotValues::F64(x) => Values::F64(*x),
+            .map(|(k, t)| {
+                let v = if t.dtype == "F64" {
+                    Values::F64(t.values.clone())
+                } else {
+                    Values::F32(t.values.iter().map(|&x| x as f32).collect())
                 };
                 (k.clone(), v)
             })

@@ -1,4 +1,5 @@
-//! Reading a model's tensors out, and writing validated values back in.
+//! Reading a model's tensors out, and writing validated values back in, for models in `f32`
+//! (tensors stored as `F32`) or `f64` (`F64`).
 
 use super::TensorSpec;
 use dfdx::nn::tensor_collection::{
@@ -10,7 +11,8 @@ use num_traits::NumCast;
 use std::collections::HashMap;
 
 /// One named tensor of a model: its spec, whether the optimizer trains it, and its values
-/// (little-endian bytes, `f32`, or `f64` for the scalars dfdx stores, e.g. batch-norm momentum).
+/// (little-endian bytes: `f32` or `f64` as the spec's dtype says; `f64` for the scalars dfdx
+/// stores, e.g. batch-norm momentum).
 pub(crate) struct Entry {
     pub spec: TensorSpec,
     pub trainable: bool,
@@ -19,10 +21,11 @@ pub(crate) struct Entry {
 
 /// Every tensor and scalar of `model` in dfdx's visiting order (the names dfdx's own
 /// `save_safetensors` uses), with their values when `with_data`.
-pub(crate) fn entries<M, D>(model: &M, with_data: bool) -> Result<Vec<Entry>, D::Err>
+pub(crate) fn entries<E, M, D>(model: &M, with_data: bool) -> Result<Vec<Entry>, D::Err>
 where
-    D: Device<f32>,
-    M: TensorCollection<f32, D>,
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
 {
     let mut op = Collect {
         with_data,
@@ -40,24 +43,39 @@ struct Collect {
     out: Vec<Entry>,
 }
 
-impl<D: Device<f32>> TensorVisitor<f32, D> for Collect {
+/// `values` as little-endian bytes of `f64` when `E` is 8 bytes wide, of `f32` otherwise.
+fn to_bytes<E: Dtype>(values: &[E]) -> Vec<u8> {
+    if std::mem::size_of::<E>() == 8 {
+        values
+            .iter()
+            .flat_map(|v| v.to_f64().unwrap_or(f64::NAN).to_le_bytes())
+            .collect()
+    } else {
+        values
+            .iter()
+            .flat_map(|v| v.to_f32().unwrap_or(f32::NAN).to_le_bytes())
+            .collect()
+    }
+}
+
+impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Collect {
     type Viewer = (ViewTensorRef, ViewTensorName);
     type Err = D::Err;
-    type E2 = f32;
+    type E2 = E;
     type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f32, D>,
-        (t, name): (&Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
+        opts: TensorOptions<S, E, D>,
+        (t, name): (&Tensor<S, E, D>, String),
+    ) -> Result<Option<Tensor<S, E, D>>, D::Err> {
         let bytes = if self.with_data {
-            t.as_vec().iter().flat_map(|v| v.to_le_bytes()).collect()
+            to_bytes(&t.as_vec())
         } else {
             Vec::new()
         };
         self.out.push(Entry {
-            spec: TensorSpec::f32(name, t.shape().concrete().into()),
+            spec: TensorSpec::float::<E>(name, t.shape().concrete().into()),
             trainable: opts.do_gradient_update,
             bytes,
         });
@@ -80,18 +98,57 @@ impl<D: Device<f32>> TensorVisitor<f32, D> for Collect {
     }
 }
 
-/// Values of each tensor by name, already checked against the model's specs.
+/// Values of each tensor by name, already checked against the model's specs: the elements as
+/// stored (`F32` or `F64`); a scalar is one `F64`.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
     F32(Vec<f32>),
-    F64(f64),
+    F64(Vec<f64>),
+}
+
+impl Values {
+    /// Decodes little-endian bytes of the safetensors dtype `dtype` (`F64`, else `F32`).
+    pub(crate) fn from_le_bytes(dtype: &str, bytes: &[u8]) -> Self {
+        if dtype == "F64" {
+            Values::F64(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
+            )
+        } else {
+            Values::F32(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            )
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Values::F32(v) => v.len(),
+            Values::F64(v) => v.len(),
+        }
+    }
+
+    /// The elements converted to `E`.
+    fn cast<E: Dtype>(&self) -> Vec<E> {
+        match self {
+            Values::F32(v) => v.iter().map(|&x| E::from_f32(x).unwrap_or_default()).collect(),
+            Values::F64(v) => v.iter().map(|&x| E::from_f64(x).unwrap_or_default()).collect(),
+        }
+    }
 }
 
 /// Copies `values` into `model`. Every name must have been validated against [`entries`]:
 /// tensors without a value are left as they are.
-pub(crate) fn assign<M, D>(model: &mut M, values: &HashMap<String, Values>) -> Result<(), D::Err>
+pub(crate) fn assign<E, M, D>(model: &mut M, values: &HashMap<String, Values>) -> Result<(), D::Err>
 where
-    D: Device<f32>,
-    M: TensorCollection<f32, D>,
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
 {
     M::iter_tensors(&mut RecursiveWalker {
         m: (model, String::new()),
@@ -102,20 +159,20 @@ where
 
 struct Assign<'a>(&'a HashMap<String, Values>);
 
-impl<D: Device<f32>> TensorVisitor<f32, D> for Assign<'_> {
+impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Assign<'_> {
     type Viewer = (ViewTensorMut, ViewTensorName);
     type Err = D::Err;
-    type E2 = f32;
+    type E2 = E;
     type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        _opts: TensorOptions<S, f32, D>,
-        (t, name): (&mut Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if let Some(Values::F32(v)) = self.0.get(&name) {
+        _opts: TensorOptions<S, E, D>,
+        (t, name): (&mut Tensor<S, E, D>, String),
+    ) -> Result<Option<Tensor<S, E, D>>, D::Err> {
+        if let Some(v) = self.0.get(&name) {
             if v.len() == t.shape().num_elements() {
-                t.copy_from(v);
+                t.copy_from(&v.cast::<E>());
             }
         }
         Ok(None)
@@ -127,7 +184,7 @@ impl<D: Device<f32>> TensorVisitor<f32, D> for Assign<'_> {
         (n, name): (&mut N, String),
     ) -> Result<Option<N>, D::Err> {
         if let Some(Values::F64(v)) = self.0.get(&name) {
-            if let Some(x) = N::from(*v) {
+            if let Some(x) = v.first().and_then(|&v| N::from(v)) {
                 *n = x;
             }
         }
