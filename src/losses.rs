@@ -3,6 +3,9 @@
 //! A loss implements [`Loss<Out, T>`] only for the output shapes `Out` and target kinds `T` it is
 //! defined for: [`SparseCategoricalCrossentropy`] takes `N` logits and [`Classes<N>`] with the same
 //! `N`, so a 10-class data set with a 9-wide model is a compile error.
+//!
+//! Every loss is implemented for each float type `E` of the model (`Loss<Out, T, E>`, `f32`
+//! unless named): an `f64` model trains on the same losses with `f64` targets.
 
 use crate::data::{Classes, Target, Values};
 use dfdx::prelude::*;
@@ -16,9 +19,7 @@ pub type BatchOutput<const N: usize> = (usize, Const<N>);
     label = "this loss cannot compare these outputs with these targets",
     note = "class-index losses need `Classes<N>` targets and N outputs; value losses need `Values<N>` targets and N outputs"
 )]
-pub trait Loss<Out: Shape, T: Target> {
-    /// The Keras name of the loss (e.g. `sparse_categorical_crossentropy`).
-    fn name(&self) -> &'static str;
+pub trait Loss<Out: Shape, T: Target, E: Dtype = f32> {
     /// Where a one-wide output this loss trains is split into class 0 and class 1: `0.5` for
     /// probabilities (the default), `0` for logits ([`BinaryCrossentropyWithLogits`]). The
     /// trainer hands it to the metrics, so `accuracy` thresholds logits at 0.
@@ -26,11 +27,11 @@ pub trait Loss<Out: Shape, T: Target> {
         0.5
     }
     /// The mean loss over the batch, recorded on the output's tape.
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<Out, f32, D, Tp>,
-        targets: &T::Batch<D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err>;
+        output: Tensor<Out, E, D, Tp>,
+        targets: &T::Batch<E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
 }
 
 /// Cross-entropy from logits and class indices: `-mean_i log softmax(z_i)[y_i]`.
@@ -55,15 +56,14 @@ pub trait Loss<Out: Shape, T: Target> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SparseCategoricalCrossentropy;
 
-impl<const N: usize> Loss<BatchOutput<N>, Classes<N>> for SparseCategoricalCrossentropy {
-    fn name(&self) -> &'static str {
-        "sparse_categorical_crossentropy"
-    }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Classes<N>, E>
+    for SparseCategoricalCrossentropy
+{
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
         targets: &Tensor<(usize,), usize, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output
             .try_log_softmax::<Axis<1>>()?
             .try_select(targets.clone())?
@@ -79,15 +79,12 @@ impl<const N: usize> Loss<BatchOutput<N>, Classes<N>> for SparseCategoricalCross
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CategoricalCrossentropy;
 
-impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for CategoricalCrossentropy {
-    fn name(&self) -> &'static str {
-        "categorical_crossentropy"
-    }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for CategoricalCrossentropy {
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, f32, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output
             .try_log_softmax::<Axis<1>>()?
             .try_mul(targets.clone())?
@@ -97,21 +94,18 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for CategoricalCrossentropy
     }
 }
 
-/// Mean squared error: `mean (y - t)²`, the brief's regression loss.
+/// Mean squared error: `mean (y - t)²`.
 ///
 /// **Keras equivalent**: `MeanSquaredError()`. **PyTorch equivalent**: `nn.MSELoss()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MeanSquaredError;
 
-impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for MeanSquaredError {
-    fn name(&self) -> &'static str {
-        "mean_squared_error"
-    }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for MeanSquaredError {
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, f32, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output.try_sub(targets.clone())?.try_square()?.try_mean()
     }
 }
@@ -122,15 +116,12 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for MeanSquaredError {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MeanAbsoluteError;
 
-impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for MeanAbsoluteError {
-    fn name(&self) -> &'static str {
-        "mean_absolute_error"
-    }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for MeanAbsoluteError {
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, f32, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output.try_sub(targets.clone())?.try_abs()?.try_mean()
     }
 }
@@ -150,15 +141,12 @@ impl Default for Huber {
     }
 }
 
-impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for Huber {
-    fn name(&self) -> &'static str {
-        "huber"
-    }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for Huber {
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, f32, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output
             .try_huber_error(targets.clone(), self.delta)?
             .try_mean()
@@ -166,7 +154,7 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for Huber {
 }
 
 /// Binary cross-entropy from probabilities (a `Sigmoid` output):
-/// `-mean [t ln p + (1 - t) ln(1 - p)]`, the brief's classification formula.
+/// `-mean [t ln p + (1 - t) ln(1 - p)]`.
 ///
 /// `p` is clamped to `[ε, 1 - ε]` with `ε = 1e-7` (Keras's epsilon) so a saturated sigmoid gives
 /// a large finite loss instead of infinity. Prefer [`BinaryCrossentropyWithLogits`] for training.
@@ -176,24 +164,21 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for Huber {
 pub struct BinaryCrossentropy;
 
 /// Keras's `backend.epsilon()`.
-const BCE_EPSILON: f32 = 1e-7;
+const BCE_EPSILON: f64 = 1e-7;
 
-impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropy {
-    fn name(&self) -> &'static str {
-        "binary_crossentropy"
-    }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCrossentropy {
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, f32, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         let p = output.try_clamp(BCE_EPSILON, 1.0 - BCE_EPSILON)?;
         let t = targets.clone();
-        let one_minus_t = t.clone().try_negate()?.try_add(1.0)?;
+        let one_minus_t = t.clone().try_negate()?.try_add(E::ONE)?;
         let pos = p.with_empty_tape().try_ln()?.try_mul(t)?;
         let neg = p
             .try_negate()?
-            .try_add(1.0)?
+            .try_add(E::ONE)?
             .try_ln()?
             .try_mul(one_minus_t)?;
         pos.try_add(neg)?.try_mean()?.try_negate()
@@ -208,18 +193,15 @@ impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropy {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BinaryCrossentropyWithLogits;
 
-impl<const N: usize> Loss<BatchOutput<N>, Values<N>> for BinaryCrossentropyWithLogits {
-    fn name(&self) -> &'static str {
-        "binary_crossentropy_from_logits"
-    }
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCrossentropyWithLogits {
     fn binary_threshold(&self) -> f32 {
         0.0 // sigmoid(z) >= 0.5 exactly when z >= 0
     }
-    fn try_loss<D: Device<f32>, Tp: Tape<f32, D>>(
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, f32, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, f32, D>,
-    ) -> Result<Tensor<Rank0, f32, D, Tp>, D::Err> {
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output.try_bce_with_logits(targets.clone())?.try_mean()
     }
 }

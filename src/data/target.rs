@@ -10,14 +10,18 @@ use dfdx::prelude::*;
 pub trait Target: 'static + Send + Sync {
     /// One sample's label on the host.
     type Item: Copy + Send + Sync + std::fmt::Debug + PartialEq;
-    /// A batch of labels on device `D`.
-    type Batch<D: Device<f32>>;
+    /// A batch of labels on device `D`, real values in the float type `E` (`f32` or `f64`, the
+    /// model's); class indices stay `usize`.
+    type Batch<E: Dtype, D: Device<E>>;
     /// Width of the model output this target pairs with.
     const WIDTH: usize;
     /// Checks one label (e.g. a class index is below `N`); the error says what is wrong.
     fn validate(item: &Self::Item) -> std::result::Result<(), String>;
-    /// Moves a batch of labels to the device.
-    fn to_device<D: Device<f32>>(device: &D, items: &[Self::Item]) -> Result<Self::Batch<D>>;
+    /// Moves a batch of labels to the device, real values converted to `E`.
+    fn to_device<E: Dtype, D: Device<E>>(
+        device: &D,
+        items: &[Self::Item],
+    ) -> Result<Self::Batch<E, D>>;
     /// A borrowed, type-erased view for metrics.
     fn view(items: &[Self::Item]) -> Targets<'_>;
 }
@@ -41,7 +45,7 @@ pub enum Targets<'a> {
 
 impl<const N: usize> Target for Classes<N> {
     type Item = usize;
-    type Batch<D: Device<f32>> = Tensor<(usize,), usize, D>;
+    type Batch<E: Dtype, D: Device<E>> = Tensor<(usize,), usize, D>;
     const WIDTH: usize = N;
     fn validate(item: &usize) -> std::result::Result<(), String> {
         if *item < N {
@@ -50,7 +54,7 @@ impl<const N: usize> Target for Classes<N> {
             Err(format!("class {item} is outside 0..{N}"))
         }
     }
-    fn to_device<D: Device<f32>>(device: &D, items: &[usize]) -> Result<Self::Batch<D>> {
+    fn to_device<E: Dtype, D: Device<E>>(device: &D, items: &[usize]) -> Result<Self::Batch<E, D>> {
         device
             .try_tensor_from_vec(items.to_vec(), (items.len(),))
             .map_err(Error::device)
@@ -62,7 +66,7 @@ impl<const N: usize> Target for Classes<N> {
 
 impl<const N: usize> Target for Values<N> {
     type Item = [f32; N];
-    type Batch<D: Device<f32>> = Tensor<(usize, Const<N>), f32, D>;
+    type Batch<E: Dtype, D: Device<E>> = Tensor<(usize, Const<N>), E, D>;
     const WIDTH: usize = N;
     fn validate(item: &[f32; N]) -> std::result::Result<(), String> {
         match item.iter().position(|v| !v.is_finite()) {
@@ -70,8 +74,15 @@ impl<const N: usize> Target for Values<N> {
             Some(i) => Err(format!("value {i} is {}", item[i])),
         }
     }
-    fn to_device<D: Device<f32>>(device: &D, items: &[[f32; N]]) -> Result<Self::Batch<D>> {
-        let flat: Vec<f32> = items.iter().flatten().copied().collect();
+    fn to_device<E: Dtype, D: Device<E>>(
+        device: &D,
+        items: &[[f32; N]],
+    ) -> Result<Self::Batch<E, D>> {
+        let flat = items
+            .iter()
+            .flatten()
+            .map(|&v| cast(v))
+            .collect::<Result<Vec<E>>>()?;
         device
             .try_tensor_from_vec(flat, (items.len(), Const::<N>))
             .map_err(Error::device)
@@ -79,6 +90,33 @@ impl<const N: usize> Target for Values<N> {
     fn view(items: &[[f32; N]]) -> Targets<'_> {
         Targets::Values(items.as_flattened(), N)
     }
+}
+
+/// `v` in the float type `E`.
+///
+/// # Errors
+/// [`Error::Device`] for a value `E` cannot hold (never for a float type; `Device<E>` is
+/// implemented for floats only).
+pub(crate) fn cast<E: Dtype>(v: f32) -> Result<E> {
+    E::from_f32(v).ok_or_else(|| {
+        Error::device(format!(
+            "{v} is not representable as {}",
+            std::any::type_name::<E>()
+        ))
+    })
+}
+
+/// `values` in the float type `E`: the same vector when `E` is `f32` (no copy), converted
+/// otherwise.
+///
+/// # Errors
+/// As [`cast`].
+pub(crate) fn into_dtype<E: Dtype>(values: Vec<f32>) -> Result<Vec<E>> {
+    let mut slot = Some(values);
+    if let Some(same) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Vec<E>>>() {
+        return Ok(same.take().unwrap_or_default());
+    }
+    slot.unwrap_or_default().into_iter().map(cast).collect()
 }
 
 /// No label at all: the target kind of a data set that only has features, for
@@ -107,12 +145,12 @@ pub struct NoLabels;
 
 impl Target for NoLabels {
     type Item = ();
-    type Batch<D: Device<f32>> = ();
+    type Batch<E: Dtype, D: Device<E>> = ();
     const WIDTH: usize = 0;
     fn validate(_: &()) -> std::result::Result<(), String> {
         Ok(())
     }
-    fn to_device<D: Device<f32>>(_: &D, _: &[()]) -> Result<()> {
+    fn to_device<E: Dtype, D: Device<E>>(_: &D, _: &[()]) -> Result<()> {
         Ok(())
     }
     fn view(_: &[()]) -> Targets<'_> {
