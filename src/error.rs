@@ -235,7 +235,12 @@ impl TensorSpec {
     pub(crate) fn float<E>(name: String, shape: Vec<usize>) -> Self {
         TensorSpec {
             name,
-            dtype: if std::mem::size_of::<E>() == 8 { "F64" } else { "F32" }.into(),
+            dtype: if std::mem::size_of::<E>() == 8 {
+                "F64"
+            } else {
+                "F32"
+            }
+            .into(),
             shape,
         }
     }

@@ -136,8 +136,14 @@ impl Values {
     /// The elements converted to `E`.
     fn cast<E: Dtype>(&self) -> Vec<E> {
         match self {
-            Values::F32(v) => v.iter().map(|&x| E::from_f32(x).unwrap_or_default()).collect(),
-            Values::F64(v) => v.iter().map(|&x| E::from_f64(x).unwrap_or_default()).collect(),
+            Values::F32(v) => v
+                .iter()
+                .map(|&x| E::from_f32(x).unwrap_or_default())
+                .collect(),
+            Values::F64(v) => v
+                .iter()
+                .map(|&x| E::from_f64(x).unwrap_or_default())
+                .collect(),
         }
     }
 }

@@ -4,16 +4,18 @@
 use dfdx::optim::{Adam, Optimizer, RMSprop, Sgd};
 use dfdx::prelude::*;
 
-/// A configuration that builds an optimizer for model `M` on device `D`.
+/// A configuration that builds an optimizer for model `M` on device `D` in the float type `E`
+/// (`f32` unless named; dfdx's configurations build for `f32` and `f64`, [`Resumable`](super::Resumable)
+/// for `f32`).
 ///
 /// Implemented for dfdx's [`AdamConfig`] (Adam; AdamW with
 /// `weight_decay: Some(WeightDecay::Decoupled(λ))`), [`SgdConfig`] (momentum and Nesterov) and
 /// [`RMSpropConfig`].
 ///
 /// **Keras equivalent**: `optimizer="adam"` or `Adam(learning_rate=…)`.
-pub trait OptimizerConfig<M, D: Device<f32>> {
+pub trait OptimizerConfig<M, D: Device<E>, E: Dtype = f32> {
     /// The optimizer this configuration builds.
-    type Optimizer: Optimizer<M, D, f32> + LearningRate;
+    type Optimizer: Optimizer<M, D, E> + LearningRate;
     /// Builds the optimizer for `model`.
     fn build(self, model: &M) -> Self::Optimizer;
 }
@@ -28,13 +30,13 @@ pub trait LearningRate {
 
 macro_rules! dfdx_optimizer {
     ($cfg:ident, $opt:ident) => {
-        impl<M: TensorCollection<f32, D>, D: Device<f32>> OptimizerConfig<M, D> for $cfg {
-            type Optimizer = $opt<M, f32, D>;
+        impl<E: Dtype, M: TensorCollection<E, D>, D: Device<E>> OptimizerConfig<M, D, E> for $cfg {
+            type Optimizer = $opt<M, E, D>;
             fn build(self, model: &M) -> Self::Optimizer {
                 $opt::new(model, self)
             }
         }
-        impl<M, D: Device<f32>> LearningRate for $opt<M, f32, D> {
+        impl<M, E: Dtype, D: Device<E>> LearningRate for $opt<M, E, D> {
             fn lr(&self) -> f64 {
                 self.cfg.lr
             }

@@ -19,27 +19,32 @@ pub enum GradClip {
     Value(f32),
 }
 
-struct Visit<'g, D: Device<f32>> {
-    grads: &'g mut Gradients<f32, D>,
+struct Visit<'g, E: Dtype, D: Device<E>> {
+    grads: &'g mut Gradients<E, D>,
     /// The first copy error, reported after the walk.
     failed: Option<Error>,
     clip: GradClip,
     /// Pass 1 of `Norm`: sum of squares. Pass 2: the scale factor to apply.
     sum_sq: f64,
-    scale: Option<f32>,
+    scale: Option<E>,
 }
 
-impl<D: TrainingDevice> TensorVisitor<f32, D> for Visit<'_, D> {
+/// `v` in the float type `E` (every float type holds an `f32`).
+fn float<E: Dtype>(v: f64) -> E {
+    E::from_f64(v).unwrap_or_default()
+}
+
+impl<E: Dtype, D: TrainingDevice<E>> TensorVisitor<E, D> for Visit<'_, E, D> {
     type Viewer = ViewTensorRef;
     type Err = D::Err;
-    type E2 = f32;
+    type E2 = E;
     type D2 = D;
 
     fn visit<S: Shape>(
         &mut self,
-        opts: TensorOptions<S, f32, D>,
-        t: &Tensor<S, f32, D>,
-    ) -> std::result::Result<Option<Tensor<S, f32, D>>, D::Err> {
+        opts: TensorOptions<S, E, D>,
+        t: &Tensor<S, E, D>,
+    ) -> std::result::Result<Option<Tensor<S, E, D>>, D::Err> {
         if !opts.do_gradient_update {
             return Ok(None);
         }
@@ -47,10 +52,22 @@ impl<D: TrainingDevice> TensorVisitor<f32, D> for Visit<'_, D> {
         let mut sum_sq = 0.0;
         let done = match (self.clip, self.scale) {
             (GradClip::Value(v), _) => {
-                D::with_slice(buf, &mut |g| g.iter_mut().for_each(|x| *x = x.clamp(-v, v)))
+                let (lo, hi) = (float::<E>(-v as f64), float::<E>(v as f64));
+                D::with_slice(buf, &mut |g| {
+                    for x in g.iter_mut() {
+                        if *x > hi {
+                            *x = hi;
+                        } else if *x < lo {
+                            *x = lo;
+                        }
+                    }
+                })
             }
             (GradClip::Norm(_), None) => D::with_slice(buf, &mut |g| {
-                sum_sq = g.iter().map(|&x| (x as f64) * (x as f64)).sum()
+                sum_sq = g
+                    .iter()
+                    .map(|&x| x.to_f64().unwrap_or(f64::NAN).powi(2))
+                    .sum()
             }),
             (GradClip::Norm(_), Some(k)) => {
                 D::with_slice(buf, &mut |g| g.iter_mut().for_each(|x| *x *= k))
@@ -68,19 +85,21 @@ impl<D: TrainingDevice> TensorVisitor<f32, D> for Visit<'_, D> {
 /// clipping (for `Norm`; `NaN` for `Value`).
 ///
 /// # Errors
-/// [`Error::Config`] for a non-positive or non-finite threshold; device errors.
-pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
+/// [`Error::InvalidArgument`] for a non-positive or non-finite threshold; device errors.
+pub fn clip_gradients<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>(
     model: &M,
-    grads: &mut Gradients<f32, D>,
+    grads: &mut Gradients<E, D>,
     clip: GradClip,
 ) -> Result<f64> {
     let limit = match clip {
         GradClip::Norm(v) | GradClip::Value(v) => v,
     };
     if !(limit > 0.0 && limit.is_finite()) {
-        return Err(Error::Config(format!(
-            "gradient clip threshold {limit} must be positive and finite"
-        )));
+        return Err(Error::InvalidArgument {
+            what: "gradient clip threshold".into(),
+            value: limit.to_string(),
+            expected: "positive and finite".into(),
+        });
     }
     let mut visit = Visit {
         grads,
@@ -102,7 +121,7 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
     };
     let norm = visit.sum_sq.sqrt();
     if norm > max_norm as f64 {
-        visit.scale = Some((max_norm as f64 / norm) as f32);
+        visit.scale = Some(float::<E>(max_norm as f64 / norm));
         M::iter_tensors(&mut RecursiveWalker {
             m: model,
             f: &mut visit,

@@ -17,6 +17,7 @@ use crate::optim::OptimizerState;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::optim::Optimizer;
+use dfdx::shapes::Dtype;
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -80,17 +81,17 @@ fn stateful<O: LearningRate + OptimizerState>(o: &mut O) -> &mut dyn StatefulOpt
 ///
 /// **Keras equivalent**: `model.fit(x, y, validation_data=…, callbacks=[…, BackupAndRestore(dir)])`.
 #[must_use = "a Fit does nothing until `run`"]
-pub struct Fit<'r, M, O, L, D: TrainingDevice, Ds, Vs = Ds> {
-    trainer: &'r mut Trainer<M, O, L, D>,
+pub struct Fit<'r, M, O, L, D: TrainingDevice<E>, Ds, Vs = Ds, E: Dtype = f32> {
+    trainer: &'r mut Trainer<M, O, L, D, E>,
     train: &'r Ds,
     validation: Option<&'r Vs>,
     callbacks: Vec<Box<dyn Callback<M> + 'r>>,
     backup: Option<Backup<O>>,
 }
 
-impl<M, O, L, D: TrainingDevice> Trainer<M, O, L, D> {
+impl<M, O, L, D: TrainingDevice<E>, E: Dtype> Trainer<M, O, L, D, E> {
     /// Starts setting up a `fit` on `train`; see [`Fit`].
-    pub fn fitting<'r, Ds: Dataset>(&'r mut self, train: &'r Ds) -> Fit<'r, M, O, L, D, Ds> {
+    pub fn fitting<'r, Ds: Dataset>(&'r mut self, train: &'r Ds) -> Fit<'r, M, O, L, D, Ds, Ds, E> {
         Fit {
             trainer: self,
             train,
@@ -101,10 +102,10 @@ impl<M, O, L, D: TrainingDevice> Trainer<M, O, L, D> {
     }
 }
 
-impl<'r, M, O, L, D: TrainingDevice, Ds: Dataset, Vs> Fit<'r, M, O, L, D, Ds, Vs> {
+impl<'r, M, O, L, D: TrainingDevice<E>, E: Dtype, Ds: Dataset, Vs> Fit<'r, M, O, L, D, Ds, Vs, E> {
     /// Reports `val_`-prefixed loss and metrics on `validation` after every epoch (in place of
     /// `FitConfig::validation_split`).
-    pub fn validation<V2>(self, validation: &'r V2) -> Fit<'r, M, O, L, D, Ds, V2>
+    pub fn validation<V2>(self, validation: &'r V2) -> Fit<'r, M, O, L, D, Ds, V2, E>
     where
         V2: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
     {
@@ -148,10 +149,10 @@ impl<'r, M, O, L, D: TrainingDevice, Ds: Dataset, Vs> Fit<'r, M, O, L, D, Ds, Vs
     }
 }
 
-/// Saves and loads the model for callbacks, on device `D`.
-struct Store<D>(PhantomData<D>);
+/// Saves and loads the model for callbacks, on device `D` in the float type `E`.
+struct Store<D, E>(PhantomData<(D, E)>);
 
-impl<M: TensorCollection<f32, D>, D: TrainingDevice> ModelStore<M> for Store<D> {
+impl<M: TensorCollection<E, D>, D: TrainingDevice<E>, E: Dtype> ModelStore<M> for Store<D, E> {
     fn save(&self, model: &M, path: &Path) -> Result<()> {
         save_model(model, path)
     }
@@ -175,14 +176,15 @@ struct Shared {
     states: Vec<Option<serde_json::Value>>,
 }
 
-impl<'r, M, O, L, D, Ds, Vs> Fit<'r, M, O, L, D, Ds, Vs>
+impl<'r, M, O, L, D, E, Ds, Vs> Fit<'r, M, O, L, D, Ds, Vs, E>
 where
-    D: TrainingDevice,
-    O: Optimizer<M, D, f32> + LearningRate,
+    E: Dtype,
+    D: TrainingDevice<E>,
+    O: Optimizer<M, D, E> + LearningRate,
     Ds: Dataset,
     Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
-    M: TrainModel<BatchOf<Ds>, D>,
-    L: Loss<M::Out, Ds::Target>,
+    M: TrainModel<BatchOf<Ds>, D, E>,
+    L: Loss<M::Out, Ds::Target, E>,
 {
     /// Trains to epoch `cfg.epochs` and returns the [`History`] (of every epoch, those of a
     /// resumed run included).
@@ -228,8 +230,8 @@ where
 }
 
 /// The epoch loop.
-fn run_loop<M, O, L, D, Ds, Vs>(
-    trainer: &mut Trainer<M, O, L, D>,
+fn run_loop<M, O, L, D, E, Ds, Vs>(
+    trainer: &mut Trainer<M, O, L, D, E>,
     train: &Ds,
     validation: Option<&Vs>,
     given: Vec<Box<dyn Callback<M> + '_>>,
@@ -237,12 +239,13 @@ fn run_loop<M, O, L, D, Ds, Vs>(
     cfg: &FitConfig,
 ) -> Result<History>
 where
-    D: TrainingDevice,
-    O: Optimizer<M, D, f32> + LearningRate,
+    E: Dtype,
+    D: TrainingDevice<E>,
+    O: Optimizer<M, D, E> + LearningRate,
     Ds: Dataset,
     Vs: Dataset<Sample = Ds::Sample, Target = Ds::Target>,
-    M: TrainModel<BatchOf<Ds>, D>,
-    L: Loss<M::Out, Ds::Target>,
+    M: TrainModel<BatchOf<Ds>, D, E>,
+    L: Loss<M::Out, Ds::Target, E>,
 {
     check_batch_size("batch_size", cfg.batch_size)?;
     check_batch_size("eval_batch_size", cfg.eval_batch_size)?;
@@ -278,7 +281,7 @@ where
         resume: None,
         states: Vec::new(),
     };
-    let store = Store::<D>(PhantomData);
+    let store = Store::<D, E>(PhantomData);
 
     macro_rules! each {
         (|$cb:ident, $ctx:ident| $body:expr) => {
@@ -390,8 +393,8 @@ where
 }
 
 /// A callback's view of the trainer and the run.
-fn context<'a, M, O: LearningRate, L, D: TrainingDevice>(
-    trainer: &'a mut Trainer<M, O, L, D>,
+fn context<'a, M, O: LearningRate, L, D: TrainingDevice<E>, E: Dtype>(
+    trainer: &'a mut Trainer<M, O, L, D, E>,
     state_of: Option<for<'x> fn(&'x mut O) -> &'x mut dyn StatefulOptimizer>,
     store: &'a dyn ModelStore<M>,
     shared: &'a mut Shared,
@@ -413,8 +416,8 @@ fn context<'a, M, O: LearningRate, L, D: TrainingDevice>(
 }
 
 /// Every name an epoch's log holds in this run.
-fn logged_names<M, O, L, D: TrainingDevice>(
-    trainer: &Trainer<M, O, L, D>,
+fn logged_names<M, O, L, D: TrainingDevice<E>, E: Dtype>(
+    trainer: &Trainer<M, O, L, D, E>,
     validating: bool,
 ) -> Vec<String> {
     let mut names = vec!["loss".to_string()];
@@ -426,10 +429,11 @@ fn logged_names<M, O, L, D: TrainingDevice>(
     names
 }
 
-impl<M, O, L, D> Trainer<M, O, L, D>
+impl<M, O, L, D, E> Trainer<M, O, L, D, E>
 where
-    D: TrainingDevice,
-    O: Optimizer<M, D, f32> + LearningRate,
+    E: Dtype,
+    D: TrainingDevice<E>,
+    O: Optimizer<M, D, E> + LearningRate,
 {
     /// Trains on `train` for `cfg.epochs` epochs and returns the [`History`]: `fitting(train)
     /// .run(cfg)`. Validation data, callbacks and backups are set up with
@@ -442,8 +446,8 @@ where
     pub fn fit<Ds>(&mut self, train: &Ds, cfg: &FitConfig) -> Result<History>
     where
         Ds: Dataset,
-        M: TrainModel<BatchOf<Ds>, D>,
-        L: Loss<M::Out, Ds::Target>,
+        M: TrainModel<BatchOf<Ds>, D, E>,
+        L: Loss<M::Out, Ds::Target, E>,
     {
         self.fitting(train).run(cfg)
     }

@@ -2,7 +2,8 @@
 
 use dfdx::prelude::*;
 
-/// A model that takes batches of shape `In` on device `D`, in training mode (with a tape, via
+/// A model that takes batches of shape `In` on device `D` in the float type `E` (`f32` unless
+/// named), in training mode (with a tape, via
 /// `ModuleMut`, so dropout and batch-norm update) and in inference mode (via `Module`).
 ///
 /// Blanket-implemented for every dfdx module, tuple and typenet layer that fits; user code never
@@ -13,29 +14,30 @@ use dfdx::prelude::*;
     label = "the data set's sample shape does not fit this model's input",
     note = "a data set of `Rank1<N>` samples batches as `(usize, Const<N>)`: the model's first layer must take N inputs"
 )]
-pub trait TrainModel<In: Shape, D: Device<f32>>:
-    TensorCollection<f32, D>
+pub trait TrainModel<In: Shape, D: Device<E>, E: Dtype = f32>:
+    TensorCollection<E, D>
     + ModuleMut<
-        Tensor<In, f32, D, OwnedTape<f32, D>>,
-        Output = Tensor<Self::Out, f32, D, OwnedTape<f32, D>>,
+        Tensor<In, E, D, OwnedTape<E, D>>,
+        Output = Tensor<Self::Out, E, D, OwnedTape<E, D>>,
         Error = D::Err,
-    > + Module<Tensor<In, f32, D>, Output = Tensor<Self::Out, f32, D>, Error = D::Err>
+    > + Module<Tensor<In, E, D>, Output = Tensor<Self::Out, E, D>, Error = D::Err>
 {
     /// The shape of a batch of outputs.
     type Out: Shape;
 }
 
-impl<M, In, D, Out> TrainModel<In, D> for M
+impl<M, In, D, E, Out> TrainModel<In, D, E> for M
 where
     In: Shape,
     Out: Shape,
-    D: Device<f32>,
-    M: TensorCollection<f32, D>
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>
         + ModuleMut<
-            Tensor<In, f32, D, OwnedTape<f32, D>>,
-            Output = Tensor<Out, f32, D, OwnedTape<f32, D>>,
+            Tensor<In, E, D, OwnedTape<E, D>>,
+            Output = Tensor<Out, E, D, OwnedTape<E, D>>,
             Error = D::Err,
-        > + Module<Tensor<In, f32, D>, Output = Tensor<Out, f32, D>, Error = D::Err>,
+        > + Module<Tensor<In, E, D>, Output = Tensor<Out, E, D>, Error = D::Err>,
 {
     type Out = Out;
 }

@@ -105,11 +105,12 @@ pub(crate) fn read_state(
     Ok(state)
 }
 
-impl<M, O, L, D> Trainer<M, O, L, D>
+impl<M, O, L, D, E> Trainer<M, O, L, D, E>
 where
-    D: TrainingDevice,
-    M: TensorCollection<f32, D>,
-    O: Optimizer<M, D, f32> + LearningRate + OptimizerState,
+    E: dfdx::shapes::Dtype,
+    D: TrainingDevice<E>,
+    M: TensorCollection<E, D>,
+    O: Optimizer<M, D, E> + LearningRate + OptimizerState,
 {
     /// Saves the model, the optimizer's state and `history` to `dir/epoch-NNNN` (the last epoch
     /// of `history`), written to a temporary directory first so that it appears complete or not

@@ -2,7 +2,7 @@
 
 use super::metrics::{MetricList, Metrics};
 use super::{clip_gradients, FitConfig, TrainModel};
-use crate::data::{for_each_batch, upload, BatchOf, Dataset, HostBatch, Target};
+use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target};
 use crate::losses::Loss;
 use crate::nn::TrainingDevice;
 use crate::optim::{LearningRate, OptimizerConfig};
@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 /// ```
 ///
 /// **Keras equivalent**: `model.compile(optimizer, loss, metrics)`.
-pub struct Trainer<M, O, L, D: Device<f32> = Cpu> {
+pub struct Trainer<M, O, L, D: Device<E> = Cpu, E: Dtype = f32> {
     /// The model being trained.
     pub model: M,
     /// The optimizer updating it.
@@ -53,7 +53,7 @@ pub struct Trainer<M, O, L, D: Device<f32> = Cpu> {
     pub eval_batch_size: usize,
     pub(super) metrics: Metrics,
     pub(super) device: D,
-    grads: Option<Gradients<f32, D>>,
+    grads: Option<Gradients<E, D>>,
 }
 
 /// The module that model type `M` builds into on device `D` in `f32`, e.g.
@@ -128,7 +128,7 @@ impl Predictions {
     }
 }
 
-impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
+impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
     /// Pairs `model` with an optimizer built from `optimizer`, a loss and metrics: names
     /// (`&["accuracy"]`, see [`metric`](super::metric)) or metric objects, yours included
     /// (`vec![Box::new(MyMetric) as Box<dyn Metric>, metric("mae")?]`).
@@ -143,7 +143,7 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
         metrics: impl Into<MetricList>,
     ) -> Result<Self>
     where
-        C: OptimizerConfig<M, D, Optimizer = O>,
+        C: OptimizerConfig<M, D, E, Optimizer = O>,
     {
         Ok(Trainer {
             optimizer: optimizer.build(&model),
@@ -158,14 +158,31 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
 }
 
 /// The value of a scalar tensor (NaN if it somehow holds none, which the NaN guard then reports).
-fn scalar<D: Device<f32>, T>(t: &Tensor<Rank0, f32, D, T>) -> f64 {
-    t.as_vec().first().map_or(f64::NAN, |&v| v as f64)
+fn scalar<E: Dtype, D: Device<E>, T>(t: &Tensor<Rank0, E, D, T>) -> f64 {
+    t.as_vec()
+        .first()
+        .and_then(|v| v.to_f64())
+        .unwrap_or(f64::NAN)
 }
 
-impl<M, O, L, D> Trainer<M, O, L, D>
+/// Outputs as `f32`, what metrics and [`Predictions`] hold: the same vector for an `f32` model
+/// (no copy), converted otherwise.
+fn to_f32<E: Dtype>(values: Vec<E>) -> Vec<f32> {
+    let mut slot = Some(values);
+    if let Some(same) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Vec<f32>>>() {
+        return same.take().unwrap_or_default();
+    }
+    slot.unwrap_or_default()
+        .into_iter()
+        .map(|v| v.to_f32().unwrap_or(f32::NAN))
+        .collect()
+}
+
+impl<M, O, L, D, E> Trainer<M, O, L, D, E>
 where
-    D: TrainingDevice,
-    O: Optimizer<M, D, f32> + LearningRate,
+    E: Dtype,
+    D: TrainingDevice<E>,
+    O: Optimizer<M, D, E> + LearningRate,
 {
     /// One optimizer step on a host batch (forward in training mode, loss, backward, clipping,
     /// update); returns the batch's mean loss. `batch` is 1-based, for the NaN guard's message.
@@ -178,11 +195,11 @@ where
     ) -> Result<f64>
     where
         Ds: Dataset,
-        M: TrainModel<BatchOf<Ds>, D>,
-        L: Loss<M::Out, Ds::Target>,
+        M: TrainModel<BatchOf<Ds>, D, E>,
+        L: Loss<M::Out, Ds::Target, E>,
     {
         let width = <Ds::Target as Target>::WIDTH;
-        let batch_tensors = upload::<Ds, D>(&self.device, host)?;
+        let batch_tensors = Batch::<Ds, D, E>::upload(&self.device, host)?;
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(Error::device)?,
@@ -192,7 +209,7 @@ where
             .try_forward_mut(batch_tensors.x.traced(grads))
             .map_err(Error::device)?;
         if !self.metrics.is_empty() {
-            let values = out.retaped::<NoneTape>().as_vec();
+            let values = to_f32(out.retaped::<NoneTape>().as_vec());
             let view = Ds::Target::view(&batch_tensors.labels);
             self.metrics.update(&values, width, view);
         }
@@ -222,20 +239,20 @@ where
     }
 }
 
-impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
+impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
     /// Checks, before the first batch, that every metric fits the data set's targets and the
     /// loss, and tells them where the loss splits one-wide outputs.
     pub(super) fn prepare_metrics<Ds>(&mut self, data: &Ds) -> Result<()>
     where
         Ds: Dataset,
-        M: TrainModel<BatchOf<Ds>, D>,
-        L: Loss<M::Out, Ds::Target>,
+        M: TrainModel<BatchOf<Ds>, D, E>,
+        L: Loss<M::Out, Ds::Target, E>,
     {
         let y = [data.target(0)];
         self.metrics
             .check(<Ds::Target as Target>::WIDTH, Ds::Target::view(&y))?;
         // logits losses split one-wide outputs at 0, probability losses at 0.5
-        let threshold = Loss::<M::Out, Ds::Target>::binary_threshold(&self.loss);
+        let threshold = Loss::<M::Out, Ds::Target, E>::binary_threshold(&self.loss);
         self.metrics.set_binary_threshold(threshold);
         Ok(())
     }
@@ -251,8 +268,8 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
     pub fn evaluate<Ds>(&mut self, data: &Ds) -> Result<Evaluation>
     where
         Ds: Dataset,
-        M: TrainModel<BatchOf<Ds>, D>,
-        L: Loss<M::Out, Ds::Target>,
+        M: TrainModel<BatchOf<Ds>, D, E>,
+        L: Loss<M::Out, Ds::Target, E>,
     {
         if data.is_empty() {
             return Err(Error::InvalidArgument {
@@ -276,10 +293,10 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
                 let (mut loss_sum, mut seen) = (0.0f64, 0usize);
                 for host in batches {
                     let n = host.targets.len();
-                    let batch = upload::<Ds, D>(&self.device, host)?;
+                    let batch = Batch::<Ds, D, E>::upload(&self.device, host)?;
                     let out = self.model.try_forward(batch.x).map_err(Error::device)?;
                     if !self.metrics.is_empty() {
-                        let values = out.as_vec();
+                        let values = to_f32(out.as_vec());
                         self.metrics
                             .update(&values, width, Ds::Target::view(&batch.labels));
                     }
@@ -307,7 +324,7 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
     pub fn predict<Ds>(&self, data: &Ds) -> Result<Predictions>
     where
         Ds: Dataset,
-        M: TrainModel<BatchOf<Ds>, D>,
+        M: TrainModel<BatchOf<Ds>, D, E>,
     {
         check_batch_size("eval_batch_size", self.eval_batch_size)?;
         let order: Vec<usize> = (0..data.len()).collect();
@@ -321,12 +338,9 @@ impl<M, O, L, D: Device<f32>> Trainer<M, O, L, D> {
                 let (mut values, mut width) = (Vec::new(), 0);
                 for host in batches {
                     let n = host.targets.len();
-                    let batch = upload::<Ds, D>(&self.device, host)?;
-                    let out = self
-                        .model
-                        .try_forward(batch.x)
-                        .map_err(Error::device)?
-                        .as_vec();
+                    let batch = Batch::<Ds, D, E>::upload(&self.device, host)?;
+                    let out = self.model.try_forward(batch.x).map_err(Error::device)?;
+                    let out = to_f32(out.as_vec());
                     width = out.len() / n.max(1);
                     values.extend(out);
                 }

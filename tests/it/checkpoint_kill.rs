@@ -36,7 +36,12 @@ fn killed_mid_save_leaves_the_previous_checkpoint() {
     let mut last = -1.0f32;
     for round in 0..6u64 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "checkpoint_kill::save_loop", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "checkpoint_kill::save_loop",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("TYPENET_SAVE_LOOP", &path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

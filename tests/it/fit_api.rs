@@ -332,3 +332,83 @@ fn a_validation_split_of_zero_or_one_is_refused() {
         assert!(err.to_string().contains("is not in (0, 1)"), "{err}");
     }
 }
+
+type Net64 = (
+    modules::Linear<4, 16, f64, Cpu>,
+    Tanh,
+    modules::Linear<16, 3, f64, Cpu>,
+);
+
+/// The f32 network's weights, widened to f64.
+fn widened(m: &Built<Net>, dev: &Cpu) -> Net64 {
+    let mut w = dev.build_module::<Net, f64>();
+    let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+    w.0.weight.copy_from(&wide(m.0.weight.as_vec()));
+    w.0.bias.copy_from(&wide(m.0.bias.as_vec()));
+    w.2.weight.copy_from(&wide(m.2.weight.as_vec()));
+    w.2.bias.copy_from(&wide(m.2.bias.as_vec()));
+    w
+}
+
+/// An f64 model trains through the same `fit` as an f32 one; started from the same weights
+/// with the same shuffles, the two runs differ only by f32 rounding.
+#[test]
+fn an_f64_model_trains_through_fit_as_its_f32_twin_does() {
+    let data = data();
+    let dev = Cpu::seed_from_u64(3);
+    let m32 = dev.build_module::<Net, f32>();
+    let m64 = widened(&m32, &dev);
+    let sgd = SgdConfig {
+        lr: 0.1,
+        ..Default::default()
+    };
+    let mut t32 =
+        Trainer::compile(&dev, m32, sgd, SparseCategoricalCrossentropy, &["accuracy"]).unwrap();
+    let mut t64: Trainer<Net64, Sgd<Net64, f64, Cpu>, _, Cpu, f64> =
+        Trainer::compile(&dev, m64, sgd, SparseCategoricalCrossentropy, &["accuracy"]).unwrap();
+    let mut stop = EarlyStopping {
+        monitor: "val_loss".into(),
+        patience: 50,
+        restore_best_weights: true,
+        ..Default::default()
+    };
+    let h64 = t64
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut stop)
+        .run(&quiet(8))
+        .unwrap();
+    let h32 = t32.fitting(&data).validation(&data).run(&quiet(8)).unwrap();
+    let (l32, l64) = (h32.series("loss").unwrap(), h64.series("loss").unwrap());
+    assert!(
+        l64[7] < l64[0] * 0.8,
+        "f64 training lowers the loss: {l64:?}"
+    );
+    for (a, b) in l32.iter().zip(&l64) {
+        assert!(
+            (a - b).abs() < 1e-4 * b.abs().max(1.0),
+            "f32 {a} vs f64 {b}"
+        );
+    }
+    // the best epoch's f64 weights were snapshotted and put back (the last epoch is the best
+    // here, so they are also the final ones): evaluating gives the best val_loss
+    let (best, _) = stop.best.unwrap();
+    assert!((t64.evaluate(&data).unwrap().loss - best).abs() < 1e-12);
+    // f64 models save F64 tensors and load back exactly; an f32 model refuses them
+    let dir = temp_dir("f64");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.safetensors");
+    typenet::checkpoint::save_model(&t64.model, &path).unwrap();
+    let mut back = dev.build_module::<Net, f64>();
+    typenet::checkpoint::load_model(&mut back, &path).unwrap();
+    assert_eq!(back.2.weight.as_vec(), t64.model.2.weight.as_vec());
+    let mut narrow = dev.build_module::<Net, f32>();
+    let err = typenet::checkpoint::load_model(&mut narrow, &path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("0.weight: expected F32 [16, 4], found F64 [16, 4]"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
