@@ -9,9 +9,11 @@ fn held_out_count(fraction: f64, n: usize) -> Result<usize> {
     if fraction > 0.0 && fraction < 1.0 {
         Ok((n as f64 * fraction).round() as usize)
     } else {
-        Err(Error::Config(format!(
-            "held-out fraction {fraction} is not in (0, 1)"
-        )))
+        Err(Error::InvalidArgument {
+            what: "held-out fraction",
+            value: fraction.to_string(),
+            expected: "in (0, 1)".into(),
+        })
     }
 }
 
@@ -34,7 +36,7 @@ impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
     /// **Keras equivalent**: scikit-learn's `train_test_split(x, y, test_size=fraction, random_state=seed)`.
     ///
     /// # Errors
-    /// [`Error::Config`] if `fraction` is not in `(0, 1)`.
+    /// [`Error::InvalidArgument`] if `fraction` is not in `(0, 1)`.
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         let n = held_out_count(fraction, self.targets().len())?;
         let mut idx: Vec<usize> = (0..self.targets().len()).collect();
@@ -66,7 +68,7 @@ impl<S: BatchShape, const N: usize, P: Feature> InMemory<S, Classes<N>, P> {
     /// **Keras equivalent**: scikit-learn's `train_test_split(…, stratify=y)`.
     ///
     /// # Errors
-    /// [`Error::Config`] if `fraction` is not in `(0, 1)`.
+    /// [`Error::InvalidArgument`] if `fraction` is not in `(0, 1)`.
     pub fn split_stratified(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         held_out_count(fraction, self.targets().len())?;
         let mut rng = StdRng::seed_from_u64(seed);

@@ -199,7 +199,7 @@ impl<M, C: UpdateRule, D: TrainingDevice> OptimizerState for ResumableOptimizer<
                 D::with_slice(&mut buf.clone(), &mut |v| {
                     bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect()
                 })
-                .map_err(Error::Device)?;
+                .map_err(Error::device)?;
                 entries.push(Entry {
                     spec,
                     trainable: false,
@@ -253,7 +253,7 @@ impl<M, C: UpdateRule, D: TrainingDevice> OptimizerState for ResumableOptimizer<
                 let mut buf =
                     Storage::<f32>::try_alloc_len(&self.device, v.len()).map_err(Error::device)?;
                 // `read_checked` checked the length against the parameter's shape
-                D::with_slice(&mut buf, &mut |b| b.copy_from_slice(&v)).map_err(Error::Device)?;
+                D::with_slice(&mut buf, &mut |b| b.copy_from_slice(&v)).map_err(Error::device)?;
                 slots.push(buf);
             }
             state.push(slots);

@@ -137,7 +137,7 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
     .map_err(Error::device)?;
     let GradClip::Norm(max_norm) = clip else {
         return match visit.failed {
-            Some(e) => Err(Error::Device(e)),
+            Some(e) => Err(Error::device(e)),
             None => Ok(f64::NAN),
         };
     };
@@ -151,7 +151,7 @@ pub fn clip_gradients<M: TensorCollection<f32, D>, D: TrainingDevice>(
         .map_err(Error::device)?;
     }
     match visit.failed {
-        Some(e) => Err(Error::Device(e)),
+        Some(e) => Err(Error::device(e)),
         None => Ok(norm),
     }
 }
