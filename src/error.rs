@@ -107,7 +107,7 @@ pub enum Error {
     Config(String),
     /// An argument is outside the values it may take, e.g. a batch size of 0 or a held-out
     /// fraction outside `(0, 1)`.
-    #[error("{what} {value} is not {expected}")]
+    #[error("{what} {value} must be {expected}")]
     InvalidArgument {
         /// The argument, e.g. `batch size`.
         what: &'static str,
@@ -129,10 +129,12 @@ pub enum Error {
     },
     /// Something that needs at least one element was given none, e.g. statistics of an empty
     /// data set.
-    #[error("{what} is empty")]
+    #[error("cannot {operation} with an empty {what}")]
     Empty {
-        /// What is empty, e.g. `the training set`.
+        /// What is empty, e.g. `data set`.
         what: &'static str,
+        /// What it was needed for, e.g. `standardise`.
+        operation: &'static str,
     },
     /// An index is past the end of a data set.
     #[error("index {index} out of range for a data set of {len} samples")]

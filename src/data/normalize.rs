@@ -60,9 +60,9 @@ impl<S: ImageShape> ChannelNorm<S> {
         }
         if mean.iter().any(|m| !m.is_finite()) || std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(Error::InvalidArgument {
-                what: "channel normalisation",
-                value: format!("with means {mean:?} and standard deviations {std:?}"),
-                expected: "finite means and positive standard deviations".into(),
+                what: "channel normalisation means and standard deviations",
+                value: format!("{mean:?} and {std:?}"),
+                expected: "finite, the standard deviations positive".into(),
             });
         }
         Ok(ChannelNorm {
@@ -79,7 +79,8 @@ impl<S: ImageShape> ChannelNorm<S> {
     pub fn fit<Ds: Dataset<Sample = S>>(train: &Ds) -> Result<Self> {
         if train.is_empty() {
             return Err(Error::Empty {
-                what: "the data set to normalise with",
+                what: "data set",
+                operation: "normalise",
             });
         }
         let plane = S::HEIGHT * S::WIDTH;

@@ -90,3 +90,27 @@ impl<S: BatchShape, const N: usize, P: Feature> InMemory<S, Classes<N>, P> {
         Ok((self.select(&train)?, self.select(&held)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfdx::shapes::Rank1;
+
+    #[test]
+    fn a_fraction_outside_the_open_interval_is_an_invalid_argument() {
+        let data = InMemory::<Rank1<1>, Classes<2>>::new(vec![0.0; 4], vec![0, 1, 0, 1]).unwrap();
+        let err = data.split(1.0, 0).unwrap_err();
+        match &err {
+            Error::InvalidArgument {
+                what,
+                value,
+                expected,
+            } => assert_eq!(
+                (*what, &**value, &**expected),
+                ("held-out fraction", "1", "in (0, 1)")
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(err.to_string(), "held-out fraction 1 must be in (0, 1)");
+    }
+}

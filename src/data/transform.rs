@@ -95,7 +95,8 @@ impl<S: BatchShape> Standardize<S> {
     pub fn fit<Ds: Dataset<Sample = S>>(train: &Ds) -> Result<Self> {
         if train.is_empty() {
             return Err(Error::Empty {
-                what: "the data set to standardise with",
+                what: "data set",
+                operation: "standardise",
             });
         }
         let mut sum = vec![0.0f64; S::NUMEL];

@@ -102,7 +102,8 @@ fn check(height: usize, width: usize, titles: &[&str], rows: &[HeatmapRow<'_>]) 
     let n = height * width;
     let Some(first) = rows.first() else {
         return Err(Error::Empty {
-            what: "the list of heat map rows",
+            what: "list of rows",
+            operation: "draw a heat map",
         });
     };
     let columns = 1 + first.maps.len();
