@@ -95,59 +95,123 @@ pub enum Error {
     /// A device (CPU or CUDA) operation failed, e.g. out of memory.
     #[error("device error: {source}")]
     Device {
-        /// The device's error (its text, where the device's error type is only `Display`).
+        /// The device's error (its text where the device's error type is not known).
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The optimizer could not update the model.
-    #[error("optimizer error: {0}")]
-    Optimizer(String),
-    /// A configuration value is invalid (e.g. batch size 0, unknown metric name).
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    /// A metric name that no metric answers to.
+    #[error("optimizer error: {source}")]
+    Optimizer {
+        /// The optimizer's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An argument is outside the values it may take, e.g. a batch size of 0 or a held-out
+    /// fraction outside `(0, 1)`.
+    #[error("{what} {value} must be {expected}")]
+    InvalidArgument {
+        /// The argument, e.g. `batch size`.
+        what: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be, e.g. `at least 1`.
+        expected: String,
+    },
+    /// Two lengths that must agree do not, e.g. features and targets given to
+    /// [`InMemory::new`](crate::data::InMemory::new).
+    #[error("{what}: expected {expected}, found {found}")]
+    LengthMismatch {
+        /// What was counted.
+        what: String,
+        /// The length required.
+        expected: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// Something that needs at least one element was given none, e.g. statistics of an empty
+    /// data set.
+    #[error("cannot {operation} with an empty {what}")]
+    Empty {
+        /// What is empty, e.g. `data set`.
+        what: &'static str,
+        /// What it was needed for, e.g. `standardise`.
+        operation: &'static str,
+    },
+    /// An index is past the end of a data set.
+    #[error("index {index} out of range for a data set of {len} samples")]
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// The number of samples.
+        len: usize,
+    },
+    /// A class index is outside `0..classes`: a sample's target, or the class asked of a
+    /// model with `classes` outputs (e.g. by [`saliency`](crate::interpret::saliency)).
+    #[error("{}", class_out_of_range(*sample, *class, *classes))]
+    ClassOutOfRange {
+        /// The sample whose target it is; `None` for a class asked of a model.
+        sample: Option<usize>,
+        /// The class index found.
+        class: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// A sample's real-valued target is NaN or infinite.
+    #[error("target of sample {sample}: value {position} is {value}")]
+    NonFiniteTarget {
+        /// The sample's index.
+        sample: usize,
+        /// Which of the sample's values.
+        position: usize,
+        /// The value found.
+        value: f32,
+    },
+    /// A metric name that no metric has.
     #[error("unknown metric `{name}`; known metrics: {}", known.join(", "))]
     UnknownMetric {
-        /// The name asked for.
+        /// The name given.
         name: String,
         /// The names that are known.
         known: Vec<String>,
     },
-    /// A metric cannot be computed from this model's outputs and these targets.
-    #[error("metric `{metric}` {reason}")]
+    /// A metric that cannot be computed on these targets or outputs.
+    #[error("metric `{metric}` needs {needs}")]
     MetricMismatch {
         /// The metric's name.
         metric: String,
-        /// What it needs that it did not get.
-        reason: String,
+        /// What it needs, e.g. `class targets`.
+        needs: String,
     },
-    /// A callback watches a quantity this run does not log, or whose direction (up or down)
-    /// cannot be told.
-    #[error("{callback} monitors `{monitor}`, which this fit does not log as the loss or a compiled metric; logged: {}", logged.join(", "))]
+    /// A callback monitors a quantity that the fit does not log.
+    #[error("{callback} monitors `{monitor}`, which this fit does not log; logged: {}", logged.join(", "))]
     UnknownMonitor {
-        /// The callback.
+        /// The callback, e.g. `EarlyStopping`.
         callback: String,
-        /// The name it watches.
+        /// The quantity it monitors.
         monitor: String,
-        /// Every name the run logs.
+        /// The quantities that are logged.
         logged: Vec<String>,
     },
-    /// A callback's saved state (in a training backup) is not what the callback saves.
-    #[error("{callback}: {reason}")]
+    /// A callback's saved state cannot be restored.
+    #[error("{callback}: cannot restore saved state: {reason}")]
     CallbackState {
         /// The callback.
         callback: String,
-        /// What did not fit.
+        /// What does not fit.
         reason: String,
     },
-    /// An argument or setting is outside the values it may take.
-    #[error("invalid {what}: {value} ({expected})")]
-    InvalidArgument {
-        /// What the value is, e.g. `batch size`.
+    /// A value could not be written as (or read from) JSON.
+    #[error("cannot serialise {what}: {source}")]
+    Serialization {
+        /// What was being serialised, e.g. `an epoch log`.
         what: String,
-        /// The value given.
-        value: String,
-        /// What is accepted.
-        expected: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// No font was found to draw a chart's labels.
+    #[error("no TrueType font for chart labels (tried {tried}); install one with `apt-get install -y fonts-dejavu-core` or set TYPENET_FONT")]
+    FontMissing {
+        /// The places looked in.
+        tried: String,
     },
     /// A loss or metric became NaN or infinite during training.
     #[error("training diverged: {what} is {value} at epoch {epoch}, batch {batch}")]
@@ -176,20 +240,32 @@ pub enum Error {
     },
 }
 
+/// The message of [`Error::ClassOutOfRange`].
+fn class_out_of_range(sample: Option<usize>, class: usize, classes: usize) -> String {
+    match sample {
+        Some(i) => format!("target of sample {i}: class {class} is outside 0..{classes}"),
+        None => format!(
+            "class {class} is out of range: the model has {classes} outputs per sample (0..={})",
+            classes.saturating_sub(1)
+        ),
+    }
+}
+
 /// `std::result::Result` with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl From<dfdx::tensor::CpuError> for Error {
     fn from(e: dfdx::tensor::CpuError) -> Self {
-        Error::Device {
-            source: Box::new(e),
-        }
+        Error::device_source(e)
     }
 }
 
 impl<Err: std::fmt::Display> From<dfdx::optim::OptimizerUpdateError<Err>> for Error {
     fn from(e: dfdx::optim::OptimizerUpdateError<Err>) -> Self {
-        Error::Optimizer(e.to_string())
+        // the device's error type is generic here: its text is kept
+        Error::Optimizer {
+            source: e.to_string().into(),
+        }
     }
 }
 
@@ -202,11 +278,19 @@ impl Error {
         }
     }
 
-    /// Converts any device error (`D::Err`, which dfdx only bounds by `Display`) into
-    /// [`Error::Device`], keeping its text.
+    /// Converts any device error (`D::Err`, which is only known to be displayable) into
+    /// [`Error::Device`], keeping its text; [`Error::device_source`] keeps the error itself.
     pub fn device(e: impl std::fmt::Display) -> Self {
         Error::Device {
             source: e.to_string().into(),
+        }
+    }
+
+    /// Converts a device error into [`Error::Device`] with the error as its
+    /// [`source`](std::error::Error::source).
+    pub fn device_source(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Device {
+            source: Box::new(e),
         }
     }
 }

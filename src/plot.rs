@@ -21,7 +21,10 @@ pub(crate) fn ensure_font() -> Result<()> {
     static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     FONT.get_or_init(|| {
         let env = std::env::var("TYPENET_FONT").ok();
-        let candidates = env.iter().map(String::as_str).chain(FONT_CANDIDATES.iter().copied());
+        let candidates = env
+            .iter()
+            .map(String::as_str)
+            .chain(FONT_CANDIDATES.iter().copied());
         for path in candidates {
             if let Ok(bytes) = std::fs::read(path) {
                 // plotters keeps fonts for the life of the process: leak the bytes once.
@@ -31,13 +34,10 @@ pub(crate) fn ensure_font() -> Result<()> {
                 }
             }
         }
-        Err(format!(
-            "no TrueType font for chart labels (tried $TYPENET_FONT and {}); install one with `apt-get install -y fonts-dejavu-core` or set TYPENET_FONT",
-            FONT_CANDIDATES.join(", ")
-        ))
+        Err(format!("$TYPENET_FONT and {}", FONT_CANDIDATES.join(", ")))
     })
     .clone()
-    .map_err(Error::Config)
+    .map_err(|tried| Error::FontMissing { tried })
 }
 
 /// A drawing error on `path`, as an I/O error naming the file.

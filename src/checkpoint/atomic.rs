@@ -15,9 +15,12 @@ fn parent_of(path: &Path) -> &Path {
 /// A hidden sibling of `path` for writing: `.name.tmp-<pid>` in the same directory, so the final
 /// `rename` never crosses a file system.
 fn temporary_sibling(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Config(format!("{} is not a file path", path.display())))?;
+    let name = path.file_name().ok_or_else(|| {
+        Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+        )
+    })?;
     Ok(parent_of(path).join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),

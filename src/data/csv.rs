@@ -221,4 +221,25 @@ mod tests {
             .unwrap_err()
             .contains("out of range"));
     }
+
+    #[test]
+    fn a_field_that_is_not_a_number_is_a_csv_error_at_its_line_and_column() {
+        let path =
+            std::env::temp_dir().join(format!("typenet-csv-bad-field-{}.csv", std::process::id()));
+        std::fs::write(&path, "y,a,b\n1,2,3\n0,x,5\n").unwrap();
+        let err = CsvDataset::<2, Classes<2>>::load(&path, "y").unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        match err {
+            Error::Csv {
+                path: p,
+                location,
+                reason,
+            } => {
+                assert_eq!(p, path);
+                assert_eq!(location, "line 3, column 2 (a): ");
+                assert_eq!(reason, "`x` is not a number");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

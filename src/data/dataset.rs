@@ -125,20 +125,23 @@ impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
     /// A data set from row-major features (`S::NUMEL` per sample) and one target per sample.
     ///
     /// # Errors
-    /// [`Error::Config`] if the lengths disagree or a target is invalid for `T` (a class index
-    /// outside `0..N`).
+    /// [`Error::LengthMismatch`] if the lengths disagree; [`Error::ClassOutOfRange`] or
+    /// [`Error::NonFiniteTarget`] naming the first target that is invalid for `T` (a class index
+    /// outside `0..N`, a value that is not finite).
     pub fn new(features: Vec<P>, targets: Vec<T::Item>) -> Result<Self> {
         if features.len() != targets.len() * S::NUMEL {
-            return Err(Error::Config(format!(
-                "{} features for {} samples of {} values each (expected {})",
-                features.len(),
-                targets.len(),
-                S::NUMEL,
-                targets.len() * S::NUMEL
-            )));
+            return Err(Error::LengthMismatch {
+                what: format!(
+                    "features for {} samples of {} values each",
+                    targets.len(),
+                    S::NUMEL
+                ),
+                expected: targets.len() * S::NUMEL,
+                found: features.len(),
+            });
         }
         for (i, t) in targets.iter().enumerate() {
-            T::validate(t).map_err(|why| Error::Config(format!("target of sample {i}: {why}")))?;
+            T::validate(i, t)?;
         }
         Ok(Self {
             features,
@@ -162,16 +165,16 @@ impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
     /// The samples at `indices`, in that order (indices must be `< len()`).
     ///
     /// # Errors
-    /// [`Error::Config`] if an index is out of range.
+    /// [`Error::IndexOutOfRange`] for the first index that is out of range.
     pub fn select(&self, indices: &[usize]) -> Result<Self> {
         let mut features = Vec::with_capacity(indices.len() * S::NUMEL);
         let mut targets = Vec::with_capacity(indices.len());
         for &i in indices {
             if i >= self.targets.len() {
-                return Err(Error::Config(format!(
-                    "index {i} out of range for a data set of {} samples",
-                    self.targets.len()
-                )));
+                return Err(Error::IndexOutOfRange {
+                    index: i,
+                    len: self.targets.len(),
+                });
             }
             features.extend_from_slice(&self.features[i * S::NUMEL..(i + 1) * S::NUMEL]);
             targets.push(self.targets[i]);
@@ -229,5 +232,83 @@ impl<S: BatchShape, T: Target, P: Feature> Dataset for InMemory<S, T, P> {
     }
     fn target(&self, index: usize) -> T::Item {
         self.targets[index]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Values;
+    use dfdx::shapes::Rank1;
+
+    #[test]
+    fn features_of_the_wrong_length_are_a_length_mismatch() {
+        // 3 samples of 2 values need 3 × 2 = 6 features; 5 are given
+        let err = InMemory::<Rank1<2>, Classes<3>>::new(vec![0.0; 5], vec![0, 1, 2]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::LengthMismatch {
+                    expected: 6,
+                    found: 5,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "features for 3 samples of 2 values each: expected 6, found 5"
+        );
+    }
+
+    #[test]
+    fn a_class_outside_the_classes_names_its_sample() {
+        let err = InMemory::<Rank1<1>, Classes<3>>::new(vec![0.0; 3], vec![0, 3, 1]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::ClassOutOfRange {
+                    sample: Some(1),
+                    class: 3,
+                    classes: 3
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "target of sample 1: class 3 is outside 0..3"
+        );
+    }
+
+    #[test]
+    fn a_target_that_is_not_finite_names_its_sample_and_position() {
+        let err = InMemory::<Rank1<1>, Values<2>>::new(
+            vec![0.0; 2],
+            vec![[0.0, 1.0], [2.0, f32::INFINITY]],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NonFiniteTarget {
+                    sample: 1,
+                    position: 1,
+                    value
+                } if value == f32::INFINITY
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn selecting_past_the_end_is_an_index_error() {
+        let data = InMemory::<Rank1<1>, Classes<2>>::new(vec![0.0; 3], vec![0, 1, 0]).unwrap();
+        let err = data.select(&[0, 3]).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexOutOfRange { index: 3, len: 3 }),
+            "{err:?}"
+        );
     }
 }

@@ -39,21 +39,31 @@ impl<S: ImageShape> ChannelNorm<S> {
     /// Normalisation with given per-channel means and standard deviations.
     ///
     /// # Errors
-    /// [`Error::Config`] if either slice does not hold one value per channel, or a value is not
-    /// finite or a standard deviation is not positive.
+    /// [`Error::LengthMismatch`] if either slice does not hold one value per channel;
+    /// [`Error::InvalidArgument`] if a value is not finite or a standard deviation is not
+    /// positive.
     pub fn new(mean: &[f32], std: &[f32]) -> Result<Self> {
         if mean.len() != S::CHANNELS || std.len() != S::CHANNELS {
-            return Err(Error::Config(format!(
-                "channel normalisation needs {} means and standard deviations, got {} and {}",
-                S::CHANNELS,
-                mean.len(),
-                std.len()
-            )));
+            let (what, found) = if mean.len() != S::CHANNELS {
+                ("channel normalisation means (one per channel)", mean.len())
+            } else {
+                (
+                    "channel normalisation standard deviations (one per channel)",
+                    std.len(),
+                )
+            };
+            return Err(Error::LengthMismatch {
+                what: what.into(),
+                expected: S::CHANNELS,
+                found,
+            });
         }
         if mean.iter().any(|m| !m.is_finite()) || std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            return Err(Error::Config(format!(
-                "channel normalisation needs finite means and positive standard deviations, got {mean:?} and {std:?}"
-            )));
+            return Err(Error::InvalidArgument {
+                what: "channel normalisation means and standard deviations",
+                value: format!("{mean:?} and {std:?}"),
+                expected: "finite, the standard deviations positive".into(),
+            });
         }
         Ok(ChannelNorm {
             mean: mean.to_vec(),
@@ -65,12 +75,13 @@ impl<S: ImageShape> ChannelNorm<S> {
     /// Computes each channel's mean and (population) standard deviation over `train`.
     ///
     /// # Errors
-    /// [`Error::Config`] if `train` is empty.
+    /// [`Error::Empty`] if `train` is empty.
     pub fn fit<Ds: Dataset<Sample = S>>(train: &Ds) -> Result<Self> {
         if train.is_empty() {
-            return Err(Error::Config(
-                "cannot normalise with statistics of an empty data set".into(),
-            ));
+            return Err(Error::Empty {
+                what: "data set",
+                operation: "normalise",
+            });
         }
         let plane = S::HEIGHT * S::WIDTH;
         let (mut sum, mut sq) = (vec![0.0f64; S::CHANNELS], vec![0.0f64; S::CHANNELS]);

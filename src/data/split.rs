@@ -9,9 +9,11 @@ fn held_out_count(fraction: f64, n: usize) -> Result<usize> {
     if fraction > 0.0 && fraction < 1.0 {
         Ok((n as f64 * fraction).round() as usize)
     } else {
-        Err(Error::Config(format!(
-            "held-out fraction {fraction} is not in (0, 1)"
-        )))
+        Err(Error::InvalidArgument {
+            what: "held-out fraction",
+            value: fraction.to_string(),
+            expected: "in (0, 1)".into(),
+        })
     }
 }
 
@@ -51,7 +53,7 @@ impl<S: BatchShape, T: Target, P: Feature> InMemory<S, T, P> {
     /// **Keras equivalent**: scikit-learn's `train_test_split(x, y, test_size=fraction, random_state=seed)`.
     ///
     /// # Errors
-    /// [`Error::Config`] if `fraction` is not in `(0, 1)`.
+    /// [`Error::InvalidArgument`] if `fraction` is not in `(0, 1)`.
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         let (train, held) = split_indices(self.targets().len(), fraction, seed)?;
         Ok((self.select(&train)?, self.select(&held)?))
@@ -78,7 +80,7 @@ impl<S: BatchShape, const N: usize, P: Feature> InMemory<S, Classes<N>, P> {
     /// **Keras equivalent**: scikit-learn's `train_test_split(…, stratify=y)`.
     ///
     /// # Errors
-    /// [`Error::Config`] if `fraction` is not in `(0, 1)`.
+    /// [`Error::InvalidArgument`] if `fraction` is not in `(0, 1)`.
     pub fn split_stratified(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         held_out_count(fraction, self.targets().len())?;
         let mut rng = StdRng::seed_from_u64(seed);
@@ -98,5 +100,29 @@ impl<S: BatchShape, const N: usize, P: Feature> InMemory<S, Classes<N>, P> {
         held.sort_unstable();
         train.sort_unstable();
         Ok((self.select(&train)?, self.select(&held)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfdx::shapes::Rank1;
+
+    #[test]
+    fn a_fraction_outside_the_open_interval_is_an_invalid_argument() {
+        let data = InMemory::<Rank1<1>, Classes<2>>::new(vec![0.0; 4], vec![0, 1, 0, 1]).unwrap();
+        let err = data.split(1.0, 0).unwrap_err();
+        match &err {
+            Error::InvalidArgument {
+                what,
+                value,
+                expected,
+            } => assert_eq!(
+                (*what, &**value, &**expected),
+                ("held-out fraction", "1", "in (0, 1)")
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(err.to_string(), "held-out fraction 1 must be in (0, 1)");
     }
 }

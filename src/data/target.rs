@@ -15,8 +15,11 @@ pub trait Target: 'static + Send + Sync {
     type Batch<E: Dtype, D: Device<E>>;
     /// Width of the model output this target pairs with.
     const WIDTH: usize;
-    /// Checks one label (e.g. a class index is below `N`); the error says what is wrong.
-    fn validate(item: &Self::Item) -> std::result::Result<(), String>;
+    /// Checks the label of sample `sample` (e.g. a class index is below `N`).
+    ///
+    /// # Errors
+    /// [`Error::ClassOutOfRange`] or [`Error::NonFiniteTarget`], naming the sample.
+    fn validate(sample: usize, item: &Self::Item) -> Result<()>;
     /// Moves a batch of labels to the device, real values converted to `E`.
     fn to_device<E: Dtype, D: Device<E>>(
         device: &D,
@@ -47,11 +50,15 @@ impl<const N: usize> Target for Classes<N> {
     type Item = usize;
     type Batch<E: Dtype, D: Device<E>> = Tensor<(usize,), usize, D>;
     const WIDTH: usize = N;
-    fn validate(item: &usize) -> std::result::Result<(), String> {
+    fn validate(sample: usize, item: &usize) -> Result<()> {
         if *item < N {
             Ok(())
         } else {
-            Err(format!("class {item} is outside 0..{N}"))
+            Err(Error::ClassOutOfRange {
+                sample: Some(sample),
+                class: *item,
+                classes: N,
+            })
         }
     }
     fn to_device<E: Dtype, D: Device<E>>(device: &D, items: &[usize]) -> Result<Self::Batch<E, D>> {
@@ -68,10 +75,14 @@ impl<const N: usize> Target for Values<N> {
     type Item = [f32; N];
     type Batch<E: Dtype, D: Device<E>> = Tensor<(usize, Const<N>), E, D>;
     const WIDTH: usize = N;
-    fn validate(item: &[f32; N]) -> std::result::Result<(), String> {
+    fn validate(sample: usize, item: &[f32; N]) -> Result<()> {
         match item.iter().position(|v| !v.is_finite()) {
             None => Ok(()),
-            Some(i) => Err(format!("value {i} is {}", item[i])),
+            Some(position) => Err(Error::NonFiniteTarget {
+                sample,
+                position,
+                value: item[position],
+            }),
         }
     }
     fn to_device<E: Dtype, D: Device<E>>(
@@ -147,7 +158,7 @@ impl Target for NoLabels {
     type Item = ();
     type Batch<E: Dtype, D: Device<E>> = ();
     const WIDTH: usize = 0;
-    fn validate(_: &()) -> std::result::Result<(), String> {
+    fn validate(_: usize, _: &()) -> Result<()> {
         Ok(())
     }
     fn to_device<E: Dtype, D: Device<E>>(_: &D, _: &[()]) -> Result<()> {

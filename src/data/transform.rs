@@ -91,12 +91,13 @@ impl<S: BatchShape> Standardize<S> {
     /// Computes each feature's mean and standard deviation over `train`.
     ///
     /// # Errors
-    /// [`Error::Config`] if `train` is empty.
+    /// [`Error::Empty`] if `train` is empty.
     pub fn fit<Ds: Dataset<Sample = S>>(train: &Ds) -> Result<Self> {
         if train.is_empty() {
-            return Err(Error::Config(
-                "cannot standardise with statistics of an empty data set".into(),
-            ));
+            return Err(Error::Empty {
+                what: "data set",
+                operation: "standardise",
+            });
         }
         let mut sum = vec![0.0f64; S::NUMEL];
         let mut sq = vec![0.0f64; S::NUMEL];
@@ -135,7 +136,7 @@ impl<S: BatchShape> Standardize<S> {
     /// A standardised `f32` copy of `data` (use [`Transformed`] to standardise lazily instead).
     ///
     /// # Errors
-    /// [`Error::Config`] if a standardised value is not finite.
+    /// As [`InMemory::new`] (an invalid target of `data`).
     pub fn transform<Ds: Dataset<Sample = S>>(
         &self,
         data: &Ds,

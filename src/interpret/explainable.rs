@@ -73,10 +73,11 @@ where
     let shape = *out.shape();
     let width = shape.num_elements() / rows.max(1);
     if class >= width {
-        return Err(Error::Config(format!(
-            "class {class} is out of range: the model has {width} outputs per sample (0..={})",
-            width.saturating_sub(1)
-        )));
+        return Err(Error::ClassOutOfRange {
+            sample: None,
+            class,
+            classes: width,
+        });
     }
     let outputs = out.retaped::<NoneTape>().as_vec();
     let scores = outputs.iter().skip(class).step_by(width).copied().collect();

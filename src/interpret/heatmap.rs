@@ -33,9 +33,10 @@ pub struct HeatmapRow<'a> {
 /// `titles` names the columns: the image column first, then one per map.
 ///
 /// # Errors
-/// [`Error::Config`] if a row's image is not `height × width` values, a map is not the image's
-/// size, the rows disagree on the number of maps or `titles` does not name every column, or no
-/// font is found; [`Error::Io`] naming the file when it cannot be written.
+/// [`Error::Empty`] without rows; [`Error::LengthMismatch`] if a row's image is not
+/// `height × width` values, a map is not the image's size, the rows disagree on the number of
+/// maps or `titles` does not name every column; an error if no font is found;
+/// [`Error::Io`] naming the file when it cannot be written.
 ///
 /// # Example
 /// ```no_run
@@ -100,35 +101,43 @@ pub fn heatmap_png(
 fn check(height: usize, width: usize, titles: &[&str], rows: &[HeatmapRow<'_>]) -> Result<usize> {
     let n = height * width;
     let Some(first) = rows.first() else {
-        return Err(Error::Config("a heat map needs at least one row".into()));
+        return Err(Error::Empty {
+            what: "list of rows",
+            operation: "draw a heat map",
+        });
     };
     let columns = 1 + first.maps.len();
     if titles.len() != columns {
-        return Err(Error::Config(format!(
-            "heat map: {} titles for {columns} columns (the image and {} maps)",
-            titles.len(),
-            first.maps.len()
-        )));
+        return Err(Error::LengthMismatch {
+            what: format!(
+                "heat map titles, one per column (the image and {} maps)",
+                first.maps.len()
+            ),
+            expected: columns,
+            found: titles.len(),
+        });
     }
     for (r, row) in rows.iter().enumerate() {
         if row.image.len() != n {
-            return Err(Error::Config(format!(
-                "heat map row {r}: the image holds {} values, not {height} × {width} = {n}",
-                row.image.len()
-            )));
+            return Err(Error::LengthMismatch {
+                what: format!("heat map row {r}: image values ({height} × {width})"),
+                expected: n,
+                found: row.image.len(),
+            });
         }
         if row.maps.len() + 1 != columns {
-            return Err(Error::Config(format!(
-                "heat map row {r}: {} maps where row 0 has {}",
-                row.maps.len(),
-                columns - 1
-            )));
+            return Err(Error::LengthMismatch {
+                what: format!("heat map row {r}: maps (as many as row 0)"),
+                expected: columns - 1,
+                found: row.maps.len(),
+            });
         }
         if let Some((m, map)) = row.maps.iter().enumerate().find(|(_, m)| m.len() != n) {
-            return Err(Error::Config(format!(
-                "heat map row {r}, map {m}: {} values where the image has {n}",
-                map.len()
-            )));
+            return Err(Error::LengthMismatch {
+                what: format!("heat map row {r}, map {m}: values (as many as the image)"),
+                expected: n,
+                found: map.len(),
+            });
         }
     }
     Ok(columns)

@@ -43,8 +43,8 @@ impl IntegratedGradients {
 /// the feature means (zeros after standardisation) for tabular data.
 ///
 /// # Errors
-/// [`Error::Config`] if `steps` is zero or `class` is not below the model's output width; device
-/// errors.
+/// [`Error::InvalidArgument`] if `steps` is zero; [`Error::ClassOutOfRange`] if `class` is not
+/// below the model's output width; device errors.
 ///
 /// # Example
 /// ```
@@ -74,9 +74,11 @@ where
     M: Explainable<S::Batched, D>,
 {
     if steps == 0 {
-        return Err(Error::Config(
-            "integrated gradients needs at least 1 step".into(),
-        ));
+        return Err(Error::InvalidArgument {
+            what: "integrated gradients step count",
+            value: "0".into(),
+            expected: "at least 1".into(),
+        });
     }
     let (xs, bs) = (x.as_vec(), baseline.as_vec());
     let mut path = Vec::with_capacity(xs.len() * (steps + 1));

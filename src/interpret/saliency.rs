@@ -13,7 +13,8 @@ use dfdx::prelude::*;
 /// mode on a batch of one; for a classifier trained from logits, `class`'s score is its logit.
 ///
 /// # Errors
-/// [`Error::Config`](crate::Error::Config) if `class` is not below the model's output width;
+/// [`Error::ClassOutOfRange`](crate::Error::ClassOutOfRange) if `class` is not below the model's
+/// output width;
 /// device errors.
 ///
 /// # Example
@@ -76,6 +77,13 @@ mod tests {
         let model = dev.build_module::<Linear<2, 3>, f32>();
         let x: Tensor<Rank1<2>, f32, _> = dev.zeros();
         let err = saliency(&model, &x, 3).map(|_| ()).err();
-        assert!(matches!(err, Some(Error::Config(m)) if m.contains("class 3")));
+        assert!(matches!(
+            err,
+            Some(Error::ClassOutOfRange {
+                sample: None,
+                class: 3,
+                classes: 3
+            })
+        ));
     }
 }

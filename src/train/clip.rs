@@ -96,7 +96,7 @@ pub fn clip_gradients<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>
     };
     if !(limit > 0.0 && limit.is_finite()) {
         return Err(Error::InvalidArgument {
-            what: "gradient clip threshold".into(),
+            what: "gradient clip threshold",
             value: limit.to_string(),
             expected: "positive and finite".into(),
         });

@@ -250,10 +250,9 @@ where
     check_batch_size("batch_size", cfg.batch_size)?;
     check_batch_size("eval_batch_size", cfg.eval_batch_size)?;
     if train.is_empty() {
-        return Err(Error::InvalidArgument {
-            what: "training data".into(),
-            value: "0 samples".into(),
-            expected: "at least one sample".into(),
+        return Err(Error::Empty {
+            what: "training set",
+            operation: "fit",
         });
     }
     trainer.prepare_metrics(train)?;
@@ -297,7 +296,7 @@ where
     if let Some(state) = shared.resume.take() {
         if state.seed != cfg.seed {
             return Err(Error::InvalidArgument {
-                what: "seed of a resumed run".into(),
+                what: "seed of a resumed run",
                 value: cfg.seed.to_string(),
                 expected: format!(
                     "{}, the seed the backup was trained with (the shuffles would differ)",

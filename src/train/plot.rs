@@ -11,12 +11,15 @@ impl History {
     /// when recorded, the `val_` curve, and writes a PNG to `path`.
     ///
     /// # Errors
-    /// [`Error::Config`] when the history is empty or no font is found; [`Error::Io`] naming the
+    /// [`Error::Empty`] when the history is empty, [`Error::FontMissing`] when no font is found; [`Error::Io`] naming the
     /// file when it cannot be written.
     pub fn plot_png(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let Some(first) = self.epochs.first() else {
-            return Err(Error::Config("cannot plot an empty history".into()));
+            return Err(Error::Empty {
+                what: "history",
+                operation: "plot",
+            });
         };
         ensure_font()?;
         let names: Vec<&String> = first

@@ -272,10 +272,9 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
         L: Loss<M::Out, Ds::Target, E>,
     {
         if data.is_empty() {
-            return Err(Error::InvalidArgument {
-                what: "evaluation data".into(),
-                value: "0 samples".into(),
-                expected: "at least one sample".into(),
+            return Err(Error::Empty {
+                what: "data set",
+                operation: "evaluate",
             });
         }
         check_batch_size("eval_batch_size", self.eval_batch_size)?;
@@ -352,10 +351,10 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
 }
 
 /// An error unless `size` is at least 1.
-pub(super) fn check_batch_size(what: &str, size: usize) -> Result<()> {
+pub(super) fn check_batch_size(what: &'static str, size: usize) -> Result<()> {
     if size == 0 {
         return Err(Error::InvalidArgument {
-            what: what.into(),
+            what,
             value: "0".into(),
             expected: "at least 1".into(),
         });

@@ -101,7 +101,7 @@ impl Metric for ErrorRate {
             Targets::Classes(_) => Ok(()),
             Targets::Values(..) => Err(Error::MetricMismatch {
                 metric: "error_rate".into(),
-                reason: "needs classes".into(),
+                needs: "classes".into(),
             }),
         }
     }

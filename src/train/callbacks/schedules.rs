@@ -142,7 +142,7 @@ impl<M> Callback<M> for ReduceLrOnPlateau {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
         if !(self.factor > 0.0 && self.factor < 1.0) {
             return Err(Error::InvalidArgument {
-                what: "ReduceLrOnPlateau factor".into(),
+                what: "ReduceLrOnPlateau factor",
                 value: self.factor.to_string(),
                 expected: "in (0, 1)".into(),
             });

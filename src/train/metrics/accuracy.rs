@@ -60,7 +60,7 @@ impl Metric for Accuracy {
             Targets::Values(_, 1) if width == 1 => Ok(()),
             Targets::Values(_, w) => Err(Error::MetricMismatch {
                 metric: "accuracy".into(),
-                reason: format!("needs class targets or one 0/1 target per sample, not {w} values"),
+                needs: format!("class targets or one 0/1 target per sample, not {w} values"),
             }),
         }
     }
@@ -127,11 +127,11 @@ impl Metric for TopKAccuracy {
             Targets::Classes(_) if self.k <= width => Ok(()),
             Targets::Classes(_) => Err(Error::MetricMismatch {
                 metric: self.name(),
-                reason: format!("needs at least {} outputs, the model has {width}", self.k),
+                needs: format!("at least {} outputs, the model has {width}", self.k),
             }),
             Targets::Values(..) => Err(Error::MetricMismatch {
                 metric: self.name(),
-                reason: "needs class targets".into(),
+                needs: "class targets".into(),
             }),
         }
     }

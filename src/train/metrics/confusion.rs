@@ -110,7 +110,7 @@ impl Metric for MacroAverage {
             Targets::Classes(_) if width >= 2 => Ok(()),
             _ => Err(Error::MetricMismatch {
                 metric: self.name(),
-                reason: "needs class targets and at least 2 outputs".into(),
+                needs: "class targets and at least 2 outputs".into(),
             }),
         }
     }

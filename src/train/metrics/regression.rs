@@ -17,7 +17,7 @@ impl ErrorSums {
             Targets::Values(_, w) if w == width => Ok(()),
             _ => Err(Error::MetricMismatch {
                 metric: name.into(),
-                reason: "needs one real target per output".into(),
+                needs: "one real target per output".into(),
             }),
         }
     }
