@@ -20,5 +20,6 @@ mod linear;
 mod malformed;
 mod params;
 mod resume;
+mod support;
 mod trainer;
 mod ui;
