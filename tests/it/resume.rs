@@ -158,6 +158,7 @@ fn resume_child() {
 
 fn run_child(dir: &std::path::Path, epochs: usize) -> serde_json::Value {
     let status = crate::support::child_test("resume::resume_child")
+        .stdout(std::process::Stdio::null()) // the child's test-runner lines; a panic goes to stderr
         .env("TYPENET_RESUME", format!("{}:{epochs}", dir.display()))
         .status()
         .unwrap();
