@@ -24,7 +24,7 @@ type DfdxMlp = (
 
 fn random_data(n: usize, seed: u64) -> InMemory<Rank1<784>, Classes<10>, u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let x: Vec<u8> = (0..n * 784).map(|_| rng.gen()).collect();
+    let x: Vec<u8> = (0..n * 784).map(|_| rng.r#gen()).collect();
     let y: Vec<usize> = (0..n).map(|_| rng.gen_range(0..10)).collect();
     InMemory::new(x, y).expect("consistent synthetic data")
 }

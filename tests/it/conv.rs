@@ -294,13 +294,15 @@ fn imagenet_sized_input_gets_gradients_and_a_step_lowers_the_loss() {
     let l0 = loss.array();
     let grads = loss.backward();
     // every parameter gets a finite gradient, not all zero
+    let (stem, head) = (&m.0, &m.1);
+    let (conv1, conv2, dense) = (&stem.0, &head.0, &head.3);
     let params: [(&str, Vec<f32>); 6] = [
-        ("conv1.weight", grads.get(&m.0.0.weight).as_vec()),
-        ("conv1.bias", grads.get(&m.0.0.bias).as_vec()),
-        ("conv2.weight", grads.get(&m.1.0.weight).as_vec()),
-        ("conv2.bias", grads.get(&m.1.0.bias).as_vec()),
-        ("linear.weight", grads.get(&m.1.3.weight).as_vec()),
-        ("linear.bias", grads.get(&m.1.3.bias).as_vec()),
+        ("conv1.weight", grads.get(&conv1.weight).as_vec()),
+        ("conv1.bias", grads.get(&conv1.bias).as_vec()),
+        ("conv2.weight", grads.get(&conv2.weight).as_vec()),
+        ("conv2.bias", grads.get(&conv2.bias).as_vec()),
+        ("dense.weight", grads.get(&dense.weight).as_vec()),
+        ("dense.bias", grads.get(&dense.bias).as_vec()),
     ];
     for (name, g) in &params {
         assert!(g.iter().all(|v| v.is_finite()), "{name}: {g:?}");

@@ -10,7 +10,9 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 }
 
 /// `(Linear<1, 1>, A)` in f64 with weight 1 and bias 0: its output is `A(x)`.
-fn identity_then<A: BuildOnDevice<Cpu, f64>>(dev: &Cpu) -> (typenet::nn::modules::Linear<1, 1, f64, Cpu>, A::Built) {
+fn identity_then<A: BuildOnDevice<Cpu, f64>>(
+    dev: &Cpu,
+) -> (typenet::nn::modules::Linear<1, 1, f64, Cpu>, A::Built) {
     let mut m = dev.build_module::<(Linear<1, 1>, A), f64>();
     m.0.weight = dev.tensor([[1.0]]);
     m.0.bias = dev.tensor([0.0]);

@@ -22,6 +22,12 @@ pub fn tmp_dir(name: &str) -> PathBuf {
 /// that spawns them; a normal run lists them as ignored.
 pub fn child_test(test: &str) -> Command {
     let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"]);
+    c.args([
+        "--exact",
+        test,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     c
 }
