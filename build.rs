@@ -5,7 +5,7 @@
 //! split into many small helper traits (one per padding, per kernel×stride, per flattened map
 //! size): rustc's coherence check is roughly quadratic in the impls of *one* trait on `Const<N>`,
 //! so one big trait of 12k impls costs ~7 s while the split layout costs well under a second
-//! (measured in `shared/design/conv-shapes.md`, §5).
+//! (measured in `docs/design/conv-shapes.md`, §5).
 //!
 //! This script only writes code; it never switches features on.
 

@@ -1,10 +1,12 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
-//! typenet's one criterion binary: groups per area (dfdx links once).
+//! typenet's criterion binary: groups per area (dfdx links once).
 //!
 //! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`,
 //! `cnn_train_step`, `fit_epoch` (trainer with and without prefetch vs a hand-written loop),
-//! `gemm` (throughput in elements/s = FLOP/s).
-//! `data`: the data pipeline alone, batches per second (criterion's elements/s).
+//! `device_fit_epoch` (one epoch on the GPU with `--features cuda`, else the CPU), `gemm`
+//! (throughput in elements/s = FLOP/s), `data` (the data pipeline alone, batches per second:
+//! criterion's elements/s). The two timing harnesses `perf_rows` and `lenet_step` are bench
+//! targets of their own.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
@@ -21,7 +23,7 @@ type DfdxMlp = (
 
 fn random_data(n: usize, seed: u64) -> InMemory<Rank1<784>, Classes<10>, u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let x: Vec<u8> = (0..n * 784).map(|_| rng.gen()).collect();
+    let x: Vec<u8> = (0..n * 784).map(|_| rng.r#gen()).collect();
     let y: Vec<usize> = (0..n).map(|_| rng.gen_range(0..10)).collect();
     InMemory::new(x, y).expect("consistent synthetic data")
 }
@@ -36,7 +38,7 @@ fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
         .install(f)
 }
 
-/// One forward + backward + Adam step of the brief's MLP, with 1 and 2 threads, on typenet's
+/// One forward + backward + Adam step of the 784-128-10 MLP, with 1 and 2 threads, on typenet's
 /// `Linear` (ids `1thr/…`, `2thr/…`) and on dfdx's (`dfdx_1thr/…`, `dfdx_2thr/…`).
 fn mlp_train_step(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_train_step");
@@ -92,7 +94,7 @@ fn train_step<M>(
     });
 }
 
-/// Inference of the brief's MLP at batch 1 and 256, on typenet's `Linear` and dfdx's (`dfdx_…`).
+/// Inference of the 784-128-10 MLP at batch 1 and 256, on typenet's `Linear` and dfdx's (`dfdx_…`).
 fn mlp_infer(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp_infer");
     for (batch, threads) in [(1usize, 1usize), (1, 2), (256, 1), (256, 2)] {
@@ -127,7 +129,7 @@ fn infer<M>(
     });
 }
 
-/// The conv issue's LeNet: one forward + backward + Adam step at batch 64, with dfdx's
+/// A LeNet-style net: one forward + backward + Adam step at batch 64, with dfdx's
 /// allocation cache off and on.
 type LeNet = (
     (Conv2D<1, 8, 3>, ReLU, MaxPool2D<2, 2>),
@@ -165,7 +167,7 @@ fn cnn_train_step(c: &mut Criterion) {
     g.finish();
 }
 
-/// One `fit` epoch of the brief's MLP on whichever device this build has: the GPU with
+/// One `fit` epoch of the 784-128-10 MLP on whichever device this build has: the GPU with
 /// `--features cuda` (when one is present), the CPU otherwise, so GPU numbers come from the same
 /// bench.
 fn device_fit_epoch(c: &mut Criterion) {

@@ -9,9 +9,10 @@
 //! Result (measured, seed 0, a few milliseconds): both gates reach accuracy 4/4 — BCE loss 0.0087
 //! (AND, learned `w = [8.83, 8.83], b = −13.41`) and 0.0046 (OR, `w = [10.08, 10.08],
 //! b = −4.58`) after 2,000 full-batch steps at learning rate 1 — and the hand-written gradient
-//! equals the tape's exactly (max difference 0).
+//! equals the tape's exactly (max difference 0). A gate below 4/4, or gradients more than 1e-6
+//! apart, fails the run (exit code 1).
 //!
-//! The math (the brief's section 4): for one sample `x` with target `t ∈ {0, 1}`,
+//! The math: for one sample `x` with target `t ∈ {0, 1}`,
 //!
 //! ```text
 //! z = Σᵢ wᵢ xᵢ + b            weighted sum
@@ -23,6 +24,8 @@
 //! ```
 use rand::{Rng, SeedableRng};
 use typenet::prelude::*;
+
+mod common;
 
 /// The four corners of the unit square: every input of a 2-input gate.
 const INPUTS: [[f32; 2]; 4] = [[0., 0.], [0., 1.], [1., 0.], [1., 1.]];
@@ -76,7 +79,9 @@ impl Neuron {
     }
 }
 
-fn train(name: &str, targets: [f32; 4], rng: &mut impl Rng) -> Neuron {
+/// Trains a fresh neuron on the gate `targets`: the neuron and how many of the 4 inputs it gets
+/// right.
+fn train(name: &str, targets: [f32; 4], rng: &mut impl Rng) -> (Neuron, usize) {
     let mut neuron = Neuron::random(rng);
     println!("{name}: start w = {:?}, b = {}", neuron.w, neuron.b);
     for epoch in 0..=2000 {
@@ -100,7 +105,7 @@ fn train(name: &str, targets: [f32; 4], rng: &mut impl Rng) -> Neuron {
         })
         .count();
     println!("  accuracy {correct}/4\n");
-    neuron
+    (neuron, correct)
 }
 
 /// The same neuron as a typenet model; the tape's gradient of the mean BCE at `neuron`'s weights.
@@ -123,8 +128,8 @@ fn tape_gradient(neuron: &Neuron, targets: [f32; 4]) -> typenet::Result<[f32; 3]
 
 fn main() -> typenet::Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    train("AND", AND, &mut rng);
-    let or = train("OR", OR, &mut rng);
+    let (_, and_correct) = train("AND", AND, &mut rng);
+    let (or, or_correct) = train("OR", OR, &mut rng);
 
     // backpropagation by hand and by dfdx's tape give the same numbers
     let start = Neuron::random(&mut rng);
@@ -140,6 +145,16 @@ fn main() -> typenet::Result<()> {
     println!(
         "\nOR's decision line: {:.2}·x₁ {:+.2}·x₂ {:+.2} = 0. XOR needs two lines: see 02_xor.",
         or.w[0], or.w[1], or.b
+    );
+    common::require(
+        and_correct == 4 && or_correct == 4,
+        "AND and OR 4/4",
+        format!("AND {and_correct}/4, OR {or_correct}/4"),
+    );
+    common::require(
+        diff <= 1e-6,
+        "hand and tape gradients equal within 1e-6",
+        format!("max difference {diff:.1e}"),
     );
     Ok(())
 }

@@ -10,8 +10,11 @@
 //! stays at loss ln 2 = 0.6931 and accuracy 0.50 after 1,000 epochs, every output 0.500 (it can
 //! never pass 0.75); the MLP `(Linear<2, 4>, Tanh, Linear<4, 1>, Sigmoid)` reaches accuracy 1.00
 //! with loss 0.0002 (outputs 0.000, 1.000, 1.000, 0.000). Both are trained by the same
-//! Keras-style `Trainer` (Adam, lr 0.05, binary cross-entropy).
+//! Keras-style `Trainer` (Adam, lr 0.05, binary cross-entropy). An MLP below accuracy 1.00 (or a
+//! neuron above 0.75, which would contradict the geometry) fails the run (exit code 1).
 use typenet::prelude::*;
+
+mod common;
 
 /// One neuron: `y = σ(w₁x₁ + w₂x₂ + b)`.
 type Neuron = (Linear<2, 1>, Sigmoid);
@@ -67,5 +70,11 @@ fn main() -> typenet::Result<()> {
     let neuron = train::<Neuron>("single neuron", &xor)?;
     let mlp = train::<Mlp>("MLP with a hidden layer", &xor)?;
     println!("\naccuracy: single neuron {neuron:.2}, MLP {mlp:.2}");
+    common::require(mlp >= 1.0, "MLP accuracy 1.00", format!("{mlp:.2}"));
+    common::require(
+        neuron <= 0.75,
+        "single-neuron accuracy at most 0.75",
+        format!("{neuron:.2}"),
+    );
     Ok(())
 }

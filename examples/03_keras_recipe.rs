@@ -1,4 +1,4 @@
-//! The brief's Keras recipe, statement by statement: each Keras line is a comment above the
+//! Tutorial 3: the Keras recipe, statement by statement: each Keras line is a comment above the
 //! typenet statement that does the same, with every shape checked by the compiler.
 //!
 //! ```text
@@ -6,7 +6,7 @@
 //! cargo run --release --features cuda --example 03_keras_recipe -- --device cuda
 //! ```
 //!
-//! Result (measured, seed 0): test accuracy 0.8772 after 5 epochs (the brief's bar is 0.87;
+//! Result (measured, seed 0): test accuracy 0.8772 after 5 epochs (the bar this tutorial sets is 0.87;
 //! Keras's own tutorial with this model gets about 0.88), about 0.7 s per epoch on 2 cores.
 use clap::Parser;
 use common::{DeviceOnly, ExampleDevice, OnDevice};

@@ -1,5 +1,5 @@
-//! The brief's PyTorch loop, statement by statement: zero the gradients, forward, loss,
-//! backward, step — written out by hand on typenet's `DataLoader` and dfdx's tape.
+//! Tutorial 4: the PyTorch training loop, statement by statement: zero the gradients, forward,
+//! loss, backward, step — written out by hand on typenet's `DataLoader` and dfdx's tape.
 //!
 //! ```text
 //! cargo run --release --example 04_pytorch_loop

@@ -1,4 +1,4 @@
-//! Tutorial 8: which pixels a trained network looks at. Trains the brief's MLP on Fashion-MNIST
+//! Tutorial 8: which pixels a trained network looks at. Trains the 784-128-10 MLP on Fashion-MNIST
 //! briefly, then for one test image of five classes computes
 //! - the saliency map, `∂ score / ∂ pixel` of the predicted class (Simonyan et al. 2014), and
 //! - integrated gradients from a black image (Sundararajan et al. 2017), checking completeness:
@@ -25,7 +25,7 @@ use typenet::prelude::*;
 
 mod common;
 
-/// The brief's multi-layer perceptron.
+/// The 784-128-10 multi-layer perceptron.
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 
 /// Fashion-MNIST's ten classes, in label order.
@@ -43,7 +43,7 @@ const CLASSES: [&str; 10] = [
 ];
 
 #[derive(Parser)]
-#[command(about = "Saliency maps and integrated gradients for the brief's MLP on Fashion-MNIST")]
+#[command(about = "Saliency maps and integrated gradients for the 784-128-10 MLP on Fashion-MNIST")]
 struct Args {
     /// Directory holding the four Fashion-MNIST IDX files (raw or .gz).
     #[arg(long, default_value = FASHION_MNIST_DIR)]

@@ -11,10 +11,10 @@
 //! `test_batch.bin`, 3,073-byte records), the binary version from the CIFAR-10 page. CIFAR-10 is not
 //! packaged for Debian and nothing is downloaded at run time: without the files the example says
 //! where to get them and exits with code 2. The loader itself is tested on files the tests write in
-//! the exact format (`tests/data_pipeline.rs`, `tests/malformed.rs`).
+//! the exact format (`tests/it/data_pipeline.rs`, `tests/it/malformed.rs`).
 //!
-//! Result: not measured here (the data set is not available on this machine); the network trains
-//! the same way as `fashion_mnist_cnn`, whose result is in its header.
+//! Result: not measured (the data set was not at hand when this example was written); the
+//! network trains the same way as `06_fashion_mnist_cnn`, whose result is in its header.
 use clap::Parser;
 use common::{DeviceFlag, ExampleDevice, OnDevice};
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! The brief's network on Fashion-MNIST: `(Linear<784, 128>, ReLU, Linear<128, 10>)`, Adam
+//! The 784-128-10 MLP on Fashion-MNIST: `(Linear<784, 128>, ReLU, Linear<128, 10>)`, Adam
 //! (lr 1e-3), sparse categorical cross-entropy, batch 32, 5 epochs, then the 10,000 test images.
 //!
 //! ```text
@@ -30,7 +30,7 @@
 //! (`train_seconds` and each epoch's seconds). `train_seconds` and `timing` are the only fields
 //! that differ between two runs of the same seed, resumed or not.
 //!
-//! Keras, from the brief:
+//! The same model in Keras:
 //! ```python
 //! model = Sequential([Dense(128, activation="relu"), Dense(10, activation="softmax")])
 //! model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -45,11 +45,11 @@ use typenet::prelude::*;
 
 mod common;
 
-/// The brief's multi-layer perceptron.
+/// The 784-128-10 multi-layer perceptron.
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 
 #[derive(Parser)]
-#[command(about = "Train the brief's MLP on Fashion-MNIST")]
+#[command(about = "Train the 784-128-10 MLP on Fashion-MNIST")]
 struct Args {
     /// Directory holding the four Fashion-MNIST IDX files (raw or .gz).
     #[arg(long, default_value = FASHION_MNIST_DIR)]

@@ -13,7 +13,8 @@
 //! with forward and backward monomorphised takes 11–12 s with this repository's release profile
 //! (thin LTO, one codegen unit) on a 2-core machine, and 3.6–3.9 s in a downstream crate with a
 //! default release profile (2.0 s there for a two-convolution model): the shape tables keep a
-//! VGG-sized model's build far under a minute (dfdx's inline arithmetic took 15 minutes, dfdx #390).
+//! VGG-sized model's build far under a minute (dfdx's inline arithmetic took 15 minutes:
+//! <https://github.com/coreylowman/dfdx/issues/390>).
 use typenet::prelude::*;
 
 /// A 3×3 "same" convolution and its ReLU.

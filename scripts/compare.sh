@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Issue 10's rows, typenet and PyTorch side by side in one run with the same thread count.
+# The performance rows (the 784-128-10 MLP's train step and inference, the LeNet train step),
+# typenet and PyTorch side by side in one run with the same thread count.
 #
 #   scripts/compare.sh [--threads N] [--scale X]
 #
-# Runs `examples/perf_rows.rs` (release) and, when PyTorch is importable, `scripts/perf/torch_bench.py`
+# Runs `benches/perf_rows.rs` (`cargo bench`, the release profile) and, when PyTorch is importable, `scripts/perf/torch_bench.py`
 # right after it, then prints a table (stderr) and one JSON object (stdout):
 #   {"typenet": {...}, "pytorch": {...}, "ratios": {"mlp_step_b64": 1.1, ...}}
 # A ratio is typenet's median time over PyTorch's: above 1, PyTorch is faster.
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +36,8 @@ load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-echo "typenet: cargo run --release --example perf_rows -- --json --threads $threads --scale $scale" >&2
-cargo run --release --quiet --example perf_rows -- --json --threads "$threads" --scale "$scale" \
+echo "typenet: cargo bench --bench perf_rows -- --json --threads $threads --scale $scale" >&2
+cargo bench --quiet --bench perf_rows -- --json --threads "$threads" --scale "$scale" \
   > "$tmp/typenet.json"
 
 if ! "$python" -c 'import torch, numpy' 2>/dev/null; then
@@ -61,7 +62,7 @@ theirs["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "default")
 ratios = {}
 print(f"{'row':<16} {'typenet µs [spread]':>26} {'pytorch µs [spread]':>26} {'typenet/pytorch':>16}",
       file=sys.stderr)
-for row, p in theirs["rows"].items():  # the issue's order
+for row, p in theirs["rows"].items():  # torch_bench.py's order
     t = ours["rows"].get(row)
     if t is None:
         continue

@@ -6,10 +6,10 @@
 #
 #   bash scripts/gpu-check.sh
 #
-# It (1) builds with `--features cuda`, (2) runs the CUDA tests (loss and gradients of the brief's
+# It (1) builds with `--features cuda`, (2) runs the CUDA tests (loss and gradients of the 784-128-10
 # MLP and of a small CNN — typenet's conv/pool through dfdx ops on the GPU, its own kernels on the
 # CPU — equal the CPU's within 1e-5 / 1e-4 relative; the trainer fits on the GPU), and (3) trains the
-# brief's MLP for one epoch on each device from the same seed and checks that test accuracy differs
+# 784-128-10 MLP for one epoch on each device from the same seed and checks that test accuracy differs
 # by at most 0.01 and test loss by at most 0.02 (f32 sums run in another order on the GPU, so the
 # two runs drift apart a little over 1,875 steps; they are not bit-identical).
 set -euo pipefail

@@ -34,7 +34,7 @@
 //! | `model(x, training=False)` | `model.eval(); model(x)` | `model.forward(x)` ([`Module`](crate::prelude::Module)) |
 //! | `model(x, training=True)` | `model.train(); model(x)` | `model.forward_mut(x.traced(grads))` ([`ModuleMut`](crate::prelude::ModuleMut)) |
 //!
-//! Convolutional layers: see the `fashion_mnist_cnn` example.
+//! Convolutional layers: see the `06_fashion_mnist_cnn` example.
 //!
 //! ## Losses
 //!
@@ -136,7 +136,7 @@
 //!
 //! ## One program, both ways
 //!
-//! The brief's Keras recipe in typenet, each Keras line as a comment above its typenet
+//! The Keras recipe in typenet, each Keras line as a comment above its typenet
 //! statement (compiled as a doctest; the `03_keras_recipe` example runs it):
 //!
 //! ```no_run

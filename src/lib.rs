@@ -13,7 +13,7 @@
 //! and adds a Keras-like [`Trainer`](train::Trainer), data loaders, model summaries and
 //! compile-time parameter counts.
 //!
-//! ## The brief's recipe
+//! ## The Keras recipe
 //! ```no_run
 //! use typenet::prelude::*;
 //!
@@ -50,7 +50,6 @@
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
 //! - [`interpret`]: saliency maps, integrated gradients and heat-map PNGs.
-//! - [`checkpoint`]: saving and loading weights (safetensors).
 //! - [`for_keras_and_pytorch_users`]: a phrase book, Keras and PyTorch side by side with typenet.
 //! - [`Error`]: the one error type.
 

@@ -94,7 +94,7 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for Categorica
     }
 }
 
-/// Mean squared error: `mean (y - t)²`.
+/// Mean squared error: `mean (y - t)²`, the usual regression loss.
 ///
 /// **Keras equivalent**: `MeanSquaredError()`. **PyTorch equivalent**: `nn.MSELoss()`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -154,7 +154,7 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for Huber {
 }
 
 /// Binary cross-entropy from probabilities (a `Sigmoid` output):
-/// `-mean [t ln p + (1 - t) ln(1 - p)]`.
+/// `-mean [t ln p + (1 - t) ln(1 - p)]`, the binary classification loss.
 ///
 /// `p` is clamped to `[ε, 1 - ε]` with `ε = 1e-7` (Keras's epsilon) so a saturated sigmoid gives
 /// a large finite loss instead of infinity. Prefer [`BinaryCrossentropyWithLogits`] for training.

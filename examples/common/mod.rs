@@ -1,6 +1,6 @@
 //! Shared by the examples (each includes it with `mod common;`; cargo does not build it as an
 //! example of its own): `--device cpu|cuda`, running an example's body on the chosen device, the
-//! exit codes, and the flags of the CSV examples.
+//! exit codes, the check of a header's stated result, and the flags of the CSV examples.
 //!
 //! An example writes its body once, generic over the device:
 //! ```text
@@ -15,6 +15,7 @@
 // Each example uses a part of this module.
 #![allow(dead_code)]
 
+use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,6 +101,15 @@ pub fn exit(outcome: Outcome, missing: Option<&str>) -> ExitCode {
     }
 }
 
+/// Checks a result the example's header states: when `met` is false, prints the stated result
+/// and what this run got, and exits with code 1. CI runs the small examples and relies on it.
+pub fn require(met: bool, stated: &str, got: impl std::fmt::Display) {
+    if !met {
+        eprintln!("error: missed the stated result: {stated}; this run: {got}");
+        std::process::exit(1);
+    }
+}
+
 /// CUDA, when this build has it.
 #[cfg(feature = "cuda")]
 mod cuda {
@@ -123,7 +133,7 @@ mod cuda {
     }
 }
 
-/// The flags of the CSV examples (`breast_cancer_bce`, `diabetes_regression`, `iris_mlp`).
+/// The flags of the CSV examples (`05_breast_cancer_bce`, `diabetes_regression`, `iris_mlp`).
 #[derive(Debug, clap::Args)]
 pub struct CsvArgs {
     /// CSV file: the numeric feature columns and the label column.
@@ -144,6 +154,10 @@ pub struct CsvArgs {
     /// `--device`.
     #[command(flatten)]
     pub device: DeviceFlag,
+    /// Whether `--data`, `--label` and `--epochs` are the defaults: the run the header's
+    /// result is stated for (at any `--seed`).
+    #[arg(skip)]
+    pub stated_run: bool,
 }
 
 /// The command line of a CSV example: [`CsvArgs`] and nothing else.
@@ -173,9 +187,22 @@ impl CsvArgs {
                 a.required(false).default_value(&*epochs.to_string().leak())
             })
             .get_matches();
+        let defaulted = |id| matches.value_source(id) == Some(ValueSource::DefaultValue);
+        let stated_run = defaulted("data") && defaulted("label") && defaulted("epochs");
         match CsvCli::from_arg_matches(&matches) {
-            Ok(cli) => cli.args,
+            Ok(cli) => CsvArgs {
+                stated_run,
+                ..cli.args
+            },
             Err(e) => e.exit(),
+        }
+    }
+
+    /// On the shipped CSV with the default label and epochs, fails the run (exit code 1) when
+    /// `got` is below the header's stated `floor` for `what`; with other flags, checks nothing.
+    pub fn require_at_least(&self, what: &str, got: f64, floor: f64) {
+        if self.stated_run {
+            require(got >= floor, &format!("{what} at least {floor}"), got);
         }
     }
 

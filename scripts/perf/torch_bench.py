@@ -1,11 +1,10 @@
-"""PyTorch CPU side of issue 10's rows, the same work and JSON shape as `examples/perf_rows.rs`.
+"""PyTorch CPU side of the performance rows, the same work and JSON shape as `benches/perf_rows.rs`.
 
-Provenance: adapted from the project's shared peer script `perf/torch_bench.py` (the PyTorch
-column of PERF.md, measured 2026-11-29 with PyTorch 2.15 CPU). Changes: the thread count is an
-argument (`--threads`, so scripts/compare.sh gives both sides the same), each row is timed in
-rounds like perf_rows (median round, fastest and slowest: median_us, min_us, max_us) with the
-same numbers of calls, rows are named as perf_rows names them, and the GEMM peak and the
-5-epoch Fashion-MNIST run are opt-in (`--gemm`, `--fmnist DIR`).
+The thread count is an argument (`--threads`, so scripts/compare.sh gives both sides the same),
+each row is timed in rounds like perf_rows (median round, fastest and slowest: median_us, min_us,
+max_us) with the same numbers of calls, rows are named as perf_rows names them, and the GEMM
+peak and the 5-epoch Fashion-MNIST run are opt-in (`--gemm`, `--fmnist DIR`). First measured
+2026-11-29 with PyTorch 2.15 CPU.
 
     python3 scripts/perf/torch_bench.py --threads 2 [--scale 0.1] [--gemm] [--fmnist DIR]
 

@@ -45,7 +45,8 @@ use std::path::Path;
 /// # fn main() -> typenet::Result<()> {
 /// let dev = Cpu::default();
 /// let model = dev.build_module::<Linear<3, 2>, f32>();
-/// let path = std::env::temp_dir().join("typenet-doc-linear.safetensors");
+/// let path = std::env::temp_dir()
+///     .join(format!("typenet-doc-linear-{}.safetensors", std::process::id()));
 /// typenet::checkpoint::save_model(&model, &path)?;
 /// let mut loaded = dev.build_module::<Linear<3, 2>, f32>();
 /// typenet::checkpoint::load_model(&mut loaded, &path)?;

@@ -18,7 +18,8 @@ use std::path::Path;
 /// # fn main() -> typenet::Result<()> {
 /// let dev = Cpu::default();
 /// let model = dev.build_module::<Linear<3, 2>, f32>();
-/// let path = std::env::temp_dir().join("typenet-doc-linear.npz");
+/// let path = std::env::temp_dir()
+///     .join(format!("typenet-doc-linear-{}.npz", std::process::id()));
 /// typenet::checkpoint::export_npz(&model, &path)?;
 /// let mut back = dev.build_module::<Linear<3, 2>, f32>();
 /// typenet::checkpoint::import_npz(&mut back, &path)?;

@@ -34,7 +34,8 @@ pub type CifarImages<const N: usize> = InMemory<Rank3<3, 32, 32>, Classes<N>, u8
 /// bytes.extend([0u8; 3072]);
 /// bytes.push(9);
 /// bytes.extend([255u8; 3072]);
-/// let path = std::env::temp_dir().join("typenet-cifar-doc.bin");
+/// let path = std::env::temp_dir()
+///     .join(format!("typenet-cifar-doc-{}.bin", std::process::id()));
 /// std::fs::write(&path, bytes).unwrap();
 /// let data = Cifar10::load_file(&path)?;
 /// assert_eq!(data.targets(), &[3, 9]);

@@ -71,7 +71,8 @@ fn parse_number(field: &str) -> std::result::Result<f32, String> {
 /// ```
 /// # use typenet::prelude::*;
 /// # fn main() -> typenet::Result<()> {
-/// let path = std::env::temp_dir().join("typenet-csv-doc.csv");
+/// let path = std::env::temp_dir()
+///     .join(format!("typenet-csv-doc-{}.csv", std::process::id()));
 /// std::fs::write(&path, "x1,label,x2\n0.5,1,2\n1.5,0,-1\n").unwrap();
 /// let data = CsvDataset::<2, Classes<2>>::load(&path, "label")?;
 /// assert_eq!(data.features(), &[0.5, 2.0, 1.5, -1.0]);

@@ -37,7 +37,8 @@ pub struct IdxArray {
 /// # Example
 /// ```
 /// # fn main() -> typenet::Result<()> {
-/// let dir = std::env::temp_dir().join("typenet-idx-doc");
+/// let dir = std::env::temp_dir()
+///     .join(format!("typenet-idx-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("labels-idx1-ubyte");
 /// // magic 00 00 08 01, one dimension of 3, then 3 labels

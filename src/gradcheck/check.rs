@@ -129,7 +129,7 @@ where
     let y = forward(model, input.clone().traced(grads)).map_err(de)?;
     // |W| in [0.5, 1.5]: no output element is weighted (near) zero, which would hide its errors.
     let weights = (0..y.shape().num_elements())
-        .map(|_| rng.gen_range(0.5..1.5) * if rng.gen::<bool>() { 1.0 } else { -1.0 })
+        .map(|_| rng.gen_range(0.5..1.5) * if rng.r#gen::<bool>() { 1.0 } else { -1.0 })
         .collect();
     let w = dev.try_tensor_from_vec(weights, *y.shape()).map_err(de)?;
     let mut grads = y

@@ -16,8 +16,8 @@
 //! [`strategy`] holds proptest strategies for inputs and seeded models.
 //!
 //! Both run on the input's device: the CPU as a rule, or CUDA to check a layer's GPU path
-//! (`tests/cuda.rs` checks the conv layers there). The strategies build CPU tensors and models;
-//! move them with `to_device`.
+//! (`tests/it/cuda.rs` checks the conv layers there). The strategies build CPU tensors and models
+//! by default, and any device's with [`strategy::tensor_on`] and [`strategy::model_on`].
 //!
 //! Layers that draw random numbers in training mode (dropout) must be checked with a fixed mask:
 //! every evaluation of `L` has to see the same function. Kinks (ReLU and `abs` at 0, ties in

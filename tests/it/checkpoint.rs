@@ -4,9 +4,7 @@ use typenet::checkpoint::{export_npz, import_npz, load_model, read_info, save_mo
 use typenet::prelude::*;
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("typenet-ckpt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    crate::support::tmp_dir("ckpt").join(name)
 }
 
 type Small = (Linear<4, 3>, ReLU, Linear<3, 2>);

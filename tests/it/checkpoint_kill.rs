@@ -1,10 +1,10 @@
 //! A process killed (SIGKILL) while saving leaves the previous checkpoint loadable.
 //!
-//! The test binary re-invokes itself: with `TYPENET_SAVE_LOOP=<file>` set, `save_loop` saves a
-//! ~1 MB model to that file over and over until killed; the parent kills it at varied moments
-//! and loads the file each time.
+//! The test binary re-invokes itself: `save_loop`, an ignored test that only this one runs, saves
+//! a ~1 MB model over and over to the file named by `TYPENET_SAVE_LOOP` until killed; the parent
+//! kills it at varied moments and loads the file each time.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use typenet::checkpoint::{load_model, save_model};
 use typenet::prelude::*;
@@ -12,11 +12,12 @@ use typenet::prelude::*;
 /// Big enough (256·1024 + 1024 floats) that a save takes a while, so kills land mid-write.
 type Big = Linear<256, 1024>;
 
+/// Child process of `killed_mid_save_leaves_the_previous_checkpoint`, which runs it.
 #[test]
+#[ignore = "child process: run by killed_mid_save_leaves_the_previous_checkpoint"]
 fn save_loop() {
-    let Ok(path) = std::env::var("TYPENET_SAVE_LOOP") else {
-        return; // only does something when the parent test runs it
-    };
+    let path = std::env::var("TYPENET_SAVE_LOOP")
+        .expect("TYPENET_SAVE_LOOP names the checkpoint file; the parent test sets it");
     let dev = Cpu::seed_from_u64(1);
     let mut model = dev.build_module::<Big, f32>();
     for i in 0u32.. {
@@ -29,19 +30,12 @@ fn save_loop() {
 
 #[test]
 fn killed_mid_save_leaves_the_previous_checkpoint() {
-    let dir = std::env::temp_dir().join(format!("typenet-kill-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::support::tmp_dir("kill");
     let path = dir.join("model.safetensors");
     let dev = Cpu::default();
     let mut last = -1.0f32;
     for round in 0..6u64 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "checkpoint_kill::save_loop",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+        let mut child = crate::support::child_test("checkpoint_kill::save_loop")
             .env("TYPENET_SAVE_LOOP", &path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

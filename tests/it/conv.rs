@@ -29,7 +29,7 @@ fn runtime_sizes_and_single_samples() {
 }
 
 #[test]
-fn cifar_shaped_net_trains_one_step() {
+fn cifar_shaped_net_fits_a_fixed_batch() {
     type Cifar = (
         (Conv2D<3, 16, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
         (
@@ -48,18 +48,30 @@ fn cifar_shaped_net_trains_one_step() {
     let mut opt = Adam::new(&m, Default::default());
     let x: Tensor<(usize, Const<3>, Const<32>, Const<32>), f32, _> =
         dev.sample_normal_like(&(4, Const, Const, Const));
-    let y = dev.tensor_from_vec(vec![0.1f32; 40], (4, Const::<10>));
-    let grads = m.alloc_grads();
-    let out = m.forward_mut(x.traced(grads));
-    let loss = cross_entropy_with_logits_loss(out, y);
-    let l0 = loss.array();
-    let grads = loss.backward();
-    opt.update(&mut m, &grads).expect("update");
+    // one-hot targets: sample i is class i, which the net can fit on this one fixed batch
+    let mut one_hot = vec![0.0f32; 40];
+    for i in 0..4 {
+        one_hot[i * 10 + i] = 1.0;
+    }
+    let y = dev.tensor_from_vec(one_hot, (4, Const::<10>));
+    // five Adam steps on the fixed batch: the loss is finite and goes down
+    let mut losses = Vec::new();
+    for _ in 0..5 {
+        let grads = m.alloc_grads();
+        let out = m.forward_mut(x.clone().traced(grads));
+        let loss = cross_entropy_with_logits_loss(out, y.clone());
+        losses.push(loss.array());
+        let grads = loss.backward();
+        opt.update(&mut m, &grads).expect("update");
+    }
+    let l0 = losses[0];
     assert!(l0.is_finite());
+    assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+    assert!(losses[4] < l0, "no progress on a fixed batch: {losses:?}");
 }
 
 #[test]
-fn imagenet_sized_input_runs_one_step() {
+fn imagenet_sized_input_gets_gradients_and_a_step_lowers_the_loss() {
     type Stem = (
         (Conv2D<3, 8, 7, 2, 3>, ReLU, MaxPool2D<3, 2, 1>),
         (Conv2D<8, 8, 3, 2, 1>, ReLU, AvgPoolGlobal, Linear<8, 10>),
@@ -69,9 +81,29 @@ fn imagenet_sized_input_runs_one_step() {
     let mut opt = Sgd::new(&m, Default::default());
     let x: Tensor<Rank4<1, 3, 224, 224>, f32, _> = dev.sample_normal();
     let grads = m.alloc_grads();
-    let out: Tensor<Rank2<1, 10>, f32, _, _> = m.forward_mut(x.traced(grads));
-    let grads = out.square().mean().backward();
+    let out: Tensor<Rank2<1, 10>, f32, _, _> = m.forward_mut(x.clone().traced(grads));
+    let loss = out.square().mean();
+    let l0 = loss.array();
+    let grads = loss.backward();
+    // every parameter gets a finite gradient, not all zero
+    let (stem, head) = (&m.0, &m.1);
+    let (conv1, conv2, dense) = (&stem.0, &head.0, &head.3);
+    let params: [(&str, Vec<f32>); 6] = [
+        ("conv1.weight", grads.get(&conv1.weight).as_vec()),
+        ("conv1.bias", grads.get(&conv1.bias).as_vec()),
+        ("conv2.weight", grads.get(&conv2.weight).as_vec()),
+        ("conv2.bias", grads.get(&conv2.bias).as_vec()),
+        ("dense.weight", grads.get(&dense.weight).as_vec()),
+        ("dense.bias", grads.get(&dense.bias).as_vec()),
+    ];
+    for (name, g) in &params {
+        assert!(g.iter().all(|v| v.is_finite()), "{name}: {g:?}");
+        assert!(g.iter().any(|&v| v != 0.0), "{name}: all zero");
+    }
     opt.update(&mut m, &grads).expect("update");
+    // a small gradient step lowers the loss it followed
+    let l1 = m.forward(x).square().mean::<Rank0, _>().array();
+    assert!(l0.is_finite() && l1 < l0, "loss {l0} -> {l1}");
     let s = summary::<Stem, Rank3<3, 224, 224>>();
     assert_eq!(s.rows[0].output, vec![8, 112, 112]);
     assert_eq!(s.rows[2].output, vec![8, 56, 56]);

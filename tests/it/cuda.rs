@@ -3,7 +3,6 @@
 //!
 //! Compiled only with `--features cuda`; CI compile-checks it with `dfdx/ci-check` (no GPU there),
 //! and `scripts/gpu-check.sh` runs it on a GPU machine.
-#![cfg(feature = "cuda")]
 
 use typenet::prelude::*;
 

@@ -5,11 +5,7 @@ use rand::{rngs::StdRng, Rng};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use typenet::prelude::*;
 
-fn dir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("typenet-pipeline-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::support::tmp_dir;
 
 /// A CIFAR record: `labels`, then red = the record's index, green = pixel index mod 256, blue 7.
 fn record(labels: &[u8], index: u8) -> Vec<u8> {
@@ -22,7 +18,8 @@ fn record(labels: &[u8], index: u8) -> Vec<u8> {
 
 #[test]
 fn cifar10_directory_loads_five_training_batches_and_the_test_batch() {
-    let root = dir().join("c10").join("cifar-10-batches-bin");
+    let dir = tmp_dir("pipeline-c10");
+    let root = dir.join("cifar-10-batches-bin");
     std::fs::create_dir_all(&root).unwrap();
     for b in 1..=5u8 {
         let bytes = [record(&[b], b), record(&[9], b + 10)].concat();
@@ -30,7 +27,7 @@ fn cifar10_directory_loads_five_training_batches_and_the_test_batch() {
     }
     std::fs::write(root.join("test_batch.bin"), record(&[0], 99)).unwrap();
     // the archive's top directory is found below the given one
-    let data = Cifar10::load(dir().join("c10")).unwrap();
+    let data = Cifar10::load(&dir).unwrap();
     assert_eq!(data.train.targets(), &[1, 9, 2, 9, 3, 9, 4, 9, 5, 9]);
     assert_eq!(data.test.len(), 1);
     let mut x = vec![0.0; 3072];
@@ -43,7 +40,7 @@ fn cifar10_directory_loads_five_training_batches_and_the_test_batch() {
 
 #[test]
 fn cifar100_reads_fine_and_coarse_labels() {
-    let p = dir().join("c100.bin");
+    let p = tmp_dir("pipeline-c100").join("c100.bin");
     std::fs::write(&p, [record(&[3, 42], 0), record(&[19, 99], 1)].concat()).unwrap();
     assert_eq!(Cifar100::load_file(&p).unwrap().targets(), &[42, 99]);
     assert_eq!(Cifar100::load_file_coarse(&p).unwrap().targets(), &[3, 19]);

@@ -1,4 +1,4 @@
-//! Real data: one epoch of the brief's model on Fashion-MNIST reaches 0.80 test accuracy.
+//! Real data: one epoch of the 784-128-10 MLP on Fashion-MNIST reaches 0.80 test accuracy.
 //!
 //! Needs the Debian package `dataset-fashion-mnist`. Without it the test says plainly that it
 //! skipped, unless `TYPENET_REQUIRE_DATA=1` (as in CI), where a missing data set fails it.
@@ -8,14 +8,14 @@ use typenet::prelude::*;
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 
 #[test]
-fn one_epoch_of_the_brief_model_reaches_080() {
+fn one_epoch_of_the_mlp_reaches_080() {
     let data = match FashionMnist::load(FASHION_MNIST_DIR) {
         Ok(d) => d,
         Err(e @ Error::DatasetMissing { .. }) => {
             if std::env::var("TYPENET_REQUIRE_DATA").as_deref() == Ok("1") {
                 panic!("TYPENET_REQUIRE_DATA=1 but Fashion-MNIST is missing: {e}");
             }
-            eprintln!("SKIPPED one_epoch_of_the_brief_model_reaches_080: {e}");
+            eprintln!("SKIPPED one_epoch_of_the_mlp_reaches_080: {e}");
             return;
         }
         Err(e) => panic!("Fashion-MNIST is present but does not load: {e}"),

@@ -83,7 +83,7 @@ proptest! {
         check(&mut m, &x)?;
     }
 
-    /// The brief's MLP, narrowed so every coordinate is checked.
+    /// The 784-128-10 MLP, narrowed so every coordinate is checked.
     #[test]
     fn small_mlp(mut m in strategy::model::<(Linear<12, 8>, ReLU, Linear<8, 3>)>(), x in strategy::tensor::<Rank2<4, 12>>(-1.0..1.0)) {
         check(&mut m, &x)?;
@@ -99,7 +99,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// The brief's MLP at real size (101,770 parameters): 16 sampled coordinates per tensor.
+    /// The 784-128-10 MLP at real size (101,770 parameters): 16 sampled coordinates per tensor.
     #[test]
     fn real_size_mlp_sampled(mut m in strategy::model::<(Linear<784, 128>, ReLU, Linear<128, 10>)>(), x in strategy::tensor::<Rank2<2, 784>>(0.0..1.0), seed in strategy::seed()) {
         let config = GradCheckConfig { max_elements: Some(16), seed, ..Default::default() };

@@ -5,11 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use typenet::prelude::*;
 
-fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("typenet-idx-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::support::tmp_dir;
 
 /// An IDX file of unsigned bytes: magic `00 00 08 rank`, big-endian dims, data.
 fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -31,6 +27,16 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
+}
+
+/// The reason `read_idx` refuses the file `p`, after checking that the error names the file.
+fn refused(p: &Path) -> String {
+    let err = read_idx(p).unwrap_err();
+    assert!(
+        err.to_string().contains(&p.display().to_string()),
+        "error must name the file: {err}"
+    );
+    idx_reason(err)
 }
 
 fn idx_reason(err: Error) -> String {
@@ -84,7 +90,7 @@ fn unsupported_type_is_rejected() {
     let mut bytes = idx_bytes(&[1], &[0, 0, 0, 0]);
     bytes[2] = 0x0d; // float32
     let p = write(&dir, "floats", &bytes);
-    assert!(idx_reason(read_idx(&p).unwrap_err()).contains("not supported"));
+    assert!(refused(&p).contains("not supported"));
 }
 
 #[test]
@@ -92,11 +98,15 @@ fn truncated_raw_file_is_rejected_before_allocating() {
     let dir = tmp_dir("trunc");
     let bytes = idx_bytes(&[10, 28, 28], &[7; 100]);
     let p = write(&dir, "truncated", &bytes);
-    let reason = idx_reason(read_idx(&p).unwrap_err());
+    let reason = refused(&p);
     assert!(
         reason.contains("header says 10x28x28 (7840 bytes of data) but the file holds 100 bytes"),
         "{reason}"
     );
+    // a header cut short: rank 3 but only one of its three dimensions
+    let p = write(&dir, "short-header", &[0, 0, 8, 3, 0, 0, 0, 1]);
+    let reason = refused(&p);
+    assert!(reason.contains("truncated header"), "{reason}");
 }
 
 #[test]
@@ -112,14 +122,15 @@ fn truncated_gzip_file_is_rejected() {
 fn header_claiming_2_pow_31_items_does_not_allocate() {
     let dir = tmp_dir("huge");
     let p = write(&dir, "huge", &idx_bytes(&[1 << 31, 28, 28], &[0; 16]));
-    let reason = idx_reason(read_idx(&p).unwrap_err());
+    let reason = refused(&p);
+    assert!(reason.contains("2147483648"), "{reason}");
     assert!(reason.contains("but the file holds 16 bytes"), "{reason}");
     let p = write(
         &dir,
         "huge.gz",
         &gzip(&idx_bytes(&[1 << 31, 28, 28], &[0; 16])),
     );
-    let reason = idx_reason(read_idx(&p).unwrap_err());
+    let reason = refused(&p);
     assert!(reason.contains("gzip stream holds 16 bytes"), "{reason}");
 }
 
@@ -127,14 +138,14 @@ fn header_claiming_2_pow_31_items_does_not_allocate() {
 fn trailing_data_is_rejected() {
     let dir = tmp_dir("extra");
     let p = write(&dir, "extra", &idx_bytes(&[2], &[1, 2, 3]));
-    assert!(idx_reason(read_idx(&p).unwrap_err()).contains("file holds 3 bytes"));
+    assert!(refused(&p).contains("file holds 3 bytes"));
 }
 
 #[test]
 fn empty_file_is_rejected() {
     let dir = tmp_dir("empty");
     let p = write(&dir, "empty", &[]);
-    assert!(idx_reason(read_idx(&p).unwrap_err()).contains("too short"));
+    assert!(refused(&p).contains("too short"));
 }
 
 /// Writes a 4-file MNIST-like directory with `n` train and test 28x28 images.

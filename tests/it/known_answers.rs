@@ -1,5 +1,7 @@
-//! The brief's formulas against numbers worked out by hand: sigmoid and ReLU (dfdx's ops) and
-//! typenet's `MeanSquaredError` and `BinaryCrossentropy`, values and derivatives.
+//! The tutorial's formulas against numbers worked out by hand, values and derivatives: sigmoid
+//! and ReLU after typenet's `Linear` (its fused kernel, forward and backward, with the weight 1
+//! and the bias 0, so the layer passes the activation's numbers through), and typenet's
+//! `MeanSquaredError` and `BinaryCrossentropy`.
 
 use typenet::prelude::*;
 
@@ -7,36 +9,59 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
 }
 
+/// `(Linear<1, 1>, A)` in f64 with weight 1 and bias 0: its output is `A(x)`.
+fn identity_then<A: BuildOnDevice<Cpu, f64>>(
+    dev: &Cpu,
+) -> (typenet::nn::modules::Linear<1, 1, f64, Cpu>, A::Built) {
+    let mut m = dev.build_module::<(Linear<1, 1>, A), f64>();
+    m.0.weight = dev.tensor([[1.0]]);
+    m.0.bias = dev.tensor([0.0]);
+    m
+}
+
 /// σ(x) = 1 / (1 + e^{−x}), σ'(x) = σ(x)(1 − σ(x)).
 /// x = 0:    σ = 1/2,                      σ' = 1/2 · 1/2 = 0.25.
 /// x = ln 3: e^{−x} = 1/3, σ = 1/(4/3) = 0.75, σ' = 0.75 · 0.25 = 0.1875.
 /// x = −ln 3 (symmetry σ(−x) = 1 − σ(x)): σ = 0.25, σ' = 0.1875.
+/// Through the layer, with L = Σ σ(w·x + b) at w = 1, b = 0: ∂L/∂x = σ'(x) · w = σ'(x),
+/// ∂L/∂b = Σ σ'(x) = 0.25 + 0.1875 + 0.1875 = 0.625, ∂L/∂w = Σ σ'(x) · x = 0 (the ±ln 3 terms
+/// cancel and x = 0 adds nothing).
 #[test]
 fn sigmoid_values_and_derivatives() {
     let dev = Cpu::default();
-    let x = dev.tensor([0.0f64, 3f64.ln(), -(3f64.ln())]);
-    let y = x.leaky_trace().sigmoid();
+    let m = identity_then::<Sigmoid>(&dev);
+    let x = dev.tensor([[0.0f64], [3f64.ln()], [-(3f64.ln())]]);
+    let y = m.forward(x.leaky_trace());
     let values = y.array();
     let grads = y.sum().backward();
     let dy = grads.get(&x).array();
     for (got, want) in values.iter().zip([0.5, 0.75, 0.25]) {
-        assert!(close(*got, want, 1e-15), "σ = {got}, want {want}");
+        assert!(close(got[0], want, 1e-15), "σ = {}, want {want}", got[0]);
     }
     for (got, want) in dy.iter().zip([0.25, 0.1875, 0.1875]) {
-        assert!(close(*got, want, 1e-15), "σ' = {got}, want {want}");
+        assert!(close(got[0], want, 1e-15), "σ' = {}, want {want}", got[0]);
     }
+    let db = grads.get(&m.0.bias).array()[0];
+    assert!(close(db, 0.625, 1e-15), "∂L/∂b = {db}");
+    let dw = grads.get(&m.0.weight).array()[0][0];
+    assert!(close(dw, 0.0, 1e-15), "∂L/∂w = {dw}");
 }
 
 /// relu(x) = max(x, 0); relu'(x) = 1 for x > 0, 0 for x < 0.
 /// x = [−2, −0.5, 0.5, 3] → [0, 0, 0.5, 3], derivative [0, 0, 1, 1].
+/// Through the layer (w = 1, b = 0, L = Σ relu(w·x + b)): ∂L/∂b = Σ relu'(x) = 2 and
+/// ∂L/∂w = Σ relu'(x) · x = 0.5 + 3 = 3.5, all exact in binary floating point.
 #[test]
 fn relu_values_and_derivatives() {
     let dev = Cpu::default();
-    let x = dev.tensor([-2.0f64, -0.5, 0.5, 3.0]);
-    let y = x.leaky_trace().relu();
-    assert_eq!(y.array(), [0.0, 0.0, 0.5, 3.0]);
+    let m = identity_then::<ReLU>(&dev);
+    let x = dev.tensor([[-2.0f64], [-0.5], [0.5], [3.0]]);
+    let y = m.forward(x.leaky_trace());
+    assert_eq!(y.array(), [[0.0], [0.0], [0.5], [3.0]]);
     let grads = y.sum().backward();
-    assert_eq!(grads.get(&x).array(), [0.0, 0.0, 1.0, 1.0]);
+    assert_eq!(grads.get(&x).array(), [[0.0], [0.0], [1.0], [1.0]]);
+    assert_eq!(grads.get(&m.0.bias).array(), [2.0]);
+    assert_eq!(grads.get(&m.0.weight).array(), [[3.5]]);
 }
 
 /// MSE = mean (y − t)². y = [[1, 2], [3, 4]], t = [[0, 4], [3, 2]]:

@@ -21,5 +21,6 @@ mod linear;
 mod malformed;
 mod params;
 mod resume;
+mod support;
 mod trainer;
 mod ui;

@@ -1,11 +1,12 @@
-//! A LeNet-style convolutional net on Fashion-MNIST images (`Rank3<1, 28, 28>` samples): Adam
-//! (lr 1e-3), sparse categorical cross-entropy, batch 32, 5 epochs, then the 10,000 test images.
+//! Tutorial 6: a LeNet-style convolutional net on Fashion-MNIST images (`Rank3<1, 28, 28>`
+//! samples): Adam (lr 1e-3), sparse categorical cross-entropy, batch 32, 5 epochs, then the 10,000
+//! test images.
 //!
 //! ```text
 //! apt-get install -y dataset-fashion-mnist
-//! cargo run --release --example fashion_mnist_cnn
-//! cargo run --release --example fashion_mnist_cnn -- --epochs 1 --seed 7 --json
-//! cargo run --release --features cuda --example fashion_mnist_cnn -- --device cuda
+//! cargo run --release --example 06_fashion_mnist_cnn
+//! cargo run --release --example 06_fashion_mnist_cnn -- --epochs 1 --seed 7 --json
+//! cargo run --release --features cuda --example 06_fashion_mnist_cnn -- --device cuda
 //! ```
 //!
 //! Every output size below is computed by the compiler (`Conv2D<1, 16, 3, 1, 1>` keeps 28×28,
@@ -59,7 +60,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let outcome = common::dispatch(&args, args.device.device, args.seed, "fashion_mnist_cnn");
+    let outcome = common::dispatch(&args, args.device.device, args.seed, "06_fashion_mnist_cnn");
     common::exit(outcome, Some(common::FASHION_MNIST_HINT))
 }
 

@@ -1,25 +1,25 @@
 //! Times one LeNet training step (forward, backward, Adam update) at batch 64 on random data and
 //! prints the median over `--steps` steps (default 50) after 5 warm-up steps.
 //!
+//! A bench target without criterion's harness (`cargo test` does not build it):
 //! ```text
-//! cargo run --release --example lenet_step
-//! cargo run --release --example lenet_step -- --steps 100 --cache
+//! cargo bench --bench lenet_step
+//! cargo bench --bench lenet_step -- --steps 100 --cache
 //! ```
 //!
 //! The net is `Conv2D<1,8,3>, ReLU, MaxPool2D<2,2>, Conv2D<8,16,3>, ReLU, MaxPool2D<2,2>,
 //! Flatten2D, Linear<400,10>` on `(64, 1, 28, 28)` inputs with a runtime batch dimension, exactly
 //! what [`Trainer`] feeds it. `--cache` turns on dfdx's allocation cache (`dev.enable_cache()`).
 //!
-//! Measured on the 2-core machine (quiet, load average < 1), 100 steps per run: with `--cache`
-//! the medians of 5 runs were 2.23–2.41 ms (best step 2.08 ms); without it 5.6–5.8 ms (3 runs),
-//! most of the difference being page faults of fresh allocations (glibc returns freed memory to
-//! the OS). PyTorch takes 5.6 ms per step for this net on this machine (`../shared/PERF.md`),
-//! 4.6–7.4 ms in `scripts/compare.sh --threads 2` runs next to typenet's. `fit` turns the cache
-//! on by default.
+//! Measured on a quiet 2-core machine (load average < 1), 100 steps per run: with `--cache` the
+//! medians of 5 runs were 2.23–2.41 ms (best step 2.08 ms); without it 5.6–5.8 ms (3 runs), most
+//! of the difference being page faults of fresh allocations (glibc returns freed memory to the
+//! OS). PyTorch takes 4.6–7.4 ms per step for this net on the same machine, in
+//! `scripts/compare.sh --threads 2` runs next to typenet's. `fit` turns the cache on by default.
 use std::time::Instant;
 use typenet::prelude::*;
 
-/// The LeNet-style net of issue 5.
+/// A LeNet-style net: two 3×3 convolutions, each with a 2×2 max-pool, then one dense layer.
 type LeNet = (
     (Conv2D<1, 8, 3>, ReLU, MaxPool2D<2, 2>),
     (Conv2D<8, 16, 3>, ReLU, MaxPool2D<2, 2>),

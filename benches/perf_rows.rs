@@ -1,23 +1,26 @@
-//! Times issue 10's rows on random data and prints them as one JSON object: the brief's MLP
-//! (`Linear<784, 128>, ReLU, Linear<128, 10>`) train step at batch 64 and 256 and inference at
-//! batch 1 and 256, and the LeNet train step at batch 64 (`Conv2D<1,8,3>, ReLU, MaxPool2D<2,2>,
-//! Conv2D<8,16,3>, ReLU, MaxPool2D<2,2>, Flatten2D, Linear<400,10>`). A train step is forward +
-//! sparse softmax cross-entropy + backward + Adam (lr 1e-3), as in `scripts/perf/torch_bench.py`,
-//! which times the same rows in PyTorch; `scripts/compare.sh` runs both and prints the ratios.
+//! Times the rows typenet is compared with PyTorch on, on random data, and prints them as one
+//! JSON object: the 784-128-10 MLP (`Linear<784, 128>, ReLU, Linear<128, 10>`) train step at
+//! batch 64 and 256 and inference at batch 1 and 256, and the LeNet train step at batch 64
+//! (`Conv2D<1,8,3>, ReLU, MaxPool2D<2,2>, Conv2D<8,16,3>, ReLU, MaxPool2D<2,2>, Flatten2D,
+//! Linear<400,10>`). A train step is forward + sparse softmax cross-entropy + backward + Adam
+//! (lr 1e-3), as in `scripts/perf/torch_bench.py`, which times the same rows in PyTorch;
+//! `scripts/compare.sh` runs both and prints the ratios.
 //!
+//! A bench target without criterion's harness (`cargo test` does not build it):
 //! ```text
-//! cargo run --release --example perf_rows                 # a table, then the JSON line
-//! cargo run --release --example perf_rows -- --json --threads 2
+//! cargo bench --bench perf_rows                 # a table, then the JSON line
+//! cargo bench --bench perf_rows -- --json --threads 2
 //! ```
 //!
 //! Each row: warm-up calls, then `--rounds` rounds (default 3) of timed calls; a round's figure
 //! is the median call, and the row reports the median round with the fastest and slowest round
-//! (`median_us`, `min_us`, `max_us`; the spread PERF.md quotes in brackets). Takes about 10 s.
+//! (`median_us`, `min_us`, `max_us`; the spread the README's table shows in brackets). Takes
+//! about 10 s.
 //! dfdx's allocation cache is on, as `FitConfig::allocation_cache` has it by default
 //! (`--no-cache` turns it off). `--threads` sizes rayon's pool, which dfdx's and typenet's CPU
 //! kernels use (default: `RAYON_NUM_THREADS`, else every core).
 //!
-//! Measured on the shared 2-core machine (load average 5 from other jobs), medians of five runs
+//! Measured on a 2-core machine shared with other jobs (load average 5), medians of five runs
 //! in a row with `--threads 2`: MLP step b64 0.77–0.90 ms, b256 1.6–3.8 ms; inference b1 34 µs,
 //! b256 0.61–1.08 ms; LeNet step b64 4.4–9.8 ms. With `--threads 1`, one run: 0.66 ms, 2.34 ms,
 //! 34 µs, 0.75 ms, 4.8 ms (each within 1% across its rounds but LeNet's, 4.8–6.0 ms).
@@ -26,10 +29,10 @@ use std::hint::black_box;
 use std::time::Instant;
 use typenet::prelude::*;
 
-/// The brief's MLP.
+/// The 784-128-10 MLP.
 type Mlp = (Linear<784, 128>, ReLU, Linear<128, 10>);
 
-/// The LeNet-style net of issue 5.
+/// A LeNet-style net: two 3×3 convolutions, each with a 2×2 max-pool, then one dense layer.
 type LeNet = (
     (Conv2D<1, 8, 3>, ReLU, MaxPool2D<2, 2>),
     (Conv2D<8, 16, 3>, ReLU, MaxPool2D<2, 2>),
@@ -37,7 +40,7 @@ type LeNet = (
 );
 
 #[derive(Parser)]
-#[command(about = "Time issue 10's rows (MLP and LeNet steps, MLP inference) and print JSON")]
+#[command(about = "Time the MLP and LeNet train steps and MLP inference, and print JSON")]
 struct Args {
     /// Print only the JSON line (for scripts).
     #[arg(long)]
@@ -54,6 +57,9 @@ struct Args {
     /// Leave dfdx's allocation cache off.
     #[arg(long)]
     no_cache: bool,
+    /// Passed by `cargo bench` to every bench target; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 /// One row's figures, in microseconds per call.
