@@ -194,10 +194,8 @@ fn read_records<const N: usize>(
 /// `dir/name`, or `dir/cifar-10-batches-bin/name` / `dir/cifar-100-binary/name` (the archives'
 /// top directories), whichever exists.
 fn find(dir: &Path, name: &str) -> Result<PathBuf> {
-    ["", "cifar-10-batches-bin", "cifar-100-binary"]
-        .iter()
-        .map(|sub| dir.join(sub).join(name))
-        .find(|p| p.is_file())
+    let archived = ["cifar-10-batches-bin", "cifar-100-binary"].map(|sub| Path::new(sub).join(name));
+    super::locate::locate(dir, &[Path::new(name), &archived[0], &archived[1]])
         .ok_or_else(|| Error::DatasetMissing {
             path: dir.join(name),
             hint: format!("{name} is not in {}; {CIFAR_HINT}", dir.display()),

@@ -130,19 +130,12 @@ fn shape_name<S: Shape + Default>() -> String {
 
 /// `dir/name`, or `dir/name.gz`, whichever exists.
 fn find(dir: &Path, name: &str) -> Result<PathBuf> {
-    let raw = dir.join(name);
-    let gz = dir.join(format!("{name}.gz"));
-    if raw.is_file() {
-        Ok(raw)
-    } else if gz.is_file() {
-        Ok(gz)
-    } else {
-        Err(Error::DatasetMissing {
-            path: gz,
-            hint: format!(
-                "neither {name} nor {name}.gz is in {}; install Fashion-MNIST with `{FASHION_MNIST_INSTALL}` or pass the directory that holds the files",
-                dir.display()
-            ),
-        })
-    }
+    let gz = format!("{name}.gz");
+    super::locate::locate(dir, &[name, &gz]).ok_or_else(|| Error::DatasetMissing {
+        path: dir.join(&gz),
+        hint: format!(
+            "neither {name} nor {name}.gz is in {}; install Fashion-MNIST with `{FASHION_MNIST_INSTALL}` or pass the directory that holds the files",
+            dir.display()
+        ),
+    })
 }

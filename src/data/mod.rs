@@ -9,6 +9,8 @@ mod dataset;
 mod idx;
 mod idx_dataset;
 mod loader;
+mod locate;
+mod moments;
 mod normalize;
 mod one_hot;
 mod prefetch;

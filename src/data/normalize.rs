@@ -1,6 +1,7 @@
 //! Per-channel normalisation of images.
 
 use super::{Dataset, ImageShape, SampleTransform};
+use super::moments::Moments;
 use crate::{Error, Result};
 use std::marker::PhantomData;
 
@@ -84,26 +85,17 @@ impl<S: ImageShape> ChannelNorm<S> {
             });
         }
         let plane = S::HEIGHT * S::WIDTH;
-        let (mut sum, mut sq) = (vec![0.0f64; S::CHANNELS], vec![0.0f64; S::CHANNELS]);
+        let mut moments = Moments::new(S::CHANNELS);
         let mut x = vec![0.0f32; S::NUMEL];
         for i in 0..train.len() {
             train.write_features(i, &mut x);
             for (c, pixels) in x.chunks_exact(plane.max(1)).enumerate() {
-                for &v in pixels {
-                    sum[c] += v as f64;
-                    sq[c] += v as f64 * v as f64;
-                }
+                pixels.iter().for_each(|&v| moments.add(c, v as f64));
             }
         }
-        let n = (train.len() * plane) as f64;
-        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-        let std = sq
-            .iter()
-            .zip(&mean)
-            .map(|(q, m)| (q / n - m * m).max(0.0).sqrt() as f32)
-            .collect();
+        let (mean, std) = moments.finish();
         Ok(ChannelNorm {
-            mean: mean.into_iter().map(|m| m as f32).collect(),
+            mean,
             std,
             shape: PhantomData,
         })

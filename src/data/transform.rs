@@ -2,6 +2,7 @@
 //! and feature standardisation ([`Standardize`]).
 
 use super::{BatchShape, Dataset, InMemory, Target};
+use super::moments::Moments;
 use crate::{Error, Result};
 use rand::rngs::StdRng;
 use std::marker::PhantomData;
@@ -99,25 +100,15 @@ impl<S: BatchShape> Standardize<S> {
                 operation: "standardise",
             });
         }
-        let mut sum = vec![0.0f64; S::NUMEL];
-        let mut sq = vec![0.0f64; S::NUMEL];
+        let mut moments = Moments::new(S::NUMEL);
         let mut x = vec![0.0f32; S::NUMEL];
         for i in 0..train.len() {
             train.write_features(i, &mut x);
-            for ((s, q), &v) in sum.iter_mut().zip(&mut sq).zip(&x) {
-                *s += v as f64;
-                *q += v as f64 * v as f64;
-            }
+            x.iter().enumerate().for_each(|(f, &v)| moments.add(f, v as f64));
         }
-        let n = train.len() as f64;
-        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-        let std = sq
-            .iter()
-            .zip(&mean)
-            .map(|(q, m)| (q / n - m * m).max(0.0).sqrt() as f32)
-            .collect();
+        let (mean, std) = moments.finish();
         Ok(Standardize {
-            mean: mean.into_iter().map(|m| m as f32).collect(),
+            mean,
             std,
             shape: PhantomData,
         })

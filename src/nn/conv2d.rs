@@ -4,8 +4,8 @@ use super::device::{Conv2dGeom, LayerKernels, SizeError};
 use super::shape::{Channels, Window};
 use super::summary::{LayerRow, Summarize};
 use super::Params;
+use super::init::uniform_fan_in;
 use dfdx::prelude::*;
-use rand_distr::Uniform;
 
 /// The builder types (what model type aliases name).
 pub mod builder {
@@ -85,19 +85,10 @@ where
         visitor: &mut V,
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
         // PyTorch's default init: uniform in ±1/sqrt(fan_in) for weights and bias.
-        macro_rules! init {
-            () => {
-                TensorOptions::reset_with(|t| {
-                    let fan_in = E::from_usize((I * K * K).max(1)).unwrap_or_else(E::one);
-                    let b = E::one() / fan_in.sqrt();
-                    t.try_fill_with_distr(Uniform::new(-b, b))
-                })
-            };
-        }
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, init!()),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, init!()),
+                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, uniform_fan_in::<I, K, _, _, _>()),
+                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, uniform_fan_in::<I, K, _, _, _>()),
             ),
             |(weight, bias)| Conv2D { weight, bias },
         )

@@ -97,3 +97,19 @@ mod tests {
         assert!(w.iter().all(|v| v.abs() <= limit) && w.iter().any(|v| v.abs() > 0.5));
     }
 }
+
+/// The initialisation of a built layer's tensor in dfdx and PyTorch (`nn.Linear`, `nn.Conv2d`):
+/// uniform in `±1/√fan_in`, where the fan-in is `IN · K · K` (`K = 1` for a dense layer), for
+/// the weight and the bias alike.
+pub(crate) fn uniform_fan_in<const IN: usize, const K: usize, S, E, D>() -> TensorOptions<S, E, D>
+where
+    S: ConstShape,
+    E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
+    D: Device<E>,
+{
+    TensorOptions::reset_with(|t| {
+        let fan_in = E::from_usize((IN * K * K).max(1)).unwrap_or_else(E::one);
+        let b = E::one() / fan_in.sqrt();
+        t.try_fill_with_distr(Uniform::new(-b, b))
+    })
+}

@@ -10,8 +10,8 @@ use super::device::LayerKernels;
 use super::shape::Features;
 use super::summary::{LayerRow, Summarize};
 use super::Params;
+use super::init::uniform_fan_in;
 use dfdx::prelude::*;
-use rand_distr::Uniform;
 
 /// The builder type (what model type aliases name).
 pub mod builder {
@@ -69,19 +69,10 @@ where
         visitor: &mut V,
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
         // dfdx's (and PyTorch's) init: uniform in ±1/sqrt(I) for weight and bias.
-        macro_rules! init {
-            () => {
-                TensorOptions::reset_with(|t| {
-                    let fan_in = E::from_usize(I.max(1)).unwrap_or_else(E::one);
-                    let b = E::one() / fan_in.sqrt();
-                    t.try_fill_with_distr(Uniform::new(-b, b))
-                })
-            };
-        }
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, init!()),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, init!()),
+                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, uniform_fan_in::<I, 1, _, _, _>()),
+                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, uniform_fan_in::<I, 1, _, _, _>()),
             ),
             |(weight, bias)| Linear { weight, bias },
         )

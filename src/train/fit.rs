@@ -129,7 +129,8 @@ impl<'r, M, O, L, D: TrainingDevice<E>, E: Dtype, Ds: Dataset, Vs> Fit<'r, M, O,
     /// callback's state, in `dir/epoch-NNNN`, each written completely or not at all) and, with
     /// `resume`, first continues from the newest state in `dir` if there is one: the run then
     /// ends exactly where an uninterrupted one would (same parameters, same History figures;
-    /// only the measured seconds differ).
+    /// only the measured seconds differ). A run that a callback stopped (early stopping) is
+    /// over: resuming it trains no further and only ends it, as the uninterrupted run ended.
     ///
     /// The optimizer must save its state: compile with [`Resumable`](crate::optim::Resumable).
     /// The device's random generator (dropout masks) is dfdx's and is not saved: a model with
@@ -174,6 +175,7 @@ struct Shared {
     directions: BTreeMap<String, bool>,
     resume: Option<TrainState>,
     states: Vec<Option<serde_json::Value>>,
+    stopping: bool,
 }
 
 impl<'r, M, O, L, D, E, Ds, Vs> Fit<'r, M, O, L, D, Ds, Vs, E>
@@ -279,6 +281,7 @@ where
         directions: trainer.metrics.directions(),
         resume: None,
         states: Vec::new(),
+        stopping: false,
     };
     let store = Store::<D, E>(PhantomData);
 
@@ -310,7 +313,12 @@ where
                 cb.restore(saved)?;
             }
         }
-        first_epoch = state.epoch + 1;
+        // a run a callback stopped is over: only its end is left to run
+        first_epoch = if state.stopped {
+            cfg.epochs.max(state.epoch) + 1
+        } else {
+            state.epoch + 1
+        };
         shared.history = state.history;
     }
     for epoch in first_epoch..=cfg.epochs {
@@ -380,6 +388,7 @@ where
         shared.history.epochs.push(log.clone());
         if last < callbacks.len() {
             shared.states = callbacks[1..=user].iter().map(|c| c.state()).collect();
+            shared.stopping = stop;
             let mut ctx = context(trainer, state_of, &store, &mut shared);
             callbacks[last].on_epoch_end(&log, &mut ctx)?;
         }
@@ -411,6 +420,7 @@ fn context<'a, M, O: LearningRate, L, D: TrainingDevice<E>, E: Dtype>(
         directions: &shared.directions,
         resume: &mut shared.resume,
         callback_states: &shared.states,
+        stopping: shared.stopping,
     }
 }
 

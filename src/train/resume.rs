@@ -28,6 +28,10 @@ pub struct TrainState {
     /// [`Callback::state`](super::Callback::state) of each callback, in the order they were
     /// added to `fit`.
     pub callbacks: Vec<Option<serde_json::Value>>,
+    /// Whether a callback stopped the run at this epoch (early stopping): resuming it then
+    /// trains no further and only ends it (restoring the best weights, say).
+    #[serde(default)]
+    pub stopped: bool,
     /// The typenet version that wrote the state.
     pub typenet_version: String,
 }
@@ -135,6 +139,7 @@ where
             seed: cfg.seed,
             history: history.clone(),
             callbacks: Vec::new(),
+            stopped: false,
             typenet_version: env!("CARGO_PKG_VERSION").to_string(),
         };
         write_state(dir.as_ref(), &state, |model, optimizer| {

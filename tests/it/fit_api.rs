@@ -412,3 +412,81 @@ fn an_f64_model_trains_through_fit_as_its_f32_twin_does() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// What an early-stopped run ends with: weights, History figures, stop epoch, best value and
+/// the loss of the weights put back.
+type EarlyStopOutcome = (Vec<Vec<f32>>, Vec<(usize, Vec<(String, u64)>)>, Option<usize>, Option<(f64, usize)>, f64);
+
+/// Slows every epoch down so a parent can kill the run in the middle of it.
+struct Slow(std::time::Duration);
+
+impl<M> Callback<M> for Slow {
+    fn on_batch_end(&mut self, _: &BatchLog, _: &mut Context<'_, M>) -> typenet::Result<()> {
+        std::thread::sleep(self.0);
+        Ok(())
+    }
+}
+
+/// The learning run of `early_stopping_resumes_exactly_across_its_patience_window` (a rate
+/// that explodes from epoch 4), backed up to `dir` and resumed from it, to epoch 12.
+fn early_stopped_run(dir: &std::path::Path, slow: std::time::Duration) -> EarlyStopOutcome {
+    let data = data();
+    let mut stop = EarlyStopping {
+        monitor: "val_loss".into(),
+        patience: 2,
+        restore_best_weights: true,
+        ..Default::default()
+    };
+    let mut sched = LearningRateScheduler::new(Schedule::StepDecay { every: 3, factor: 50.0 });
+    let mut t = resumable(0.01, &["accuracy"]);
+    let h = t
+        .fitting(&data)
+        .validation(&data)
+        .callback(&mut sched)
+        .callback(&mut stop)
+        .callback(&mut Slow(slow))
+        .backup(dir, true)
+        .run(&quiet(12))
+        .unwrap();
+    let restored = t.evaluate(&data).unwrap().loss;
+    (params(&t), figures(&h), stop.stopped_epoch, stop.best, restored)
+}
+
+/// Child process of `a_killed_run_resumes_early_stopping_exactly`, which runs it.
+#[test]
+#[ignore = "child process: run by a_killed_run_resumes_early_stopping_exactly"]
+fn early_stopping_child() {
+    let dir = std::env::var("TYPENET_EARLY_STOP_DIR").expect("the parent test sets TYPENET_EARLY_STOP_DIR");
+    early_stopped_run(std::path::Path::new(&dir), std::time::Duration::from_millis(3));
+}
+
+/// A run killed (SIGKILL) at varied moments, its backups and early stopping's patience
+/// included, resumes to the weights and History of an uninterrupted run.
+#[test]
+fn a_killed_run_resumes_early_stopping_exactly() {
+    use std::time::{Duration, Instant};
+    let straight = early_stopped_run(&crate::support::tmp_dir("es-straight"), Duration::ZERO);
+    assert!(straight.2.is_some(), "the run stops early");
+    for round in 0..3u64 {
+        let dir = crate::support::tmp_dir("es-killed");
+        let mut child = crate::support::child_test("fit_api::early_stopping_child")
+            .env("TYPENET_EARLY_STOP_DIR", &dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // kill once the first backup is there, a little later each round
+        let start = Instant::now();
+        while typenet::train::latest_state(&dir).unwrap().is_none() {
+            assert!(start.elapsed() < Duration::from_secs(60), "child never backed up");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(5 + 25 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let saved = typenet::train::latest_state(&dir).unwrap().unwrap();
+        let resumed = early_stopped_run(&dir, Duration::ZERO);
+        assert_eq!(straight, resumed, "killed after {}", saved.display());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

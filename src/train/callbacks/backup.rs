@@ -66,6 +66,7 @@ impl<M> Callback<M> for BackupAndRestore {
             seed: self.seed,
             history: ctx.history.clone(),
             callbacks: ctx.callback_states.to_vec(),
+            stopped: ctx.stopping,
             typenet_version: env!("CARGO_PKG_VERSION").to_string(),
         };
         let no_state = self.no_state();

@@ -86,6 +86,9 @@ pub struct Context<'a, M> {
     /// Every callback's [`Callback::state`], filled after the epoch's `on_epoch_end`s for the
     /// callbacks that save the run (empty otherwise).
     pub(crate) callback_states: &'a [Option<serde_json::Value>],
+    /// Whether a callback asked to stop after this epoch (set for the callbacks that save the
+    /// run).
+    pub(crate) stopping: bool,
 }
 
 impl<M> Context<'_, M> {
