@@ -144,7 +144,7 @@ impl SizeError {
 ///
 /// Every method has a default: the [`portable`] composition of dfdx ops, correct on any dfdx
 /// device, with its backward pass recorded by dfdx. A new device is correct with one line,
-/// ```ignore
+/// ```text
 /// impl LayerKernels<f32> for MyDevice {}
 /// ```
 /// given that its error type converts from [`SizeError`] (`impl From<SizeError> for MyError`,
