@@ -6,7 +6,7 @@ use crate::Error;
 use dfdx::prelude::*;
 use dfdx::tensor::CudaError;
 
-impl LayerKernels<f32> for Cuda {}
+impl<E: Dtype> LayerKernels<E> for Cuda where Cuda: Device<E> {}
 
 impl From<SizeError> for CudaError {
     fn from(e: SizeError) -> Self {

@@ -7,7 +7,7 @@
 //! - `cpu.rs`: the CPU overrides all three with typenet's fused kernels (the crate-private
 //!   `nn::kernels`), and holds all of their tape wiring (read the inputs, run the kernel, build
 //!   the output, record the backward pass);
-//! - `cuda.rs` (feature `cuda`): CUDA keeps every default, `impl LayerKernels<f32> for Cuda {}`.
+//! - `cuda.rs` (feature `cuda`): CUDA keeps every default, an empty `impl LayerKernels<E> for Cuda`.
 //!
 //! The tests (`tests.rs`) run the same oracle-based checks, values against direct loops and
 //! gradients against finite differences or dfdx's own `Linear`, on the CPU's kernels and on the
@@ -144,7 +144,7 @@ impl SizeError {
 ///
 /// Every method has a default: the [`portable`] composition of dfdx ops, correct on any dfdx
 /// device, with its backward pass recorded by dfdx. A new device is correct with one line,
-/// ```ignore
+/// ```text
 /// impl LayerKernels<f32> for MyDevice {}
 /// ```
 /// given that its error type converts from [`SizeError`] (`impl From<SizeError> for MyError`,
