@@ -113,10 +113,10 @@ fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
     )?;
     let history = match &args.checkpoint {
         Some(dir) => {
-            if args.resume {
-                if let Some(state) = typenet::train::latest_state(dir)? {
-                    println!("resuming from {}", state.display());
-                }
+            if args.resume
+                && let Some(state) = typenet::train::latest_state(dir)?
+            {
+                println!("resuming from {}", state.display());
             }
             model
                 .fitting(&data.train)

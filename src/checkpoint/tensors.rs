@@ -176,10 +176,10 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Assign<'_> {
         _opts: TensorOptions<S, E, D>,
         (t, name): (&mut Tensor<S, E, D>, String),
     ) -> Result<Option<Tensor<S, E, D>>, D::Err> {
-        if let Some(v) = self.0.get(&name) {
-            if v.len() == t.shape().num_elements() {
-                t.copy_from(&v.cast::<E>());
-            }
+        if let Some(v) = self.0.get(&name)
+            && v.len() == t.shape().num_elements()
+        {
+            t.copy_from(&v.cast::<E>());
         }
         Ok(None)
     }
@@ -189,10 +189,10 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Assign<'_> {
         _opts: ScalarOptions<N>,
         (n, name): (&mut N, String),
     ) -> Result<Option<N>, D::Err> {
-        if let Some(Values::F64(v)) = self.0.get(&name) {
-            if let Some(x) = v.first().and_then(|&v| N::from(v)) {
-                *n = x;
-            }
+        if let Some(Values::F64(v)) = self.0.get(&name)
+            && let Some(x) = v.first().and_then(|&v| N::from(v))
+        {
+            *n = x;
         }
         Ok(None)
     }

@@ -194,10 +194,12 @@ fn read_records<const N: usize>(
 /// `dir/name`, or `dir/cifar-10-batches-bin/name` / `dir/cifar-100-binary/name` (the archives'
 /// top directories), whichever exists.
 fn find(dir: &Path, name: &str) -> Result<PathBuf> {
-    let archived = ["cifar-10-batches-bin", "cifar-100-binary"].map(|sub| Path::new(sub).join(name));
-    super::locate::locate(dir, &[Path::new(name), &archived[0], &archived[1]])
-        .ok_or_else(|| Error::DatasetMissing {
+    let archived =
+        ["cifar-10-batches-bin", "cifar-100-binary"].map(|sub| Path::new(sub).join(name));
+    super::locate::locate(dir, &[Path::new(name), &archived[0], &archived[1]]).ok_or_else(|| {
+        Error::DatasetMissing {
             path: dir.join(name),
             hint: format!("{name} is not in {}; {CIFAR_HINT}", dir.display()),
-        })
+        }
+    })
 }

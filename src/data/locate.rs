@@ -4,8 +4,5 @@ use std::path::{Path, PathBuf};
 
 /// The first of `candidates` (paths relative to `dir`) that is a file.
 pub(crate) fn locate<S: AsRef<Path>>(dir: &Path, candidates: &[S]) -> Option<PathBuf> {
-    candidates
-        .iter()
-        .map(|c| dir.join(c))
-        .find(|p| p.is_file())
+    candidates.iter().map(|c| dir.join(c)).find(|p| p.is_file())
 }

@@ -39,7 +39,13 @@ impl Moments {
             .m2
             .iter()
             .zip(&self.count)
-            .map(|(&m2, &n)| if n == 0 { 0.0 } else { (m2 / n as f64).max(0.0).sqrt() as f32 })
+            .map(|(&m2, &n)| {
+                if n == 0 {
+                    0.0
+                } else {
+                    (m2 / n as f64).max(0.0).sqrt() as f32
+                }
+            })
             .collect();
         (self.mean.into_iter().map(|m| m as f32).collect(), std)
     }

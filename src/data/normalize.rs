@@ -1,7 +1,7 @@
 //! Per-channel normalisation of images.
 
-use super::{Dataset, ImageShape, SampleTransform};
 use super::moments::Moments;
+use super::{Dataset, ImageShape, SampleTransform};
 use crate::{Error, Result};
 use std::marker::PhantomData;
 

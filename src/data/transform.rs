@@ -1,8 +1,8 @@
 //! Per-sample feature transforms: the [`SampleTransform`] trait, the lazy [`Transformed`] view,
 //! and feature standardisation ([`Standardize`]).
 
-use super::{BatchShape, Dataset, InMemory, Target};
 use super::moments::Moments;
+use super::{BatchShape, Dataset, InMemory, Target};
 use crate::{Error, Result};
 use rand::rngs::StdRng;
 use std::marker::PhantomData;
@@ -104,7 +104,9 @@ impl<S: BatchShape> Standardize<S> {
         let mut x = vec![0.0f32; S::NUMEL];
         for i in 0..train.len() {
             train.write_features(i, &mut x);
-            x.iter().enumerate().for_each(|(f, &v)| moments.add(f, v as f64));
+            x.iter()
+                .enumerate()
+                .for_each(|(f, &v)| moments.add(f, v as f64));
         }
         let (mean, std) = moments.finish();
         Ok(Standardize {

@@ -1,10 +1,10 @@
 //! [`Conv2D`]: 2-D convolution with compile-time channel counts and computed output sizes.
 
 use super::device::{Conv2dGeom, LayerKernels, SizeError};
+use super::init::uniform_fan_in;
 use super::shape::{Channels, Window};
 use super::summary::{LayerRow, Summarize};
 use super::Params;
-use super::init::uniform_fan_in;
 use dfdx::prelude::*;
 
 /// The builder types (what model type aliases name).
@@ -87,8 +87,18 @@ where
         // PyTorch's default init: uniform in ±1/sqrt(fan_in) for weights and bias.
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, uniform_fan_in::<I, K, _, _, _>()),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, uniform_fan_in::<I, K, _, _, _>()),
+                Self::tensor(
+                    "weight",
+                    |s| &s.weight,
+                    |s| &mut s.weight,
+                    uniform_fan_in::<I, K, _, _, _>(),
+                ),
+                Self::tensor(
+                    "bias",
+                    |s| &s.bias,
+                    |s| &mut s.bias,
+                    uniform_fan_in::<I, K, _, _, _>(),
+                ),
             ),
             |(weight, bias)| Conv2D { weight, bias },
         )

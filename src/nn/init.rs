@@ -12,7 +12,7 @@ use rand_distr::Uniform;
 /// normalisation scales, keep their own initialisation.
 ///
 /// dfdx initialises `Linear` like PyTorch (`U(±1/√fan_in)` for weights and biases); both train
-/// the brief's model, and this gives the Keras recipe its Keras starting point. The values come
+/// the 784-128-10 MLP of the tutorial, and this gives the Keras recipe its Keras starting point. The values come
 /// from the model's device RNG, so a seeded device gives a reproducible model.
 ///
 /// # Errors
@@ -80,6 +80,22 @@ fn is_constant<S: Shape, D: Device<f32>>(t: &Tensor<S, f32, D>) -> bool {
     v.windows(2).all(|w| w[0] == w[1])
 }
 
+/// The initialisation of a built layer's tensor in dfdx and PyTorch (`nn.Linear`, `nn.Conv2d`):
+/// uniform in `±1/√fan_in`, where the fan-in is `IN · K · K` (`K = 1` for a dense layer), for
+/// the weight and the bias alike.
+pub(crate) fn uniform_fan_in<const IN: usize, const K: usize, S, E, D>() -> TensorOptions<S, E, D>
+where
+    S: ConstShape,
+    E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
+    D: Device<E>,
+{
+    TensorOptions::reset_with(|t| {
+        let fan_in = E::from_usize((IN * K * K).max(1)).unwrap_or_else(E::one);
+        let b = E::one() / fan_in.sqrt();
+        t.try_fill_with_distr(Uniform::new(-b, b))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,20 +112,4 @@ mod tests {
         let w = m.0.weight.as_vec();
         assert!(w.iter().all(|v| v.abs() <= limit) && w.iter().any(|v| v.abs() > 0.5));
     }
-}
-
-/// The initialisation of a built layer's tensor in dfdx and PyTorch (`nn.Linear`, `nn.Conv2d`):
-/// uniform in `±1/√fan_in`, where the fan-in is `IN · K · K` (`K = 1` for a dense layer), for
-/// the weight and the bias alike.
-pub(crate) fn uniform_fan_in<const IN: usize, const K: usize, S, E, D>() -> TensorOptions<S, E, D>
-where
-    S: ConstShape,
-    E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
-    D: Device<E>,
-{
-    TensorOptions::reset_with(|t| {
-        let fan_in = E::from_usize((IN * K * K).max(1)).unwrap_or_else(E::one);
-        let b = E::one() / fan_in.sqrt();
-        t.try_fill_with_distr(Uniform::new(-b, b))
-    })
 }

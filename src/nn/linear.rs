@@ -7,10 +7,10 @@
 //! (dfdx's own costs a matmul, a broadcast, an add and their backward ops, each allocating).
 
 use super::device::LayerKernels;
+use super::init::uniform_fan_in;
 use super::shape::Features;
 use super::summary::{LayerRow, Summarize};
 use super::Params;
-use super::init::uniform_fan_in;
 use dfdx::prelude::*;
 
 /// The builder type (what model type aliases name).
@@ -71,8 +71,18 @@ where
         // dfdx's (and PyTorch's) init: uniform in ±1/sqrt(I) for weight and bias.
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, uniform_fan_in::<I, 1, _, _, _>()),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, uniform_fan_in::<I, 1, _, _, _>()),
+                Self::tensor(
+                    "weight",
+                    |s| &s.weight,
+                    |s| &mut s.weight,
+                    uniform_fan_in::<I, 1, _, _, _>(),
+                ),
+                Self::tensor(
+                    "bias",
+                    |s| &s.bias,
+                    |s| &mut s.bias,
+                    uniform_fan_in::<I, 1, _, _, _>(),
+                ),
             ),
             |(weight, bias)| Linear { weight, bias },
         )

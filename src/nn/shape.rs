@@ -8,7 +8,7 @@
 //! The rules on [`Const`] sizes come from tables that `build.rs` generates with literal outputs,
 //! split into many small helper traits (`Pad{P}`: `H → H + 2P`, then `Win{K}x{S}`:
 //! `X → (X − K)/S + 1`; `Flat{H}x{W}`: `C → C·H·W`). The split keeps rustc's coherence check
-//! linear in the table size (one big trait is quadratic: see `shared/design/conv-shapes.md`).
+//! linear in the table size (one big trait is quadratic: see `docs/design/conv-shapes.md`).
 //!
 //! Table ranges:
 //! - conv/pool: spatial sizes 1..=256, kernels 1, 2, 3, 4, 5, 7, strides 1, 2, padding 0..=3;

@@ -38,8 +38,9 @@ pub struct FitConfig {
     /// draw from a generator seeded by `(seed, epoch)`, so epoch `k` shuffles the same way
     /// whether or not training was interrupted before it. Default `0`.
     pub seed: u64,
-    /// Fraction of the training set held out for validation (`0.0..1.0`), taken after a seeded
-    /// shuffle. Default `None`. Ignored when `fit_validated` supplies validation data.
+    /// Fraction of the training set held out for validation, in `(0, 1)`, taken after a seeded
+    /// shuffle (the rule of [`InMemory::split`](crate::data::InMemory::split)). Default `None`.
+    /// Ignored when [`Fit::validation`](super::Fit::validation) supplies validation data.
     pub validation_split: Option<f64>,
     /// Samples per batch when validating. Default `256`.
     pub eval_batch_size: usize,

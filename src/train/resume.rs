@@ -53,10 +53,11 @@ pub fn latest_state(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_prefix("epoch-"))
             .and_then(|n| n.parse::<usize>().ok());
-        if let Some(epoch) = epoch {
-            if path.join(STATE).is_file() && best.as_ref().is_none_or(|(b, _)| epoch > *b) {
-                best = Some((epoch, path));
-            }
+        if let Some(epoch) = epoch
+            && path.join(STATE).is_file()
+            && best.as_ref().is_none_or(|(b, _)| epoch > *b)
+        {
+            best = Some((epoch, path));
         }
     }
     Ok(best.map(|(_, p)| p))

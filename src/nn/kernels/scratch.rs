@@ -57,10 +57,10 @@ pub(crate) fn give<T: Pooled>(v: Vec<T>) {
     }
     if let Ok(mut pool) = T::pool().lock() {
         pool.push(v);
-        if pool.len() > KEEP {
-            if let Some(i) = (0..pool.len()).min_by_key(|&i| pool[i].capacity()) {
-                pool.swap_remove(i);
-            }
+        if pool.len() > KEEP
+            && let Some(i) = (0..pool.len()).min_by_key(|&i| pool[i].capacity())
+        {
+            pool.swap_remove(i);
         }
     }
 }

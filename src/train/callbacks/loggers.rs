@@ -85,7 +85,10 @@ impl<M> Callback<M> for JsonLinesLogger {
     }
 
     fn on_epoch_end(&mut self, log: &EpochLog, _ctx: &mut Context<'_, M>) -> Result<Control> {
-        let line = serde_json::to_string(log).map_err(|e| Error::io(&self.path, e.into()))?;
+        let line = serde_json::to_string(log).map_err(|source| Error::Serialization {
+            what: "an epoch log".into(),
+            source,
+        })?;
         if let Some(out) = self.out.as_mut() {
             write_line(out, &self.path, &line)?;
         }
