@@ -113,11 +113,7 @@ where
     D: Device<E>,
     M: TensorCollection<E, D>,
 {
-    let expected: Vec<TensorSpec> = tensors::entries(&*model, false)
-        .map_err(Error::device)?
-        .into_iter()
-        .map(|e| e.spec)
-        .collect();
+    let expected = tensors::specs(&*model)?;
     let (_, values) = read_checked(path.as_ref(), &expected, std::any::type_name::<M>())?;
     tensors::assign(model, &values).map_err(Error::device)
 }

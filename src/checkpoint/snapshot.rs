@@ -78,11 +78,7 @@ impl Snapshot {
         D: Device<E>,
         M: TensorCollection<E, D>,
     {
-        let expected: Vec<TensorSpec> = tensors::entries(&*model, false)
-            .map_err(Error::device)?
-            .into_iter()
-            .map(|e| e.spec)
-            .collect();
+        let expected = tensors::specs(&*model)?;
         let found: Vec<TensorSpec> = self
             .tensors
             .iter()

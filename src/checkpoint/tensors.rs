@@ -38,6 +38,17 @@ where
     Ok(op.out)
 }
 
+/// The spec of every tensor and scalar of `model`, what a file must hold to load into it.
+pub(crate) fn specs<E, M, D>(model: &M) -> crate::Result<Vec<TensorSpec>>
+where
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
+{
+    let entries = entries(model, false).map_err(crate::Error::device)?;
+    Ok(entries.into_iter().map(|e| e.spec).collect())
+}
+
 struct Collect {
     with_data: bool,
     out: Vec<Entry>,

@@ -1,25 +1,10 @@
 //! The `fit` builder: user metrics, metric directions, backups that resume callbacks exactly,
 //! prediction without labels.
 
+use crate::support::{data, figures, params, tmp_dir, Net};
 use typenet::data::Targets;
 use typenet::prelude::*;
 use typenet::train::metrics::metric;
-
-type Net = (Linear<4, 16>, Tanh, Linear<16, 3>);
-
-/// 3 classes of 4 features, 96 samples: a fixed, noisy pattern (no RNG needed).
-fn data() -> InMemory<Rank1<4>, Classes<3>> {
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for i in 0..96u32 {
-        let c = i % 3;
-        for j in 0..4u32 {
-            let noise = ((i * 7 + j * 13) % 17) as f32 / 17.0 - 0.5;
-            x.push(if j == c { 1.0 } else { 0.0 } + noise);
-        }
-        y.push(c as usize);
-    }
-    InMemory::new(x, y).unwrap()
-}
 
 fn quiet(epochs: usize) -> FitConfig {
     FitConfig {
@@ -48,37 +33,6 @@ fn resumable(
         metrics,
     )
     .unwrap()
-}
-
-fn params<O, L>(t: &Trainer<Built<Net>, O, L>) -> Vec<Vec<f32>> {
-    let m = &t.model;
-    vec![
-        m.0.weight.as_vec(),
-        m.0.bias.as_vec(),
-        m.2.weight.as_vec(),
-        m.2.bias.as_vec(),
-    ]
-}
-
-/// History figures without the measured seconds (which no two runs share).
-fn figures(h: &History) -> Vec<(usize, Vec<(String, u64)>)> {
-    h.epochs
-        .iter()
-        .map(|e| {
-            let v = e
-                .values
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_bits()))
-                .collect();
-            (e.epoch, v)
-        })
-        .collect()
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("typenet-fit-api-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
 }
 
 /// The fraction of samples whose arg-max output is not their class, written here from its
@@ -214,7 +168,7 @@ fn early_stopping_resumes_exactly_across_its_patience_window() {
         patience: 3,
         ..Default::default()
     };
-    let dir = temp_dir("frozen");
+    let dir = tmp_dir("frozen");
     let mut stop = stopping();
     let mut first = resumable(0.0, &["accuracy"]);
     let h = first
@@ -247,39 +201,12 @@ fn early_stopping_resumes_exactly_across_its_patience_window() {
     // A learning model whose rate explodes from epoch 4 (0.01 · 50): it gets worse, stops, and
     // puts back the best epoch's weights, which the backup must carry across the interruption.
     let run = |dir: &std::path::Path, epochs: &[usize]| {
-        let mut out = None;
-        for &epochs in epochs {
-            let mut stop = EarlyStopping {
-                monitor: "val_loss".into(),
-                patience: 2,
-                restore_best_weights: true,
-                ..Default::default()
-            };
-            let mut sched = LearningRateScheduler::new(Schedule::StepDecay {
-                every: 3,
-                factor: 50.0,
-            });
-            let mut t = resumable(0.01, &["accuracy"]);
-            let h = t
-                .fitting(&data)
-                .validation(&data)
-                .callback(&mut sched)
-                .callback(&mut stop)
-                .backup(dir, true)
-                .run(&quiet(epochs))
-                .unwrap();
-            let restored_loss = t.evaluate(&data).unwrap().loss;
-            out = Some((
-                params(&t),
-                figures(&h),
-                stop.stopped_epoch,
-                stop.best,
-                restored_loss,
-            ));
-        }
-        out.unwrap()
+        let runs = epochs
+            .iter()
+            .map(|&e| early_stopped_run(dir, e, std::time::Duration::ZERO));
+        runs.last().unwrap()
     };
-    let (a, b) = (temp_dir("straight"), temp_dir("split"));
+    let (a, b) = (tmp_dir("straight"), tmp_dir("split"));
     let straight = run(&a, &[12]);
     assert!(
         straight.2.is_some_and(|e| e < 12),
@@ -398,7 +325,7 @@ fn an_f64_model_trains_through_fit_as_its_f32_twin_does() {
     let (best, _) = stop.best.unwrap();
     assert!((t64.evaluate(&data).unwrap().loss - best).abs() < 1e-12);
     // f64 models save F64 tensors and load back exactly; an f32 model refuses them
-    let dir = temp_dir("f64");
+    let dir = tmp_dir("f64");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("model.safetensors");
     typenet::checkpoint::save_model(&t64.model, &path).unwrap();
@@ -436,9 +363,13 @@ impl<M> Callback<M> for Slow {
     }
 }
 
-/// The learning run of `early_stopping_resumes_exactly_across_its_patience_window` (a rate
-/// that explodes from epoch 4), backed up to `dir` and resumed from it, to epoch 12.
-fn early_stopped_run(dir: &std::path::Path, slow: std::time::Duration) -> EarlyStopOutcome {
+/// A learning run whose rate explodes from epoch 4 (0.01 · 50), stopped early with the best
+/// weights put back, backed up to `dir` and resumed from it, to epoch `epochs`.
+fn early_stopped_run(
+    dir: &std::path::Path,
+    epochs: usize,
+    slow: std::time::Duration,
+) -> EarlyStopOutcome {
     let data = data();
     let mut stop = EarlyStopping {
         monitor: "val_loss".into(),
@@ -458,7 +389,7 @@ fn early_stopped_run(dir: &std::path::Path, slow: std::time::Duration) -> EarlyS
         .callback(&mut stop)
         .callback(&mut Slow(slow))
         .backup(dir, true)
-        .run(&quiet(12))
+        .run(&quiet(epochs))
         .unwrap();
     let restored = t.evaluate(&data).unwrap().loss;
     (
@@ -487,7 +418,7 @@ fn early_stopping_child() {
 #[test]
 fn a_killed_run_resumes_early_stopping_exactly() {
     use std::time::{Duration, Instant};
-    let straight = early_stopped_run(&crate::support::tmp_dir("es-straight"), Duration::ZERO);
+    let straight = early_stopped_run(&crate::support::tmp_dir("es-straight"), 12, Duration::ZERO);
     assert!(straight.2.is_some(), "the run stops early");
     for round in 0..3u64 {
         let dir = crate::support::tmp_dir("es-killed");
@@ -510,7 +441,7 @@ fn a_killed_run_resumes_early_stopping_exactly() {
         child.kill().unwrap();
         child.wait().unwrap();
         let saved = typenet::train::latest_state(&dir).unwrap().unwrap();
-        let resumed = early_stopped_run(&dir, Duration::ZERO);
+        let resumed = early_stopped_run(&dir, 12, Duration::ZERO);
         assert_eq!(straight, resumed, "killed after {}", saved.display());
         std::fs::remove_dir_all(&dir).ok();
     }

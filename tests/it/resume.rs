@@ -1,23 +1,8 @@
 //! Typenet's optimizers step exactly like dfdx's, and a run interrupted after 2 epochs and
 //! resumed in a new process ends bit-for-bit where an uninterrupted 4-epoch run ends.
 
+use crate::support::{data, figures, params, Net};
 use typenet::prelude::*;
-
-type Net = (Linear<4, 16>, Tanh, Linear<16, 3>);
-
-/// 3 classes of 4 features, 96 samples: a fixed, noisy pattern (no RNG needed).
-fn data() -> InMemory<Rank1<4>, Classes<3>> {
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for i in 0..96u32 {
-        let c = i % 3;
-        for j in 0..4u32 {
-            let noise = ((i * 7 + j * 13) % 17) as f32 / 17.0 - 0.5;
-            x.push(if j == c { 1.0 } else { 0.0 } + noise);
-        }
-        y.push(c as usize);
-    }
-    InMemory::new(x, y).unwrap()
-}
 
 fn cfg(epochs: usize) -> FitConfig {
     FitConfig {
@@ -42,32 +27,6 @@ fn trainer<C: OptimizerConfig<Built<Net>, Cpu>>(
         &["accuracy"],
     )
     .unwrap()
-}
-
-fn params<O, L>(t: &Trainer<Built<Net>, O, L>) -> Vec<Vec<f32>> {
-    let m = &t.model;
-    vec![
-        m.0.weight.as_vec(),
-        m.0.bias.as_vec(),
-        m.2.weight.as_vec(),
-        m.2.bias.as_vec(),
-    ]
-}
-
-/// History figures without the measured seconds (which no two runs share).
-fn figures(h: &History) -> Vec<(usize, Vec<(String, u64)>)> {
-    h.epochs
-        .iter()
-        .map(|e| {
-            (
-                e.epoch,
-                e.values
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_bits()))
-                    .collect(),
-            )
-        })
-        .collect()
 }
 
 #[test]
