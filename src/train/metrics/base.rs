@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// A quantity tracked over an epoch, such as accuracy.
 pub trait Metric: Send {
-    /// The name it appears under in logs and [`History`](super::History) (`accuracy`, `mae`, …).
+    /// The name it appears under in logs and [`History`](crate::train::History) (`accuracy`, `mae`, …).
     fn name(&self) -> String;
     /// Whether larger values are better: callbacks watching this metric with
     /// [`Mode::Auto`](crate::train::Mode::Auto) ask it.
