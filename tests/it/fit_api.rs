@@ -200,11 +200,13 @@ fn early_stopping_resumes_exactly_across_its_patience_window() {
 
     // A learning model whose rate explodes from epoch 4 (0.01 · 50): it gets worse, stops, and
     // puts back the best epoch's weights, which the backup must carry across the interruption.
-    let run = |dir: &std::path::Path, epochs: &[usize]| {
-        let runs = epochs
-            .iter()
-            .map(|&e| early_stopped_run(dir, e, std::time::Duration::ZERO));
-        runs.last().unwrap()
+    // each part of a run is a new process's worth of objects, resuming from `dir`
+    let run = |dir: &std::path::Path, parts: &[usize]| {
+        let mut last = None;
+        for &epochs in parts {
+            last = Some(early_stopped_run(dir, epochs, std::time::Duration::ZERO));
+        }
+        last.unwrap()
     };
     let (a, b) = (tmp_dir("straight"), tmp_dir("split"));
     let straight = run(&a, &[12]);
@@ -409,6 +411,7 @@ fn early_stopping_child() {
         .expect("the parent test sets TYPENET_EARLY_STOP_DIR");
     early_stopped_run(
         std::path::Path::new(&dir),
+        12,
         std::time::Duration::from_millis(3),
     );
 }
