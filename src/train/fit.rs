@@ -200,34 +200,24 @@ where
     /// configuration error (checked before the first step); [`Error::NonFinite`] naming the
     /// epoch and batch if the loss becomes NaN or infinite; backup, device and optimizer errors.
     pub fn run(self, cfg: &FitConfig) -> Result<History> {
-        if self.validation.is_some() || cfg.validation_split.is_none() {
-            let (train, validation) = (self.train, self.validation);
-            return self.run_on(train, validation, cfg);
-        }
-        let fraction = cfg.validation_split.unwrap_or_default();
-        let (train, held) = split_indices(self.train.len(), fraction, cfg.seed ^ SPLIT_SEED_SALT)?;
-        let (tr, val) = (
-            Subset::new(self.train, train),
-            Subset::new(self.train, held),
-        );
         let Fit {
             trainer,
-            callbacks,
-            backup,
-            ..
-        } = self;
-        run_loop(trainer, &tr, Some(&val), callbacks, backup, cfg)
-    }
-
-    fn run_on(self, train: &Ds, validation: Option<&Vs>, cfg: &FitConfig) -> Result<History> {
-        run_loop(
-            self.trainer,
             train,
             validation,
-            self.callbacks,
-            self.backup,
-            cfg,
-        )
+            callbacks,
+            backup,
+        } = self;
+        match (validation, cfg.validation_split) {
+            (Some(_), _) | (None, None) => {
+                run_loop(trainer, train, validation, callbacks, backup, cfg)
+            }
+            (None, Some(fraction)) => {
+                let seed = cfg.seed ^ SPLIT_SEED_SALT;
+                let (kept, held) = split_indices(train.len(), fraction, seed)?;
+                let (kept, held) = (Subset::new(train, kept), Subset::new(train, held));
+                run_loop(trainer, &kept, Some(&held), callbacks, backup, cfg)
+            }
+        }
     }
 }
 
@@ -271,7 +261,6 @@ where
     for cb in given {
         callbacks.push(cb);
     }
-    let has_backup = backup_cb.is_some();
     if let Some(b) = backup_cb.as_mut() {
         callbacks.push(Box::new(b));
     }
@@ -361,10 +350,7 @@ where
         values.insert("loss".to_string(), loss_sum / seen as f64);
         values.extend(trainer.metrics.values());
         if let Some(val) = validation {
-            let batch_size = std::mem::replace(&mut trainer.eval_batch_size, cfg.eval_batch_size);
-            let ev = trainer.evaluate(val);
-            trainer.eval_batch_size = batch_size;
-            let ev = ev?;
+            let ev = trainer.evaluate_in_batches(val, cfg.eval_batch_size)?;
             values.insert("val_loss".to_string(), ev.loss);
             for (k, v) in ev.metrics {
                 values.insert(format!("val_{k}"), v);
@@ -380,7 +366,7 @@ where
             seconds: start.elapsed().as_secs_f64(),
         };
         let mut stop = false;
-        let last = callbacks.len() - usize::from(has_backup);
+        let last = callbacks.len() - usize::from(state_of.is_some());
         for cb in callbacks[..last].iter_mut() {
             let mut ctx = context(trainer, state_of, &store, &mut shared);
             stop |= cb.on_epoch_end(&log, &mut ctx)? == Control::Stop;

@@ -271,13 +271,28 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
         M: TrainModel<BatchOf<Ds>, D, E>,
         L: Loss<M::Out, Ds::Target, E>,
     {
+        self.evaluate_in_batches(data, self.eval_batch_size)
+    }
+
+    /// [`Trainer::evaluate`] with `batch_size` samples per batch (`fit`'s validation uses
+    /// `FitConfig::eval_batch_size`).
+    pub(super) fn evaluate_in_batches<Ds>(
+        &mut self,
+        data: &Ds,
+        batch_size: usize,
+    ) -> Result<Evaluation>
+    where
+        Ds: Dataset,
+        M: TrainModel<BatchOf<Ds>, D, E>,
+        L: Loss<M::Out, Ds::Target, E>,
+    {
         if data.is_empty() {
             return Err(Error::Empty {
                 what: "data set",
                 operation: "evaluate",
             });
         }
-        check_batch_size("eval_batch_size", self.eval_batch_size)?;
+        check_batch_size("eval_batch_size", batch_size)?;
         self.prepare_metrics(data)?;
         self.metrics.reset();
         let width = <Ds::Target as Target>::WIDTH;
@@ -285,7 +300,7 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
         let (loss_sum, seen) = for_each_batch(
             data,
             &order,
-            self.eval_batch_size,
+            batch_size,
             None,
             false,
             |batches| -> Result<(f64, usize)> {
