@@ -46,6 +46,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An I/O error converted by `?` from the program's own code, where no path is known.
+    #[error("I/O error: {0}")]
+    UnlocatedIo(#[source] std::io::Error),
     /// A data set's files are not where they were looked for.
     #[error("data set not found: {path}: {hint}")]
     DatasetMissing {
@@ -251,8 +254,28 @@ fn class_out_of_range(sample: Option<usize>, class: usize, classes: usize) -> St
     }
 }
 
-/// `std::result::Result` with [`Error`].
-pub type Result<T> = std::result::Result<T, Error>;
+/// `std::result::Result` with [`Error`] unless another error type is named, so
+/// `use typenet::prelude::*` still lets a program write `Result<T, MyError>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `?` on the program's own file operations inside a function returning [`Result`]: the error
+/// becomes [`Error::UnlocatedIo`] (typenet's own file operations report [`Error::Io`] with the
+/// path instead).
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// fn read_settings(path: &str) -> Result<String> {
+///     Ok(std::fs::read_to_string(path)?)
+/// }
+/// let err = read_settings("/no/such/settings.toml").unwrap_err();
+/// assert!(matches!(err, Error::UnlocatedIo(_)));
+/// ```
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Self {
+        Error::UnlocatedIo(source)
+    }
+}
 
 impl From<dfdx::tensor::CpuError> for Error {
     fn from(e: dfdx::tensor::CpuError) -> Self {

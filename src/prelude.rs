@@ -28,7 +28,7 @@ pub use crate::losses::{
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Flatten2D, LayerKernels, Linear,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, Flatten2D, LayerKernels, Linear,
     MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
 pub use crate::optim::{
@@ -43,4 +43,4 @@ pub use crate::train::{
     LearningRateScheduler, Mode, ModelCheckpoint, ReduceLrOnPlateau, Schedule,
 };
 pub use crate::{Error, Result};
-pub use rand::SeedableRng;
+pub use rand::{Rng, SeedableRng};

@@ -13,6 +13,7 @@
 //! (51 layers nested 10 deep took 128 s to check; balanced 6-ary grouping of 67 layers, 0.3 s).
 
 mod conv2d;
+pub mod custom;
 pub mod device;
 mod flatten;
 mod init;
@@ -24,6 +25,7 @@ pub mod shape;
 mod summary;
 
 pub use conv2d::builder::Conv2D;
+pub use custom::builder::Custom;
 pub use device::{LayerKernels, TrainingDevice};
 pub use flatten::Flatten2D;
 pub use init::glorot_uniform;
@@ -37,6 +39,7 @@ pub use summary::{summary, LayerRow, Summarize, Summary};
 /// [`Linear`](modules::Linear) and [`Conv2D`](modules::Conv2D) in place of dfdx's.
 pub mod modules {
     pub use super::conv2d::Conv2D;
+    pub use super::custom::Custom;
     pub use super::linear::Linear;
     pub use dfdx::nn::modules::*;
 }

@@ -7,6 +7,7 @@ mod conv;
 mod conv_fallback;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod custom_layer;
 mod data_pipeline;
 mod fashion_mnist;
 mod fit_api;

@@ -71,10 +71,10 @@ impl<E: KernelFloat> TrainingDevice<E> for Cpu
 where
     Cpu: Device<E>,
 {
-    fn with_slice(
+    fn try_with_slice(
         v: &mut <Self as Storage<E>>::Vec,
         f: &mut dyn FnMut(&mut [E]),
-    ) -> crate::Result<()> {
+    ) -> Result<(), CpuError> {
         f(E::grad_slice(v));
         Ok(())
     }

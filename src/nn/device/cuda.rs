@@ -2,7 +2,6 @@
 //! reductions; the GPU needs no host copies to be fast), and host access for training.
 
 use super::{LayerKernels, SizeError, TrainingDevice};
-use crate::Error;
 use dfdx::prelude::*;
 use dfdx::tensor::CudaError;
 
@@ -15,16 +14,13 @@ impl From<SizeError> for CudaError {
 }
 
 impl TrainingDevice<f32> for Cuda {
-    fn with_slice(
+    fn try_with_slice(
         v: &mut <Self as Storage<f32>>::Vec,
         f: &mut dyn FnMut(&mut [f32]),
-    ) -> crate::Result<()> {
-        let copy = |e| Error::Device {
-            source: Box::new(e),
-        };
+    ) -> Result<(), CudaError> {
         let dev = v.device();
-        let mut host = dev.dtoh_sync_copy(&**v).map_err(copy)?;
+        let mut host = dev.dtoh_sync_copy(&**v)?;
         f(&mut host);
-        dev.htod_sync_copy_into(&host, &mut **v).map_err(copy)
+        Ok(dev.htod_sync_copy_into(&host, &mut **v)?)
     }
 }

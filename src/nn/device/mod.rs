@@ -227,6 +227,16 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
 ///
 /// Implemented for the CPU (`f32` and `f64`) and, with the `cuda` feature, CUDA (`f32`).
 pub trait TrainingDevice<E: Dtype = f32>: Device<E> + Cache + LayerKernels<E> {
+    /// Runs `f` on the buffer `v` as a slice of host memory, reporting a failed copy as the
+    /// device's own error (what a backward pass must return; see [`custom`](crate::nn::custom)).
+    ///
+    /// # Errors
+    /// The device's error when copying to or from the device fails.
+    fn try_with_slice(
+        v: &mut <Self as Storage<E>>::Vec,
+        f: &mut dyn FnMut(&mut [E]),
+    ) -> Result<(), Self::Err>;
+
     /// Runs `f` on the buffer `v` as a slice of host memory.
     ///
     /// # Errors
@@ -235,5 +245,7 @@ pub trait TrainingDevice<E: Dtype = f32>: Device<E> + Cache + LayerKernels<E> {
     fn with_slice(
         v: &mut <Self as Storage<E>>::Vec,
         f: &mut dyn FnMut(&mut [E]),
-    ) -> crate::Result<()>;
+    ) -> crate::Result<()> {
+        Self::try_with_slice(v, f).map_err(crate::Error::device)
+    }
 }
