@@ -101,7 +101,7 @@ fn main() -> ExitCode {
 }
 
 /// With `--resume`, the `--checkpoint` directory must hold a state to continue from.
-fn resumable(args: &Args) -> Result<(), String> {
+fn resumable(args: &Args) -> std::result::Result<(), String> {
     match (&args.checkpoint, args.resume) {
         (Some(dir), true) => match typenet::train::latest_state(dir) {
             Ok(Some(_)) => Ok(()),

@@ -219,7 +219,7 @@ impl CsvArgs {
 
 /// `clap` value parser of a count that must be at least 1 (`--epochs`, `--steps`): 0 is refused
 /// when the flags are parsed, before any data is read.
-pub fn at_least_one(s: &str) -> Result<usize, String> {
+pub fn at_least_one(s: &str) -> std::result::Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
@@ -228,7 +228,7 @@ pub fn at_least_one(s: &str) -> Result<usize, String> {
 }
 
 /// `clap` value parser of a fraction strictly between 0 and 1 (`--validation-split`).
-pub fn fraction(s: &str) -> Result<f64, String> {
+pub fn fraction(s: &str) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
         Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
         Ok(f) => Err(format!(
@@ -241,7 +241,7 @@ pub fn fraction(s: &str) -> Result<f64, String> {
 /// Checks, before any training, that `path` (the value of `flag`) can be written as a file:
 /// not a directory, its directory exists and accepts a new file (a probe file is created and
 /// removed). The error names the flag, the path and the OS's reason.
-pub fn check_output_file(flag: &str, path: &std::path::Path) -> Result<(), String> {
+pub fn check_output_file(flag: &str, path: &std::path::Path) -> std::result::Result<(), String> {
     let bad = |why: String| Err(format!("{flag} {}: {why}", path.display()));
     if path.is_dir() {
         return bad("is a directory; give a file name".into());
@@ -267,7 +267,7 @@ pub fn check_output_file(flag: &str, path: &std::path::Path) -> Result<(), Strin
 
 /// Checks, before any training, that directory `path` (the value of `flag`) exists or can be
 /// created, and accepts new files. The error names the flag, the path and the OS's reason.
-pub fn check_output_dir(flag: &str, path: &std::path::Path) -> Result<(), String> {
+pub fn check_output_dir(flag: &str, path: &std::path::Path) -> std::result::Result<(), String> {
     let bad = |why: String| Err(format!("{flag} {}: {why}", path.display()));
     if path.exists() && !path.is_dir() {
         return bad("exists and is not a directory".into());
@@ -286,7 +286,7 @@ pub fn check_output_dir(flag: &str, path: &std::path::Path) -> Result<(), String
 }
 
 /// Exits with code 2 (a usage error, as `clap`'s) printing the first failed check, if any.
-pub fn require_valid(checks: impl IntoIterator<Item = Result<(), String>>) {
+pub fn require_valid(checks: impl IntoIterator<Item = std::result::Result<(), String>>) {
     for check in checks {
         if let Err(why) = check {
             eprintln!("error: {why}");

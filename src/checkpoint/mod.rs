@@ -12,8 +12,8 @@
 //! [`Trainer::save_state`](crate::train::Trainer::save_state); see [`crate::optim`].
 
 mod atomic;
-mod lock;
 mod file;
+mod lock;
 mod npz;
 mod snapshot;
 mod spec;

@@ -140,7 +140,10 @@ pub(crate) fn read_npz(
     let mut headers = HashMap::with_capacity(members.len());
     for m in &members {
         let Some(name) = m.name.strip_suffix(".npy") else {
-            return Err(err(&m.name, "not a .npy array (an .npz holds only NAME.npy members)".into()));
+            return Err(err(
+                &m.name,
+                "not a .npy array (an .npz holds only NAME.npy members)".into(),
+            ));
         };
         if headers.contains_key(name) {
             return Err(err(&m.name, "appears twice in the archive".into()));
@@ -250,12 +253,15 @@ impl Member {
 
 /// Little-endian readers over a byte slice that fail instead of panicking.
 fn le(bytes: &[u8], at: usize, n: usize) -> std::result::Result<u64, String> {
-    let end = at.checked_add(n).filter(|&e| e <= bytes.len()).ok_or_else(|| {
-        format!(
-            "truncated: a {n}-byte field at offset {at} lies past the end ({} bytes)",
-            bytes.len()
-        )
-    })?;
+    let end = at
+        .checked_add(n)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| {
+            format!(
+                "truncated: a {n}-byte field at offset {at} lies past the end ({} bytes)",
+                bytes.len()
+            )
+        })?;
     Ok(bytes[at..end]
         .iter()
         .rev()
@@ -292,7 +298,9 @@ fn zip_members(bytes: &[u8]) -> std::result::Result<Vec<Member>, String> {
             .ok_or("zip64 sizes without a zip64 end-of-central-directory locator")?;
         let z = to_usize(le(bytes, locator + 8, 8)?, "zip64 record offset")?;
         if le(bytes, z, 4)? != 0x0606_4b50 {
-            return Err(format!("no zip64 end-of-central-directory record at offset {z}"));
+            return Err(format!(
+                "no zip64 end-of-central-directory record at offset {z}"
+            ));
         }
         entries = le(bytes, z + 32, 8)?;
         cd_size = le(bytes, z + 40, 8)?;
@@ -373,7 +381,9 @@ fn zip_members(bytes: &[u8]) -> std::result::Result<Vec<Member>, String> {
             return Err(format!("{name}: no local header at offset {local}"));
         }
         let start = local
-            .checked_add(30 + le(bytes, local + 26, 2)? as usize + le(bytes, local + 28, 2)? as usize)
+            .checked_add(
+                30 + le(bytes, local + 26, 2)? as usize + le(bytes, local + 28, 2)? as usize,
+            )
             .ok_or("offset overflow")?;
         let compressed = to_usize(compressed, "compressed size")?;
         let size = to_usize(size, "size")?;
@@ -432,7 +442,11 @@ impl NpyHeader {
                 data.chunks_exact(8)
                     .map(|c| {
                         let b: [u8; 8] = c.try_into().unwrap_or_default();
-                        if big { f64::from_be_bytes(b) } else { f64::from_le_bytes(b) }
+                        if big {
+                            f64::from_be_bytes(b)
+                        } else {
+                            f64::from_le_bytes(b)
+                        }
                     })
                     .collect(),
             )
@@ -441,7 +455,11 @@ impl NpyHeader {
                 data.chunks_exact(4)
                     .map(|c| {
                         let b: [u8; 4] = c.try_into().unwrap_or_default();
-                        if big { f32::from_be_bytes(b) } else { f32::from_le_bytes(b) }
+                        if big {
+                            f32::from_be_bytes(b)
+                        } else {
+                            f32::from_le_bytes(b)
+                        }
                     })
                     .collect(),
             )
@@ -489,7 +507,12 @@ fn npy_header(bytes: &[u8]) -> std::result::Result<NpyHeader, String> {
     let (len, start): (usize, usize) = match bytes[6] {
         1 => (le(bytes, 8, 2)? as usize, 10),
         2 | 3 => (to_usize(le(bytes, 8, 4)?, "header length")?, 12),
-        v => return Err(format!(".npy format version {v}.{} is not supported", bytes[7])),
+        v => {
+            return Err(format!(
+                ".npy format version {v}.{} is not supported",
+                bytes[7]
+            ))
+        }
     };
     let end = start
         .checked_add(len)
@@ -578,7 +601,12 @@ impl Literal<'_> {
         self.skip_space();
         let quote = match self.rest().chars().next() {
             Some(q @ ('\'' | '"')) => q,
-            _ => return Err(format!("malformed .npy header: expected a string in {:?}", self.s)),
+            _ => {
+                return Err(format!(
+                    "malformed .npy header: expected a string in {:?}",
+                    self.s
+                ))
+            }
         };
         let body = &self.rest()[1..];
         let close = body
@@ -663,8 +691,18 @@ mod tests {
         let ok = h("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }    \n").unwrap();
         assert_eq!((ok.descr.as_str(), ok.fortran_order), ("<f4", false));
         assert_eq!(ok.shape, vec![3, 4]);
-        assert_eq!(h("{'descr': '<f8', 'fortran_order': True, 'shape': (5,)}").unwrap().shape, vec![5]);
-        assert_eq!(h("{'descr': '<f8', 'fortran_order': False, 'shape': ()}").unwrap().shape, Vec::<usize>::new());
+        assert_eq!(
+            h("{'descr': '<f8', 'fortran_order': True, 'shape': (5,)}")
+                .unwrap()
+                .shape,
+            vec![5]
+        );
+        assert_eq!(
+            h("{'descr': '<f8', 'fortran_order': False, 'shape': ()}")
+                .unwrap()
+                .shape,
+            Vec::<usize>::new()
+        );
         for bad in [
             "{'descr': '<f4', 'shape': (3,)}",
             "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (3,)}",

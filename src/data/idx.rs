@@ -73,7 +73,10 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
         // every member of a multi-member file (concatenated gzip streams) in turn
         let decoded_len = || -> std::io::Result<u64> {
             let file = File::open(path)?;
-            std::io::copy(&mut MultiGzDecoder::new(BufReader::new(file)), &mut std::io::sink())
+            std::io::copy(
+                &mut MultiGzDecoder::new(BufReader::new(file)),
+                &mut std::io::sink(),
+            )
         };
         let reader = MultiGzDecoder::new(BufReader::new(file));
         parse(

@@ -62,7 +62,10 @@ fn states(dir: &Path) -> Result<Vec<(usize, usize, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if let Some((epoch, again)) = path.file_name().and_then(|n| n.to_str()).and_then(state_name)
+        if let Some((epoch, again)) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(state_name)
             && path.join(STATE).is_file()
         {
             out.push((epoch, again, path));
@@ -154,7 +157,13 @@ pub(crate) fn write_state(
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let base = format!("epoch-{:04}", state.epoch);
     let name = (0..)
-        .map(|k| if k == 0 { base.clone() } else { format!("{base}-{k}") })
+        .map(|k| {
+            if k == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{k}")
+            }
+        })
         .find(|n| !dir.join(n).exists())
         .unwrap_or(base);
     let target = dir.join(&name);
@@ -316,9 +325,13 @@ where
     /// [`Error::CheckpointMismatch`] if the model or optimizer does not fit (the model is checked
     /// and loaded first, so the optimizer's mismatch leaves the model loaded).
     pub fn load_state(&mut self, path: impl AsRef<Path>) -> Result<TrainState> {
-        read_state(path.as_ref(), |_, _| Ok(()), |model, optimizer| {
-            load_model(&mut self.model, model)?;
-            self.optimizer.load_state(optimizer)
-        })
+        read_state(
+            path.as_ref(),
+            |_, _| Ok(()),
+            |model, optimizer| {
+                load_model(&mut self.model, model)?;
+                self.optimizer.load_state(optimizer)
+            },
+        )
     }
 }

@@ -185,7 +185,11 @@ fn malformed_npz_is_a_named_error_and_leaves_the_model_unchanged() {
             }
         }
     }
-    assert!(flips > stored.len() / 2, "{flips} of {} flips refused", stored.len());
+    assert!(
+        flips > stored.len() / 2,
+        "{flips} of {} flips refused",
+        stored.len()
+    );
     // a flipped data byte of a stored member: its CRC-32 names it
     let data_at = stored.windows(6).position(|w| w == b"\x93NUMPY").unwrap() + 128 + 4;
     let mut b = stored.clone();
@@ -198,7 +202,10 @@ fn malformed_npz_is_a_named_error_and_leaves_the_model_unchanged() {
         e => panic!("{e}"),
     }
     // not a zip archive at all
-    assert!(matches!(import("text.npz", b"not an archive"), Error::Npz { .. }));
+    assert!(matches!(
+        import("text.npz", b"not an archive"),
+        Error::Npz { .. }
+    ));
     assert_eq!(all(&m), before);
 }
 
@@ -207,12 +214,19 @@ fn npz_of_another_model_or_dtype_lists_every_mismatch() {
     let dev = Cpu::seed_from_u64(0);
     let dir = crate::support::tmp_dir("npz-mismatch");
     let p = dir.join("wide.npz");
-    export_npz(&dev.build_module::<(Linear<4, 5>, ReLU, Linear<5, 2>), f32>(), &p).unwrap();
+    export_npz(
+        &dev.build_module::<(Linear<4, 5>, ReLU, Linear<5, 2>), f32>(),
+        &p,
+    )
+    .unwrap();
     let mut m = dev.build_module::<Small, f32>();
     let before = all(&m);
     let err = import_npz(&mut m, &p).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, Error::CheckpointMismatch { ref mismatches, .. } if mismatches.len() == 3), "{msg}");
+    assert!(
+        matches!(err, Error::CheckpointMismatch { ref mismatches, .. } if mismatches.len() == 3),
+        "{msg}"
+    );
     for line in [
         "0.weight: expected F32 [3, 4], found F32 [5, 4]",
         "0.bias: expected F32 [3], found F32 [5]",
@@ -225,7 +239,10 @@ fn npz_of_another_model_or_dtype_lists_every_mismatch() {
     export_npz(&dev.build_module::<Small, f32>(), &p64).unwrap();
     let mut f64_model = dev.build_module::<Small, f64>();
     let msg = import_npz(&mut f64_model, &p64).unwrap_err().to_string();
-    assert!(msg.contains("0.bias: expected F64 [3], found F32 [3]"), "{msg}");
+    assert!(
+        msg.contains("0.bias: expected F64 [3], found F32 [3]"),
+        "{msg}"
+    );
     assert_eq!(all(&m), before);
 }
 
@@ -266,7 +283,10 @@ fn non_finite_checkpoints_are_refused_unless_asked() {
             }
             e => panic!("{e}"),
         }
-        assert!(msg.contains("2.weight") && msg.contains(&*path.to_string_lossy()), "{msg}");
+        assert!(
+            msg.contains("2.weight") && msg.contains(&*path.to_string_lossy()),
+            "{msg}"
+        );
         assert_eq!(all(&m), before);
         // the explicit opt-in loads it
         if safetensors {
@@ -309,6 +329,10 @@ fn model_checkpoint_keeps_the_last_files_asked_for() {
     assert_eq!(files, kept);
     // 0 would remove the file just written
     let mut none = ModelCheckpoint::every_epoch(dir.join("x.safetensors")).keep_last(0);
-    let err = t.fitting(&data()).callback(&mut none).run(&cfg).unwrap_err();
+    let err = t
+        .fitting(&data())
+        .callback(&mut none)
+        .run(&cfg)
+        .unwrap_err();
     assert!(err.to_string().contains("keep_last"), "{err}");
 }

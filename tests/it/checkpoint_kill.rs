@@ -145,7 +145,10 @@ fn spawn_backup(
     resume: bool,
     slow_ms: u64,
     result: &std::path::Path,
-) -> (std::process::Child, impl std::io::BufRead) {
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
     use std::io::BufRead;
     let mut child = crate::support::child_test("checkpoint_kill::backup_child")
         .env(
@@ -174,7 +177,11 @@ fn spawn_backup(
 fn finish_backup(dir: &std::path::Path, epochs: usize, resume: bool) -> serde_json::Value {
     let result = dir.with_extension("result.json");
     let (mut child, _out) = spawn_backup(dir, epochs, resume, 0, &result);
-    assert!(child.wait().unwrap().success(), "run in {} failed", dir.display());
+    assert!(
+        child.wait().unwrap().success(),
+        "run in {} failed",
+        dir.display()
+    );
     serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap()
 }
 
@@ -214,7 +221,10 @@ fn killed_backups_always_resume_bit_for_bit() {
     let (mut kills, mut rounds) = (0, 0);
     while kills < KILLS {
         rounds += 1;
-        assert!(rounds < 4 * KILLS, "only {kills} of {rounds} runs were killed (seed {seed})");
+        assert!(
+            rounds < 4 * KILLS,
+            "only {kills} of {rounds} runs were killed (seed {seed})"
+        );
         // a fresh run rewrites epoch 1 over the last one's states; a resumed one extends them
         let fresh = rounds % 2 == 0;
         let epochs = if fresh { 2 } else { EPOCHS };
@@ -251,17 +261,27 @@ fn a_second_run_on_a_locked_directory_fails_naming_the_first() {
     let (mut first, _out) = spawn_backup(&live, 200, true, 50, &dir.join("first.json"));
     let start = Instant::now();
     while typenet::train::latest_state(&live).unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(60), "first run never backed up");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "first run never backed up"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     let start = Instant::now();
     let err = backup_run(&live, 3, true, Duration::ZERO).unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(5), "refused only after {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "refused only after {:?}",
+        start.elapsed()
+    );
     let msg = err.to_string();
     match &err {
         Error::CheckpointLocked { dir: d, holder } => {
             assert_eq!(d, &live);
-            assert!(holder.starts_with(&format!("pid {} on host ", first.id())), "{msg}");
+            assert!(
+                holder.starts_with(&format!("pid {} on host ", first.id())),
+                "{msg}"
+            );
         }
         e => panic!("{e}"),
     }
@@ -272,6 +292,9 @@ fn a_second_run_on_a_locked_directory_fails_naming_the_first() {
     let h = backup_run(&live, 3, false, Duration::ZERO).unwrap();
     assert_eq!(h["figures"].as_array().unwrap().len(), 3);
     let lock = std::fs::read_to_string(live.join("lock")).unwrap();
-    assert!(lock.starts_with(&format!("pid {} on host ", std::process::id())), "{lock}");
+    assert!(
+        lock.starts_with(&format!("pid {} on host ", std::process::id())),
+        "{lock}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -201,7 +201,10 @@ fn resuming_with_other_settings_is_refused_naming_the_setting() {
             current: b,
             path,
         } => {
-            assert_eq!((s.as_str(), a.as_str(), b.as_str()), (setting, saved, current));
+            assert_eq!(
+                (s.as_str(), a.as_str(), b.as_str()),
+                (setting, saved, current)
+            );
             assert_eq!(path, dir.join("epoch-0002"));
         }
         e => panic!("{setting}: {e}"),
@@ -287,7 +290,10 @@ fn backups_keep_two_states_a_latest_pointer_and_no_temporaries() {
         n
     };
     assert_eq!(names(&dir), ["epoch-0003", "epoch-0004", "latest", "lock"]);
-    assert_eq!(std::fs::read_to_string(dir.join("latest")).unwrap(), "epoch-0004\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("latest")).unwrap(),
+        "epoch-0004\n"
+    );
     // what a killed writer leaves is cleaned up by the next run
     std::fs::create_dir_all(dir.join(".epoch-0005.tmp-999999")).unwrap();
     std::fs::write(dir.join(".latest.tmp-999999"), b"x").unwrap();
@@ -308,7 +314,10 @@ fn a_rewritten_epoch_never_removes_the_state_it_replaces_first() {
     assert_eq!(first, dir.join("epoch-0001"));
     assert_eq!(again, dir.join("epoch-0001-1"));
     assert!(first.join("state.json").is_file());
-    assert_eq!(typenet::train::latest_state(&dir).unwrap(), Some(again.clone()));
+    assert_eq!(
+        typenet::train::latest_state(&dir).unwrap(),
+        Some(again.clone())
+    );
     // a fresh run owns the directory: once its first state is complete, older ones go
     let adam = AdamConfig::default();
     backed_up(&dir, adam, 96, &cfg(1), false).0.unwrap();

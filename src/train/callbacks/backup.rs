@@ -3,8 +3,7 @@
 use super::base::{Callback, Context, Control};
 use crate::checkpoint::DirLock;
 use crate::train::resume::{
-    check_settings, latest_state, prune, read_state, remove_temporaries, state_remains,
-    write_state,
+    check_settings, latest_state, prune, read_state, remove_temporaries, state_remains, write_state,
 };
 use crate::train::{EpochLog, TrainState};
 use crate::{Error, Result};
