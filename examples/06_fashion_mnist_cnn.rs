@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, default_value = FASHION_MNIST_DIR)]
     data: PathBuf,
     /// Passes over the 60,000 training images.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = common::at_least_one)]
     epochs: usize,
     /// Seed of the weight initialisation and the shuffling.
     #[arg(long, default_value_t = 0)]

@@ -49,13 +49,13 @@ struct Args {
     #[arg(long, default_value = FASHION_MNIST_DIR)]
     data: PathBuf,
     /// Passes over the 60,000 training images.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = common::at_least_one)]
     epochs: usize,
     /// Seed of the weight initialisation and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Trapezoid steps of the integrated-gradients path integral.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = common::at_least_one)]
     steps: usize,
     /// Where to write the figure.
     #[arg(long, default_value = "saliency.png")]
@@ -66,6 +66,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    common::require_valid([common::check_output_file("--out", &args.out)]);
     let outcome = common::dispatch(&args, args.device.device, args.seed, "08_saliency");
     common::exit(outcome, Some(common::FASHION_MNIST_HINT))
 }

@@ -37,7 +37,7 @@ struct Args {
     #[arg(long, default_value = "data")]
     data: PathBuf,
     /// Passes over the 50,000 training images.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = common::at_least_one)]
     epochs: usize,
     /// Seed of the initialisation, the shuffling and the augmentation.
     #[arg(long, default_value_t = 0)]

@@ -12,8 +12,10 @@
 //! ```
 //!
 //! With `--checkpoint DIR` the training state (model, Adam's moments and step, epoch, History)
-//! is saved to `DIR/epoch-NNNN` after every epoch; `--resume` continues from the newest one up
-//! to `--epochs` in total. The two runs above end exactly where `--epochs 4` alone ends (same
+//! is saved to `DIR/epoch-NNNN` after every epoch (the newest two are kept; `DIR/latest` names
+//! the newest, and `DIR/lock` keeps a second run out of the directory while one writes there);
+//! `--resume` continues from the newest one up to `--epochs` in total, and refuses to start
+//! when there is none or when it was trained with other settings. The two runs above end exactly where `--epochs 4` alone ends (same
 //! `--seed`): the `--json` lines are identical except for the measured seconds (`train_seconds`,
 //! `timing`).
 //!
@@ -55,7 +57,7 @@ struct Args {
     #[arg(long, default_value = FASHION_MNIST_DIR)]
     data: PathBuf,
     /// Passes over the 60,000 training images.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = common::at_least_one)]
     epochs: usize,
     /// Seed of the weight initialisation and the shuffling.
     #[arg(long, default_value_t = 0)]
@@ -64,7 +66,7 @@ struct Args {
     #[arg(long)]
     json: bool,
     /// Hold out this fraction of the training set for validation (e.g. 0.1).
-    #[arg(long)]
+    #[arg(long, value_parser = common::fraction)]
     validation_split: Option<f64>,
     /// Keep dfdx's PyTorch-style initialisation (U(±1/√fan_in)) instead of Keras's Dense
     /// default (Glorot-uniform weights, zero biases).
@@ -85,8 +87,32 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    common::require_valid([
+        args.plot
+            .as_ref()
+            .map_or(Ok(()), |p| common::check_output_file("--plot", p)),
+        args.checkpoint
+            .as_ref()
+            .map_or(Ok(()), |d| common::check_output_dir("--checkpoint", d)),
+        resumable(&args),
+    ]);
     let outcome = common::dispatch(&args, args.device.device, args.seed, "fashion_mnist_mlp");
     common::exit(outcome, Some(common::FASHION_MNIST_HINT))
+}
+
+/// With `--resume`, the `--checkpoint` directory must hold a state to continue from.
+fn resumable(args: &Args) -> std::result::Result<(), String> {
+    match (&args.checkpoint, args.resume) {
+        (Some(dir), true) => match typenet::train::latest_state(dir) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(format!(
+                "--resume: no training state in --checkpoint {} (run once without --resume to start one)",
+                dir.display()
+            )),
+            Err(e) => Err(format!("--resume: {e}")),
+        },
+        _ => Ok(()),
+    }
 }
 
 impl OnDevice for Args {
@@ -129,12 +155,9 @@ fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
     report(args, &history, &test)
 }
 
-/// Prints the test figures and, with `--json`, the JSON line.
+/// Prints the test figures and, with `--json`, the JSON line, then draws `--plot`: the results
+/// are out even if writing the figure fails.
 fn report(args: &Args, history: &History, test: &Evaluation) -> typenet::Result<()> {
-    if let Some(path) = &args.plot {
-        history.plot_png(path)?;
-        println!("training curves written to {}", path.display());
-    }
     let train_seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
     println!(
         "test loss {:.4} - test accuracy {:.4} - {:.2} s per epoch",
@@ -162,6 +185,11 @@ fn report(args: &Args, history: &History, test: &Evaluation) -> typenet::Result<
             },
         });
         println!("{json}");
+    }
+    if let Some(path) = &args.plot {
+        history.plot_png(path)?;
+        // on stderr: the JSON stays the last line of the output
+        eprintln!("training curves written to {}", path.display());
     }
     Ok(())
 }

@@ -95,6 +95,65 @@ pub enum Error {
         /// Each disagreement: expected (the model) vs found (the file).
         mismatches: Vec<TensorMismatch>,
     },
+    /// A tensor read from a checkpoint or `.npz` file holds NaN or an infinity; nothing was
+    /// loaded. Loading such a file needs an explicit opt-in
+    /// ([`LoadOptions::allow_non_finite`](crate::checkpoint::LoadOptions::allow_non_finite)).
+    #[error("non-finite checkpoint: {path}: tensor {tensor} holds {value} at element {index} ({count} non-finite value(s) in all)")]
+    NonFiniteTensor {
+        /// The file read.
+        path: PathBuf,
+        /// The tensor's name, e.g. `0.weight`.
+        tensor: String,
+        /// The flat (row-major) index of its first non-finite element.
+        index: usize,
+        /// That element's value (NaN, `inf` or `-inf`).
+        value: f64,
+        /// How many of the tensor's elements are not finite.
+        count: usize,
+    },
+    /// A NumPy `.npz` archive is malformed or one of its arrays cannot be read; nothing was
+    /// loaded.
+    #[error("npz error: {path}{}: {reason}", if member.is_empty() { String::new() } else { format!(": {member}") })]
+    Npz {
+        /// The archive read.
+        path: PathBuf,
+        /// The archive member (e.g. `0.weight.npy`) the problem is in; empty for the archive
+        /// as a whole.
+        member: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Another run holds the lock of a checkpoint directory: two runs writing states into one
+    /// directory would overwrite each other's.
+    #[error("checkpoint directory {dir} is in use by another run ({holder}); wait for it to end or use another directory")]
+    CheckpointLocked {
+        /// The directory.
+        dir: PathBuf,
+        /// The run holding it, as its lock file describes it: process id, host and start time.
+        holder: String,
+    },
+    /// A run asked to resume from a directory that holds no usable training state, though it
+    /// holds the remains of one (a `latest` pointer or `epoch-NNNN` entries).
+    #[error("cannot resume from {dir}: {reason}")]
+    NoUsableState {
+        /// The directory.
+        dir: PathBuf,
+        /// What is there, and why none of it can be used.
+        reason: String,
+    },
+    /// A run asked to resume from a state written with different settings (a resumed run would
+    /// not continue the saved one).
+    #[error("cannot resume from {path}: it was trained with {setting} = {saved}, this run has {setting} = {current}")]
+    ResumeSettings {
+        /// The state directory.
+        path: PathBuf,
+        /// The setting that differs, e.g. `batch_size`.
+        setting: String,
+        /// Its value in the saved run.
+        saved: String,
+        /// Its value in this run.
+        current: String,
+    },
     /// A device (CPU or CUDA) operation failed, e.g. out of memory.
     #[error("device error: {source}")]
     Device {

@@ -142,8 +142,8 @@ pub struct CsvArgs {
     /// Column holding the label (the target).
     #[arg(long)]
     pub label: String,
-    /// Passes over the training set.
-    #[arg(long)]
+    /// Passes over the training set (at least 1).
+    #[arg(long, value_parser = at_least_one)]
     pub epochs: usize,
     /// Seed of the split, the initialisation and the shuffling.
     #[arg(long, default_value_t = 0)]
@@ -213,6 +213,84 @@ impl CsvArgs {
             seed: self.seed,
             verbosity: Verbosity::Silent,
             ..Default::default()
+        }
+    }
+}
+
+/// `clap` value parser of a count that must be at least 1 (`--epochs`, `--steps`): 0 is refused
+/// when the flags are parsed, before any data is read.
+pub fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a whole number: {e}")),
+    }
+}
+
+/// `clap` value parser of a fraction strictly between 0 and 1 (`--validation-split`).
+pub fn fraction(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
+        Ok(f) => Err(format!(
+            "{f} is not strictly between 0 and 1 (the fraction of the training set held out)"
+        )),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
+/// Checks, before any training, that `path` (the value of `flag`) can be written as a file:
+/// not a directory, its directory exists and accepts a new file (a probe file is created and
+/// removed). The error names the flag, the path and the OS's reason.
+pub fn check_output_file(flag: &str, path: &std::path::Path) -> std::result::Result<(), String> {
+    let bad = |why: String| Err(format!("{flag} {}: {why}", path.display()));
+    if path.is_dir() {
+        return bad("is a directory; give a file name".into());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    match std::fs::metadata(parent) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return bad(format!("{} is not a directory", parent.display())),
+        Err(e) => return bad(format!("directory {}: {e}", parent.display())),
+    }
+    let probe = parent.join(format!(".typenet-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => bad(format!("cannot write in {}: {e}", parent.display())),
+    }
+}
+
+/// Checks, before any training, that directory `path` (the value of `flag`) exists or can be
+/// created, and accepts new files. The error names the flag, the path and the OS's reason.
+pub fn check_output_dir(flag: &str, path: &std::path::Path) -> std::result::Result<(), String> {
+    let bad = |why: String| Err(format!("{flag} {}: {why}", path.display()));
+    if path.exists() && !path.is_dir() {
+        return bad("exists and is not a directory".into());
+    }
+    if let Err(e) = std::fs::create_dir_all(path) {
+        return bad(format!("cannot create the directory: {e}"));
+    }
+    let probe = path.join(format!(".typenet-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => bad(format!("cannot write in it: {e}")),
+    }
+}
+
+/// Exits with code 2 (a usage error, as `clap`'s) printing the first failed check, if any.
+pub fn require_valid(checks: impl IntoIterator<Item = std::result::Result<(), String>>) {
+    for check in checks {
+        if let Err(why) = check {
+            eprintln!("error: {why}");
+            std::process::exit(2);
         }
     }
 }

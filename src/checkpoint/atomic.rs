@@ -53,21 +53,24 @@ pub(crate) fn write_file(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -
 }
 
 /// Creates directory `path` through `fill`, which receives a temporary directory to write into;
-/// the directory appears under its final name only once complete. An existing `path` is
-/// replaced (removed first: a non-empty directory cannot be renamed over).
+/// the directory appears under its final name only once complete (flushed to disk, then
+/// renamed). `path` must not exist: an existing directory is never removed here, so that a
+/// crash at any moment leaves it as it was.
 pub(crate) fn write_dir(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    if path.exists() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists"),
+        ));
+    }
     let tmp = temporary_sibling(path)?;
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
     }
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let result = fill(&tmp).and_then(|()| sync(&tmp));
-    let result = result.and_then(|()| {
-        if path.exists() {
-            std::fs::remove_dir_all(path).map_err(|e| Error::io(path, e))?;
-        }
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    });
+    let result = fill(&tmp)
+        .and_then(|()| sync(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
         return result;

@@ -3,7 +3,7 @@
 use super::atomic::write_file;
 use super::spec::compare;
 use super::tensors::{Entry, Values};
-use super::TensorSpec;
+use super::{LoadOptions, TensorSpec};
 use crate::{Error, Result};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
@@ -80,11 +80,22 @@ pub(crate) fn read(path: &Path) -> Result<(Vec<u8>, CheckpointInfo)> {
 }
 
 /// Reads `path`, checks every tensor of `expected` (name, dtype, shape) and that the file holds
-/// no others, and returns the values. `owner` names what the file is loaded into (for errors).
+/// no others, and returns the values; a tensor holding NaN or an infinity is refused
+/// ([`Error::NonFiniteTensor`]). `owner` names what the file is loaded into (for errors).
 pub(crate) fn read_checked(
     path: &Path,
     expected: &[TensorSpec],
     owner: &str,
+) -> Result<(CheckpointInfo, HashMap<String, Values>)> {
+    read_checked_with(path, expected, owner, &LoadOptions::default())
+}
+
+/// [`read_checked`] with the checks `options` asks for.
+pub(crate) fn read_checked_with(
+    path: &Path,
+    expected: &[TensorSpec],
+    owner: &str,
+    options: &LoadOptions,
 ) -> Result<(CheckpointInfo, HashMap<String, Values>)> {
     let (bytes, info) = read(path)?;
     let mismatches = compare(expected, &info.tensors);
@@ -109,7 +120,11 @@ pub(crate) fn read_checked(
                 path: path.to_path_buf(),
                 reason: format!("tensor {}: {e:?}", spec.name),
             })?;
-        values.insert(spec.name.clone(), Values::from_le_bytes(&spec.dtype, data));
+        let v = Values::from_le_bytes(&spec.dtype, data);
+        if !options.allow_non_finite {
+            v.check_finite(path, &spec.name)?;
+        }
+        values.insert(spec.name.clone(), v);
     }
     Ok((info, values))
 }

@@ -13,6 +13,7 @@
 
 mod atomic;
 mod file;
+mod lock;
 mod npz;
 mod snapshot;
 mod spec;
@@ -22,7 +23,8 @@ pub use crate::error::{TensorMismatch, TensorSpec};
 pub(crate) use atomic::{write_dir, write_file};
 pub use file::CheckpointInfo;
 pub(crate) use file::{read_checked, write};
-pub use npz::{export_npz, import_npz};
+pub use lock::DirLock;
+pub use npz::{export_npz, import_npz, import_npz_with};
 pub use snapshot::Snapshot;
 pub(crate) use tensors::{Entry, Values};
 
@@ -98,13 +100,43 @@ fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
     ])
 }
 
+/// What loading a checkpoint accepts beyond a well-formed file that fits the model.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// use typenet::checkpoint::{load_model, load_model_with, save_model, LoadOptions};
+/// # fn main() -> typenet::Result<()> {
+/// let dev = Cpu::default();
+/// let mut model = dev.build_module::<Linear<2, 1>, f32>();
+/// model.bias = dev.tensor([f32::NAN]);
+/// let path = std::env::temp_dir()
+///     .join(format!("typenet-doc-nan-{}.safetensors", std::process::id()));
+/// save_model(&model, &path)?;
+/// // refused by default, naming the tensor
+/// let err = load_model(&mut model, &path).unwrap_err();
+/// assert!(matches!(&err, Error::NonFiniteTensor { tensor, .. } if tensor == "bias"));
+/// // read anyway when asked to (to inspect a diverged run, say)
+/// load_model_with(&mut model, &path, &LoadOptions { allow_non_finite: true })?;
+/// assert!(model.bias.array()[0].is_nan());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadOptions {
+    /// Load tensors holding NaN or infinite values. Default `false`: such a file is refused
+    /// with [`Error::NonFiniteTensor`] naming the file and the tensor, and nothing is loaded.
+    pub allow_non_finite: bool,
+}
+
 /// Loads tensors saved by [`save_model`] (or by dfdx's `save_safetensors`) into `model`.
 ///
 /// The file's header is checked against the model first: every tensor's name, dtype and shape
-/// must match and the file must hold no other tensors. On any error the model is unchanged.
+/// must match and the file must hold no other tensors; then every value must be finite (see
+/// [`load_model_with`] to accept NaN and infinities). On any error the model is unchanged.
 ///
 /// # Errors
 /// [`Error::CheckpointMismatch`] listing each tensor that differs (expected vs found);
+/// [`Error::NonFiniteTensor`] naming the file and the first tensor holding NaN or an infinity;
 /// [`Error::Checkpoint`] naming the file if it is truncated or not a safetensors file;
 /// [`Error::Io`] if it cannot be read.
 pub fn load_model<E, M, D>(model: &mut M, path: impl AsRef<Path>) -> Result<()>
@@ -113,8 +145,31 @@ where
     D: Device<E>,
     M: TensorCollection<E, D>,
 {
+    load_model_with(model, path, &LoadOptions::default())
+}
+
+/// [`load_model`] with [`LoadOptions`]: `allow_non_finite` loads a file holding NaN or
+/// infinite values.
+///
+/// # Errors
+/// As [`load_model`].
+pub fn load_model_with<E, M, D>(
+    model: &mut M,
+    path: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<()>
+where
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
+{
     let expected = tensors::specs(&*model)?;
-    let (_, values) = read_checked(path.as_ref(), &expected, std::any::type_name::<M>())?;
+    let (_, values) = file::read_checked_with(
+        path.as_ref(),
+        &expected,
+        std::any::type_name::<M>(),
+        options,
+    )?;
     tensors::assign(model, &values).map_err(Error::device)
 }
 

@@ -137,6 +137,38 @@ impl Values {
         }
     }
 
+    /// The first non-finite element (index, value) and how many there are, if any.
+    pub(crate) fn non_finite(&self) -> Option<(usize, f64, usize)> {
+        let all: Box<dyn Iterator<Item = f64> + '_> = match self {
+            Values::F32(v) => Box::new(v.iter().map(|&x| <f64 as From<f32>>::from(x))),
+            Values::F64(v) => Box::new(v.iter().copied()),
+        };
+        let mut first = None;
+        let mut count = 0;
+        for (i, x) in all.enumerate() {
+            if !x.is_finite() {
+                count += 1;
+                first.get_or_insert((i, x));
+            }
+        }
+        first.map(|(i, x)| (i, x, count))
+    }
+
+    /// Checks that every element is finite: [`Error::NonFiniteTensor`](crate::Error) naming
+    /// `path` and `tensor` otherwise.
+    pub(crate) fn check_finite(&self, path: &std::path::Path, tensor: &str) -> crate::Result<()> {
+        match self.non_finite() {
+            None => Ok(()),
+            Some((index, value, count)) => Err(crate::Error::NonFiniteTensor {
+                path: path.to_path_buf(),
+                tensor: tensor.to_string(),
+                index,
+                value,
+                count,
+            }),
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Values::F32(v) => v.len(),

@@ -53,8 +53,9 @@ impl Cifar10 {
     /// Loads the six files of `cifar-10-batches-bin` from `dir`.
     ///
     /// # Errors
-    /// [`Error::DatasetMissing`] (saying where to get it) when a file is absent; otherwise the
-    /// errors of [`Cifar10::load_file`].
+    /// [`Error::DatasetMissing`] (saying where to get it) when a file is absent; [`Error::Io`]
+    /// with the operating system's reason when `dir` or a file is there but cannot be read;
+    /// otherwise the errors of [`Cifar10::load_file`].
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         let mut train = Vec::new();
@@ -196,7 +197,7 @@ fn read_records<const N: usize>(
 fn find(dir: &Path, name: &str) -> Result<PathBuf> {
     let archived =
         ["cifar-10-batches-bin", "cifar-100-binary"].map(|sub| Path::new(sub).join(name));
-    super::locate::locate(dir, &[Path::new(name), &archived[0], &archived[1]]).ok_or_else(|| {
+    super::locate::locate(dir, &[Path::new(name), &archived[0], &archived[1]])?.ok_or_else(|| {
         Error::DatasetMissing {
             path: dir.join(name),
             hint: format!("{name} is not in {}; {CIFAR_HINT}", dir.display()),

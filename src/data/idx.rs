@@ -8,7 +8,7 @@
 //! corrupt or hostile header cannot make the reader allocate what the file does not hold.
 
 use crate::{Error, Result};
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -70,19 +70,42 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
         file.seek(SeekFrom::Start(0))
             .map_err(|e| Error::io(path, e))?;
         let limit = file_len.saturating_mul(MAX_DEFLATE_RATIO);
-        let reader = GzDecoder::new(BufReader::new(file));
-        parse(path, reader, Capacity::Gzip { isize_field, limit })
+        // every member of a multi-member file (concatenated gzip streams) in turn
+        let decoded_len = || -> std::io::Result<u64> {
+            let file = File::open(path)?;
+            std::io::copy(
+                &mut MultiGzDecoder::new(BufReader::new(file)),
+                &mut std::io::sink(),
+            )
+        };
+        let reader = MultiGzDecoder::new(BufReader::new(file));
+        parse(
+            path,
+            reader,
+            Capacity::Gzip {
+                isize_field,
+                limit,
+                decoded_len: &decoded_len,
+            },
+        )
     } else {
         parse(path, BufReader::new(file), Capacity::Raw(file_len))
     }
 }
 
 /// What is known about the decoded length before the data is read.
-enum Capacity {
+enum Capacity<'a> {
     /// An uncompressed file of this many bytes.
     Raw(u64),
-    /// A gzip stream whose trailer says `isize_field` (mod 2^32) and which cannot exceed `limit`.
-    Gzip { isize_field: u32, limit: u64 },
+    /// A gzip file whose last trailer says `isize_field` (mod 2^32), which cannot exceed
+    /// `limit`, and whose exact decoded length `decoded_len` finds by decoding it (without
+    /// keeping the data): needed only when the trailer disagrees with the header, as it does for
+    /// a file of several gzip members (the trailer counts only the last one).
+    Gzip {
+        isize_field: u32,
+        limit: u64,
+        decoded_len: &'a dyn Fn() -> std::io::Result<u64>,
+    },
 }
 
 fn gzip_isize(file: &mut File) -> std::io::Result<u32> {
@@ -156,17 +179,26 @@ fn parse(path: &Path, mut r: impl Read, cap: Capacity) -> Result<IdxArray> {
                 ),
             ));
         }
-        Capacity::Gzip { isize_field, limit }
-            if expected_total > limit || (expected_total & 0xffff_ffff) as u32 != isize_field =>
-        {
-            return Err(idx_err(
-                path,
-                format!(
-                    "header says {} ({payload} bytes of data) but the gzip stream holds {} bytes of data",
-                    described(),
-                    (isize_field as u64).saturating_sub(header_len)
-                ),
-            ));
+        Capacity::Gzip {
+            isize_field,
+            limit,
+            decoded_len,
+        } if expected_total > limit || (expected_total & 0xffff_ffff) as u32 != isize_field => {
+            let holds = if expected_total > limit {
+                u64::from(isize_field)
+            } else {
+                decoded_len().map_err(|e| idx_err(path, format!("corrupt gzip stream: {e}")))?
+            };
+            if holds != expected_total {
+                return Err(idx_err(
+                    path,
+                    format!(
+                        "header says {} ({payload} bytes of data) but the gzip stream holds {} bytes of data",
+                        described(),
+                        holds.saturating_sub(header_len)
+                    ),
+                ));
+            }
         }
         _ => {}
     }

@@ -45,8 +45,9 @@ impl<S: BatchShape, const CLASSES: usize> IdxDataset<S, CLASSES> {
     /// Loads both splits from `dir`.
     ///
     /// # Errors
-    /// [`Error::DatasetMissing`] (with the install command) when a file is absent; otherwise the
-    /// errors of [`IdxDataset::load_split`].
+    /// [`Error::DatasetMissing`] (with the install command) when a file is absent;
+    /// [`Error::Io`] with the operating system's reason when `dir` or a file is there but
+    /// cannot be read (no permission, say); otherwise the errors of [`IdxDataset::load_split`].
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         Ok(Self {
@@ -131,7 +132,7 @@ fn shape_name<S: Shape + Default>() -> String {
 /// `dir/name`, or `dir/name.gz`, whichever exists.
 fn find(dir: &Path, name: &str) -> Result<PathBuf> {
     let gz = format!("{name}.gz");
-    super::locate::locate(dir, &[name, &gz]).ok_or_else(|| Error::DatasetMissing {
+    super::locate::locate(dir, &[name, &gz])?.ok_or_else(|| Error::DatasetMissing {
         path: dir.join(&gz),
         hint: format!(
             "neither {name} nor {name}.gz is in {}; install Fashion-MNIST with `{FASHION_MNIST_INSTALL}` or pass the directory that holds the files",

@@ -77,4 +77,11 @@ pub trait OptimizerState {
     /// does not fit; [`Error::Checkpoint`](crate::Error::Checkpoint) for another rule, or a
     /// truncated or garbage file. On error the optimizer is unchanged.
     fn load_state(&mut self, path: &Path) -> Result<()>;
+
+    /// The rule and its hyperparameters but the learning rate (which a saved state carries),
+    /// e.g. `adam AdamConfig { betas: [0.9, 0.999], eps: 1e-8, weight_decay: None }`: recorded
+    /// with a backup, so that resuming it with other ones is refused. Empty where unknown.
+    fn settings(&self) -> String {
+        String::new()
+    }
 }

@@ -216,6 +216,12 @@ impl<M, C: UpdateRule, D: TrainingDevice> OptimizerState for ResumableOptimizer<
         write(path, &entries, metadata)
     }
 
+    fn settings(&self) -> String {
+        let mut cfg = self.cfg.clone();
+        cfg.set_lr(0.0);
+        format!("{} {cfg:?}", C::NAME).replace("lr: 0.0, ", "")
+    }
+
     fn load_state(&mut self, path: &Path) -> Result<()> {
         let bad = |reason: String| Error::Checkpoint {
             path: path.to_path_buf(),

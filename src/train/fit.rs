@@ -132,6 +132,12 @@ impl<'r, M, O, L, D: TrainingDevice<E>, E: Dtype, Ds: Dataset, Vs> Fit<'r, M, O,
     /// only the measured seconds differ). A run that a callback stopped (early stopping) is
     /// over: resuming it trains no further and only ends it, as the uninterrupted run ended.
     ///
+    /// The run holds `dir`'s [`DirLock`](crate::checkpoint::DirLock) (a second run on `dir`
+    /// fails at once, naming the first), records its settings with each state (resuming with
+    /// others is refused, naming the setting), keeps the newest two states, and `dir/latest`
+    /// names the newest. Resuming from a directory that holds remains of states but no usable
+    /// one is an error, not a fresh start.
+    ///
     /// The optimizer must save its state: compile with [`Resumable`](crate::optim::Resumable).
     /// The device's random generator (dropout masks) is dfdx's and is not saved: a model with
     /// dropout resumes with different masks.
@@ -255,7 +261,9 @@ where
     let mut progress = ProgressLogger::new(cfg.verbosity, cfg.epochs);
     let user = given.len();
     let state_of = backup.as_ref().map(|b| b.state);
-    let mut backup_cb = backup.map(|b| BackupAndRestore::new(b.dir, b.resume, cfg.seed));
+    let settings =
+        super::resume::run_settings(trainer, cfg, Some(train.len()), validation.map(|v| v.len()));
+    let mut backup_cb = backup.map(|b| BackupAndRestore::new(b.dir, b.resume, settings));
     let mut callbacks: Vec<Box<dyn Callback<M> + '_>> = Vec::with_capacity(user + 2);
     callbacks.push(Box::new(&mut progress));
     for cb in given {

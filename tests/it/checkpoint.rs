@@ -105,3 +105,234 @@ fn npz_round_trip() {
     // a zip archive of .npy files, one per tensor
     assert_eq!(&std::fs::read(&path).unwrap()[..2], b"PK");
 }
+
+/// The tensors of the archives `scripts/npz_fixtures.py` wrote with NumPy, as its docstring
+/// states them.
+fn assert_fixture_values(m: &Built<Small>) {
+    let w0: Vec<f32> = (0..12).map(|k| k as f32 / 10.0).collect();
+    assert_eq!(m.0.weight.as_vec(), w0);
+    assert_eq!(m.0.bias.as_vec(), [1.0, 2.0, 3.0]);
+    assert_eq!(m.2.weight.as_vec(), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(m.2.bias.as_vec(), [-1.0, 0.5]);
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npz")
+        .join(name)
+}
+
+#[test]
+fn npz_written_by_numpy_is_read_compressed_fortran_order_and_big_endian() {
+    let dev = Cpu::seed_from_u64(0);
+    // np.savez_compressed: deflate members with zip64 local headers; 2.weight column-major
+    let mut m = dev.build_module::<Small, f32>();
+    import_npz(&mut m, fixture("savez_compressed.npz")).unwrap();
+    assert_fixture_values(&m);
+    // np.savez: stored members; 0.bias big-endian
+    let mut m = dev.build_module::<Small, f32>();
+    import_npz(&mut m, fixture("savez.npz")).unwrap();
+    assert_fixture_values(&m);
+}
+
+/// The model's tensors, to compare before and after a refused import.
+fn all(m: &Built<Small>) -> Vec<Vec<f32>> {
+    vec![
+        m.0.weight.as_vec(),
+        m.0.bias.as_vec(),
+        m.2.weight.as_vec(),
+        m.2.bias.as_vec(),
+    ]
+}
+
+#[test]
+fn malformed_npz_is_a_named_error_and_leaves_the_model_unchanged() {
+    let dev = Cpu::seed_from_u64(0);
+    let mut m = dev.build_module::<Small, f32>();
+    let before = all(&m);
+    let dir = crate::support::tmp_dir("npz-bad");
+    let good = std::fs::read(fixture("savez_compressed.npz")).unwrap();
+    let stored = std::fs::read(fixture("savez.npz")).unwrap();
+    let mut import = |name: &str, bytes: &[u8]| -> Error {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let err = import_npz(&mut m, &p).unwrap_err();
+        assert!(err.to_string().contains(&*p.to_string_lossy()), "{err}");
+        err
+    };
+    // every truncation of a compressed and of a stored archive
+    for cut in (0..good.len()).step_by(7) {
+        import("cut.npz", &good[..cut]);
+    }
+    for cut in (0..stored.len()).step_by(11) {
+        import("cut-stored.npz", &stored[..cut]);
+    }
+    // one flipped byte anywhere in the stored archive: refused (checksums, headers, offsets),
+    // or, in a field nothing reads (timestamps, attributes), the same values
+    let mut flips = 0;
+    for at in 0..stored.len() {
+        let mut b = stored.clone();
+        b[at] ^= 0x55;
+        let p = dir.join("flip.npz");
+        std::fs::write(&p, &b).unwrap();
+        let mut fresh = dev.build_module::<Small, f32>();
+        let earlier = all(&fresh);
+        match import_npz(&mut fresh, &p) {
+            Ok(()) => assert_fixture_values(&fresh),
+            Err(_) => {
+                flips += 1;
+                assert_eq!(all(&fresh), earlier, "flip at {at}");
+            }
+        }
+    }
+    assert!(
+        flips > stored.len() / 2,
+        "{flips} of {} flips refused",
+        stored.len()
+    );
+    // a flipped data byte of a stored member: its CRC-32 names it
+    let data_at = stored.windows(6).position(|w| w == b"\x93NUMPY").unwrap() + 128 + 4;
+    let mut b = stored.clone();
+    b[data_at] ^= 1;
+    match import("crc.npz", &b) {
+        Error::Npz { member, reason, .. } => {
+            assert_eq!(member, "0.weight.npy");
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        e => panic!("{e}"),
+    }
+    // not a zip archive at all
+    assert!(matches!(
+        import("text.npz", b"not an archive"),
+        Error::Npz { .. }
+    ));
+    assert_eq!(all(&m), before);
+}
+
+#[test]
+fn npz_of_another_model_or_dtype_lists_every_mismatch() {
+    let dev = Cpu::seed_from_u64(0);
+    let dir = crate::support::tmp_dir("npz-mismatch");
+    let p = dir.join("wide.npz");
+    export_npz(
+        &dev.build_module::<(Linear<4, 5>, ReLU, Linear<5, 2>), f32>(),
+        &p,
+    )
+    .unwrap();
+    let mut m = dev.build_module::<Small, f32>();
+    let before = all(&m);
+    let err = import_npz(&mut m, &p).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, Error::CheckpointMismatch { ref mismatches, .. } if mismatches.len() == 3),
+        "{msg}"
+    );
+    for line in [
+        "0.weight: expected F32 [3, 4], found F32 [5, 4]",
+        "0.bias: expected F32 [3], found F32 [5]",
+        "2.weight: expected F32 [2, 3], found F32 [2, 5]",
+    ] {
+        assert!(msg.contains(line), "missing `{line}` in:\n{msg}");
+    }
+    // float64 arrays for an f32 model: named, not converted
+    let p64 = dir.join("f32.npz");
+    export_npz(&dev.build_module::<Small, f32>(), &p64).unwrap();
+    let mut f64_model = dev.build_module::<Small, f64>();
+    let msg = import_npz(&mut f64_model, &p64).unwrap_err().to_string();
+    assert!(
+        msg.contains("0.bias: expected F64 [3], found F32 [3]"),
+        "{msg}"
+    );
+    assert_eq!(all(&m), before);
+}
+
+#[test]
+fn non_finite_checkpoints_are_refused_unless_asked() {
+    use typenet::checkpoint::{import_npz_with, load_model_with, LoadOptions};
+    let dev = Cpu::seed_from_u64(0);
+    let mut bad = dev.build_module::<Small, f32>();
+    bad.2.weight = dev.tensor([[1.0, 2.0, f32::INFINITY], [f32::NAN, 0.0, f32::NAN]]);
+    let st = tmp("nan.safetensors");
+    let npz = tmp("nan.npz");
+    save_model(&bad, &st).unwrap();
+    export_npz(&bad, &npz).unwrap();
+    let allow = LoadOptions {
+        allow_non_finite: true,
+    };
+    for (path, safetensors) in [(&st, true), (&npz, false)] {
+        let mut m = dev.build_module::<Small, f32>();
+        let before = all(&m);
+        let err = if safetensors {
+            load_model(&mut m, path)
+        } else {
+            import_npz(&mut m, path)
+        }
+        .unwrap_err();
+        let msg = err.to_string();
+        match err {
+            Error::NonFiniteTensor {
+                tensor,
+                index,
+                value,
+                count,
+                path: p,
+            } => {
+                assert_eq!((tensor.as_str(), index, count), ("2.weight", 2, 3));
+                assert_eq!(value, f64::INFINITY);
+                assert_eq!(&p, path);
+            }
+            e => panic!("{e}"),
+        }
+        assert!(
+            msg.contains("2.weight") && msg.contains(&*path.to_string_lossy()),
+            "{msg}"
+        );
+        assert_eq!(all(&m), before);
+        // the explicit opt-in loads it
+        if safetensors {
+            load_model_with(&mut m, path, &allow).unwrap();
+        } else {
+            import_npz_with(&mut m, path, &allow).unwrap();
+        }
+        let w = m.2.weight.as_vec();
+        assert!(w[2].is_infinite() && w[3].is_nan() && w[0] == 1.0);
+    }
+}
+
+#[test]
+fn model_checkpoint_keeps_the_last_files_asked_for() {
+    use crate::support::{data, Net};
+    let dir = crate::support::tmp_dir("keep-last");
+    let dev = Cpu::seed_from_u64(0);
+    let mut t = Trainer::compile(
+        &dev,
+        dev.build_module::<Net, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &[],
+    )
+    .unwrap();
+    let mut ckpt = ModelCheckpoint::every_epoch(dir.join("m-{epoch}.safetensors")).keep_last(2);
+    let cfg = FitConfig {
+        epochs: 4,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    };
+    t.fitting(&data()).callback(&mut ckpt).run(&cfg).unwrap();
+    let kept = [dir.join("m-3.safetensors"), dir.join("m-4.safetensors")];
+    assert_eq!(ckpt.saved, kept);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files, kept);
+    // 0 would remove the file just written
+    let mut none = ModelCheckpoint::every_epoch(dir.join("x.safetensors")).keep_last(0);
+    let err = t
+        .fitting(&data())
+        .callback(&mut none)
+        .run(&cfg)
+        .unwrap_err();
+    assert!(err.to_string().contains("keep_last"), "{err}");
+}

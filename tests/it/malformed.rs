@@ -209,3 +209,69 @@ fn missing_files_name_the_path() {
         "{msg}"
     );
 }
+
+// ---- gzip members and unreadable directories ----
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_file_of_several_members_is_read_whole() {
+    // 3 labels: the IDX header and the first label in one member, the rest in two more (what
+    // `cat a.gz b.gz` or a parallel gzip writes); each trailer counts only its own member
+    let idx = [0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1];
+    let mut file = gzip(&idx[..9]);
+    file.extend(gzip(&idx[9..10]));
+    file.extend(gzip(&idx[10..]));
+    let p = write("labels-idx1-ubyte.gz", &file);
+    let labels = read_idx(&p).unwrap();
+    assert_eq!((labels.dims, labels.data), (vec![3], vec![7, 2, 1]));
+    // members that hold one label too few are still refused, with the true count
+    let mut short = gzip(&idx[..9]);
+    short.extend(gzip(&idx[9..10]));
+    let p = write("short-idx1-ubyte.gz", &short);
+    message(&p, read_idx(&p), &["gzip stream holds 2 bytes of data"]);
+}
+
+#[test]
+fn an_unreadable_data_directory_is_reported_with_the_os_error_not_as_missing() {
+    let base = tmp_dir("unreadable");
+    // a symbolic-link loop: there, but no one (not even root) can look inside
+    let (a, b) = (base.join("a"), base.join("b"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    for err in [
+        FashionMnist::load(&a).err().unwrap(),
+        Cifar10::load(&a).err().unwrap(),
+    ] {
+        match &err {
+            Error::Io { path, source } => {
+                assert_eq!(path, &a);
+                assert_eq!(source.raw_os_error(), Some(40), "ELOOP: {err}");
+            }
+            e => panic!("expected an I/O error, got {e}"),
+        }
+    }
+    // a directory without permissions (only a test for a user the permissions stop)
+    let locked = base.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read_dir(&locked).is_err() {
+        let err = FashionMnist::load(&locked).err().unwrap();
+        assert!(
+            matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied),
+            "{err}"
+        );
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // and an absent one is still missing
+    assert!(matches!(
+        FashionMnist::load(base.join("absent")),
+        Err(Error::DatasetMissing { .. })
+    ));
+}

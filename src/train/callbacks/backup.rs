@@ -1,29 +1,57 @@
 //! Back a run up after every epoch and resume it exactly: [`Fit::backup`](crate::train::Fit::backup).
 
 use super::base::{Callback, Context, Control};
-use crate::train::resume::{latest_state, read_state, write_state};
+use crate::checkpoint::DirLock;
+use crate::train::resume::{
+    check_settings, latest_state, prune, read_state, remove_temporaries, state_remains, write_state,
+};
 use crate::train::{EpochLog, TrainState};
 use crate::{Error, Result};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// How many state directories a backup keeps: the newest, and the one before it.
+const KEEP: usize = 2;
 
 /// Saves the model, the optimizer's state, the History and every callback's state after each
 /// epoch, and restores them all before the first epoch of a resumed run. `fit` runs it after
 /// every other callback (so it saves what they did) when [`Fit::backup`](crate::train::Fit::backup)
 /// asks for it.
 ///
+/// It holds the directory's [`DirLock`] for the whole run, records the run's settings with
+/// each state (a resumed run must have the same), and keeps the newest [`KEEP`] states of the
+/// run (older ones, and those of an earlier run it does not resume, are removed once a newer
+/// state is complete).
+///
 /// **Keras equivalent**: `keras.callbacks.BackupAndRestore(backup_dir)`, which saves the weights
 /// and the epoch; this one also saves the optimizer and the callbacks' state.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct BackupAndRestore {
     dir: PathBuf,
     resume: bool,
     seed: u64,
+    settings: BTreeMap<String, String>,
+    lock: Option<DirLock>,
+    /// The state directories of this run to keep, oldest first.
+    kept: Vec<PathBuf>,
 }
 
 impl BackupAndRestore {
     /// Backs up to `dir`; with `resume`, first restores the newest state there (if any).
-    pub(crate) fn new(dir: PathBuf, resume: bool, seed: u64) -> Self {
-        BackupAndRestore { dir, resume, seed }
+    /// `settings` are the run's ([`run_settings`](crate::train::resume::run_settings)).
+    pub(crate) fn new(dir: PathBuf, resume: bool, settings: BTreeMap<String, String>) -> Self {
+        let seed = settings
+            .get("seed")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default();
+        BackupAndRestore {
+            dir,
+            resume,
+            seed,
+            settings,
+            lock: None,
+            kept: Vec::new(),
+        }
     }
 
     fn no_state(&self) -> Error {
@@ -36,24 +64,57 @@ impl BackupAndRestore {
 
 impl<M> Callback<M> for BackupAndRestore {
     fn on_train_begin(&mut self, ctx: &mut Context<'_, M>) -> Result<()> {
-        if ctx.optimizer_state().is_none() {
+        let Some(optimizer) = ctx.optimizer_state() else {
             return Err(self.no_state());
-        }
-        let Some(path) = self
-            .resume
-            .then(|| latest_state(&self.dir))
-            .transpose()?
-            .flatten()
-        else {
-            return Ok(());
         };
-        let state = read_state(&path, |model, optimizer| {
-            ctx.load_model(model)?;
-            match ctx.optimizer_state() {
-                Some(o) => o.load_state(optimizer),
-                None => Err(self.no_state()),
+        // the optimizer as compiled, before a saved state changes its learning rate
+        let optimizer = optimizer.settings();
+        if !optimizer.is_empty() {
+            self.settings.insert("optimizer".into(), optimizer);
+        }
+        self.lock = Some(DirLock::acquire(&self.dir)?);
+        // no other writer: what a killed one left half-written can go
+        remove_temporaries(&self.dir)?;
+        if !self.resume {
+            return Ok(());
+        }
+        let Some(path) = latest_state(&self.dir)? else {
+            let remains = state_remains(&self.dir);
+            if remains.is_empty() {
+                // nothing saved yet: a first run
+                return Ok(());
             }
-        })?;
+            return Err(Error::NoUsableState {
+                dir: self.dir.clone(),
+                reason: format!(
+                    "it holds {} but no complete state (epoch-NNNN/state.json)",
+                    remains.join(", ")
+                ),
+            });
+        };
+        let settings = &self.settings;
+        let state = read_state(
+            &path,
+            |dir, state| {
+                if state.seed != self.seed {
+                    return Err(Error::ResumeSettings {
+                        path: dir.to_path_buf(),
+                        setting: "seed".into(),
+                        saved: state.seed.to_string(),
+                        current: self.seed.to_string(),
+                    });
+                }
+                check_settings(dir, &state.settings, settings)
+            },
+            |model, optimizer| {
+                ctx.load_model(model)?;
+                match ctx.optimizer_state() {
+                    Some(o) => o.load_state(optimizer),
+                    None => Err(self.no_state()),
+                }
+            },
+        )?;
+        self.kept.push(path);
         *ctx.resume = Some(state);
         Ok(())
     }
@@ -68,15 +129,26 @@ impl<M> Callback<M> for BackupAndRestore {
             callbacks: ctx.callback_states.to_vec(),
             stopped: ctx.stopping,
             typenet_version: env!("CARGO_PKG_VERSION").to_string(),
+            settings: self.settings.clone(),
         };
         let no_state = self.no_state();
-        write_state(&self.dir, &state, |model, optimizer| {
+        let written = write_state(&self.dir, &state, |model, optimizer| {
             ctx.save_model(model)?;
             match ctx.optimizer_state() {
                 Some(o) => o.save_state(optimizer),
                 None => Err(no_state),
             }
         })?;
+        // `latest` names the new state: older ones may go
+        self.kept.push(written);
+        let excess = self.kept.len().saturating_sub(KEEP);
+        self.kept.drain(..excess);
+        prune(&self.dir, &self.kept)?;
         Ok(Control::Continue)
+    }
+
+    fn on_train_end(&mut self, _ctx: &mut Context<'_, M>) -> Result<()> {
+        self.lock = None;
+        Ok(())
     }
 }
