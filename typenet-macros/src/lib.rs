@@ -164,7 +164,7 @@ type Arg = (usize, Span);
 impl Walker {
     fn error(&mut self, span: Span, message: String) -> (Type, Option<Shape>) {
         self.errors.push(syn::Error::new(span, message));
-        (Type::Verbatim(Tokens::new()), None)
+        (unit(), None)
     }
 
     /// The rewritten type and its output shape; `None` once the shape is unknown (a layer the
@@ -231,7 +231,7 @@ impl Walker {
                     return self.error(i.1, format!("`{}` expects {} input channels, but its input has {c} ({input})", label(), i.0));
                 }
                 let Some((ho, wo)) = self.window(&label(), (h, w), k, s, p) else {
-                    return (Type::Verbatim(Tokens::new()), None);
+                    return (unit(), None);
                 };
                 let (i, o, k, s, p) = (lit(i.0), lit(o), lit(k.0), lit(s.0), lit(p.0));
                 let t = quote_spanned!(span=> ::typenet::nn::Conv2DBy<#i, #o, #k, #s, #p, #m>);
@@ -248,7 +248,7 @@ impl Walker {
                     return self.error(p.1, format!("`{}`: padding {} is more than half the kernel {} (PyTorch rejects it too)", label(), p.0, k.0));
                 }
                 let Some((ho, wo)) = self.window(&label(), (h, w), k, s, p) else {
-                    return (Type::Verbatim(Tokens::new()), None);
+                    return (unit(), None);
                 };
                 let by = format_ident!("{pool}By", span = seg.ident.span());
                 let (k, s, p) = (lit(k.0), lit(s.0), lit(p.0));
@@ -380,6 +380,12 @@ impl Walker {
     }
 }
 
+/// `()`: what a layer that does not fit is replaced with while the walk goes on (the alias is
+/// then emitted as written).
+fn unit() -> Type {
+    syn::parse_quote!(())
+}
+
 /// `ty` with its type arguments replaced by `args`, in order (the other arguments kept).
 fn with_type_args(ty: &TypePath, args: Vec<Type>) -> Type {
     let mut out = ty.clone();
@@ -440,7 +446,7 @@ fn group(mut layers: Vec<Type>) -> Type {
     for i in 0..TUPLE_MAX {
         let rest = layers.split_off(base + usize::from(i < extra));
         let part = std::mem::replace(&mut layers, rest);
-        parts.push(if part.len() == 1 { part.into_iter().next().unwrap_or(Type::Verbatim(Tokens::new())) } else { group(part) });
+        parts.push(if part.len() == 1 { part.into_iter().next().unwrap_or_else(unit) } else { group(part) });
     }
     syn::parse_quote!((#(#parts),*))
 }
