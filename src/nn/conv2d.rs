@@ -2,7 +2,7 @@
 
 use super::device::{Conv2dGeom, LayerKernels, SizeError};
 use super::init::uniform_fan_in;
-use super::shape::{Channels, PlaneRule, Tables, Window, window_size};
+use super::shape::{window_size, Channels, PlaneRule, Tables, Window};
 use super::summary::Summarize;
 use super::Params;
 use dfdx::prelude::*;
@@ -295,11 +295,26 @@ where
     W: Window<K, S, P, Out: ConstDim> + ConstDim,
 {
     type Output = (Const<O>, H::Out, W::Out);
-    const MACS: usize = conv_macs(I, O, K, <H::Out as ConstDim>::SIZE, <W::Out as ConstDim>::SIZE);
+    const MACS: usize = conv_macs(
+        I,
+        O,
+        K,
+        <H::Out as ConstDim>::SIZE,
+        <W::Out as ConstDim>::SIZE,
+    );
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, R, C, H, W>
-    Summarize<(C, H, W)> for builder::Conv2DBy<I, O, K, S, P, R>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        R,
+        C,
+        H,
+        W,
+    > Summarize<(C, H, W)> for builder::Conv2DBy<I, O, K, S, P, R>
 where
     C: Channels<I> + ConstDim,
     H: ConstDim,

@@ -79,7 +79,11 @@ impl<R: Default> ZeroSizedModule for Flatten2DBy<R> {}
 impl<R> NonMutableModule for Flatten2DBy<R> {}
 
 /// `C·H·W` as rule set `R`'s output dimension.
-fn flat_dim<R: FlatRule<C, H, W>, C: Dim, H: Dim, W: Dim>(c: C, h: H, w: W) -> Result<R::Out, SizeError> {
+fn flat_dim<R: FlatRule<C, H, W>, C: Dim, H: Dim, W: Dim>(
+    c: C,
+    h: H,
+    w: W,
+) -> Result<R::Out, SizeError> {
     let n = c.size() * h.size() * w.size();
     R::Out::from_size(n).ok_or(SizeError::Elements {
         op: "flatten",
@@ -89,8 +93,15 @@ fn flat_dim<R: FlatRule<C, H, W>, C: Dim, H: Dim, W: Dim>(c: C, h: H, w: W) -> R
     })
 }
 
-impl<R: RuleSet + FlatRule<C, H, W>, C: Dim, H: Dim, W: Dim, E: Dtype, D: LayerKernels<E>, T: Tape<E, D>>
-    Module<Tensor<(C, H, W), E, D, T>> for Flatten2DBy<R>
+impl<
+        R: RuleSet + FlatRule<C, H, W>,
+        C: Dim,
+        H: Dim,
+        W: Dim,
+        E: Dtype,
+        D: LayerKernels<E>,
+        T: Tape<E, D>,
+    > Module<Tensor<(C, H, W), E, D, T>> for Flatten2DBy<R>
 {
     type Output = Tensor<(R::Out,), E, D, T>;
     type Error = D::Err;
@@ -101,8 +112,16 @@ impl<R: RuleSet + FlatRule<C, H, W>, C: Dim, H: Dim, W: Dim, E: Dtype, D: LayerK
     }
 }
 
-impl<R: RuleSet + FlatRule<C, H, W>, B: Dim, C: Dim, H: Dim, W: Dim, E: Dtype, D: LayerKernels<E>, T: Tape<E, D>>
-    Module<Tensor<(B, C, H, W), E, D, T>> for Flatten2DBy<R>
+impl<
+        R: RuleSet + FlatRule<C, H, W>,
+        B: Dim,
+        C: Dim,
+        H: Dim,
+        W: Dim,
+        E: Dtype,
+        D: LayerKernels<E>,
+        T: Tape<E, D>,
+    > Module<Tensor<(B, C, H, W), E, D, T>> for Flatten2DBy<R>
 {
     type Output = Tensor<(B, R::Out), E, D, T>;
     type Error = D::Err;

@@ -31,7 +31,7 @@ pub use init::glorot_uniform;
 pub use linear::builder::Linear;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
-pub use shape::{Channels, FlatDims, FlatRule, Features, PlaneRule, Tables, Window};
+pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
 /// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's

@@ -160,7 +160,8 @@ pub struct Tables;
     label = "this input is not the one the model was declared for",
     note = "a model declared with #[typenet::network([C, H, W])] knows the sizes of that input only"
 )]
-pub trait PlaneRule<H: Dim, W: Dim, const KERNEL: usize, const STRIDE: usize, const PADDING: usize> {
+pub trait PlaneRule<H: Dim, W: Dim, const KERNEL: usize, const STRIDE: usize, const PADDING: usize>
+{
     /// The output height.
     type OutH: Dim;
     /// The output width.

@@ -151,7 +151,10 @@ fn thousands(n: usize) -> String {
 /// `n` in the largest of G, M, k that keeps it at least 1, to one decimal (`15.5 G`).
 fn giga(n: usize) -> String {
     let x = n as f64;
-    match [("G", 1e9), ("M", 1e6), ("k", 1e3)].iter().find(|(_, u)| x >= *u) {
+    match [("G", 1e9), ("M", 1e6), ("k", 1e3)]
+        .iter()
+        .find(|(_, u)| x >= *u)
+    {
         Some((unit, u)) => format!("{:.1} {unit}", x / u),
         None => n.to_string(),
     }
@@ -272,8 +275,7 @@ where
 {
     type Output = F::Output;
     const MACS: usize = F::MACS + R::MACS;
-    const ACTIVATIONS: usize =
-        F::ACTIVATIONS + R::ACTIVATIONS + <F::Output as ConstShape>::NUMEL;
+    const ACTIVATIONS: usize = F::ACTIVATIONS + R::ACTIVATIONS + <F::Output as ConstShape>::NUMEL;
 }
 
 /// The layer applied `N` times.

@@ -18,7 +18,9 @@ where
 {
     let dev = Cpu::seed_from_u64(0);
     let m = dev.build_module::<M, f32>();
-    let y = m.try_forward(x).expect("the model runs on its declared input");
+    let y = m
+        .try_forward(x)
+        .expect("the model runs on its declared input");
     y.shape().concrete().into()
 }
 
@@ -45,7 +47,14 @@ fn zeros<S: ConstShape>() -> Tensor<S, f32, Cpu> {
 type LeNet = (
     (Conv2D<1, 6, 5, 1, 2>, ReLU, MaxPool2D<2, 2>),
     (Conv2D<6, 16, 5>, ReLU, MaxPool2D<2, 2>),
-    (Flatten2D, Linear<400, 120>, ReLU, Linear<120, 84>, ReLU, Linear<84, 10>),
+    (
+        Flatten2D,
+        Linear<400, 120>,
+        ReLU,
+        Linear<120, 84>,
+        ReLU,
+        Linear<84, 10>,
+    ),
 );
 
 #[test]
@@ -71,21 +80,36 @@ fn lenet_costs_match_a_hand_count() {
     assert_eq!(s.rows[0].macs, 117_600);
     assert_eq!(s.rows[3].macs, 240_000);
     let text = s.to_string();
-    assert!(text.contains("Multiply-adds per sample: 416,520 (416.5 k)"), "{text}");
+    assert!(
+        text.contains("Multiply-adds per sample: 416,520 (416.5 k)"),
+        "{text}"
+    );
     assert!(text.contains("Activations per sample: 15,002"), "{text}");
 }
 
 /// The original LeNet-5 on 32x32 inputs, declared with `#[network]`.
 #[typenet::network([1, 32, 32])]
 type LeNet32 = (
-    Conv2D<1, 6, 5>, ReLU, MaxPool2D<2, 2>,
-    Conv2D<6, 16, 5>, ReLU, MaxPool2D<2, 2>,
-    Flatten2D, Linear<400, 120>, ReLU, Linear<120, 84>, ReLU, Linear<84, 10>,
+    Conv2D<1, 6, 5>,
+    ReLU,
+    MaxPool2D<2, 2>,
+    Conv2D<6, 16, 5>,
+    ReLU,
+    MaxPool2D<2, 2>,
+    Flatten2D,
+    Linear<400, 120>,
+    ReLU,
+    Linear<120, 84>,
+    ReLU,
+    Linear<84, 10>,
 );
 
 #[test]
 fn lenet_32_network_with_twelve_layers_in_one_tuple() {
-    assert_eq!(run::<LeNet32, _, _>(zeros::<Rank4<3, 1, 32, 32>>()), [3, 10]);
+    assert_eq!(
+        run::<LeNet32, _, _>(zeros::<Rank4<3, 1, 32, 32>>()),
+        [3, 10]
+    );
     // The same hand count as on 28x28 "same"-padded inputs: the conv maps are the same sizes.
     assert_eq!(<LeNet32 as Summarize<Rank3<1, 32, 32>>>::MACS, 416_520);
     assert_eq!(<LeNet32 as Params>::PARAMS, 61_706);
@@ -97,9 +121,21 @@ fn lenet_32_network_with_twelve_layers_in_one_tuple() {
 type AlexNet = (
     (Conv2D<3, 64, 11, 4, 2>, ReLU, MaxPool2D<3, 2>),
     (Conv2D<64, 192, 5, 1, 2>, ReLU, MaxPool2D<3, 2>),
-    (Conv2D<192, 384, 3, 1, 1>, ReLU, Conv2D<384, 256, 3, 1, 1>, ReLU),
+    (
+        Conv2D<192, 384, 3, 1, 1>,
+        ReLU,
+        Conv2D<384, 256, 3, 1, 1>,
+        ReLU,
+    ),
     (Conv2D<256, 256, 3, 1, 1>, ReLU, MaxPool2D<3, 2>),
-    (Flatten2D, Linear<9216, 4096>, ReLU, Linear<4096, 4096>, ReLU, Linear<4096, 1000>),
+    (
+        Flatten2D,
+        Linear<9216, 4096>,
+        ReLU,
+        Linear<4096, 4096>,
+        ReLU,
+        Linear<4096, 1000>,
+    ),
 );
 
 #[test]
@@ -120,21 +156,84 @@ type Block<const I: usize, const O: usize> = (Conv2D<I, O, 3, 1, 1>, ReLU);
 type Vgg16 = (
     (Block<3, 64>, Block<64, 64>, MaxPool2D<2, 2>),
     (Block<64, 128>, Block<128, 128>, MaxPool2D<2, 2>),
-    (Block<128, 256>, Block<256, 256>, Block<256, 256>, MaxPool2D<2, 2>),
-    (Block<256, 512>, Block<512, 512>, Block<512, 512>, MaxPool2D<2, 2>),
-    (Block<512, 512>, Block<512, 512>, Block<512, 512>, MaxPool2D<2, 2>),
-    (Flatten2D, (Linear<25088, 4096>, ReLU), (Linear<4096, 4096>, ReLU), Linear<4096, 1000>),
+    (
+        Block<128, 256>,
+        Block<256, 256>,
+        Block<256, 256>,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Block<256, 512>,
+        Block<512, 512>,
+        Block<512, 512>,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Block<512, 512>,
+        Block<512, 512>,
+        Block<512, 512>,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Flatten2D,
+        (Linear<25088, 4096>, ReLU),
+        (Linear<4096, 4096>, ReLU),
+        Linear<4096, 1000>,
+    ),
 );
 
 /// VGG-16 written out layer by layer with `#[network]`.
 #[typenet::network([3, 224, 224])]
 type Vgg16Net = (
-    (Conv2D<3, 64, 3, 1, 1>, ReLU, Conv2D<64, 64, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
-    (Conv2D<64, 128, 3, 1, 1>, ReLU, Conv2D<128, 128, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
-    (Conv2D<128, 256, 3, 1, 1>, ReLU, Conv2D<256, 256, 3, 1, 1>, ReLU, Conv2D<256, 256, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
-    (Conv2D<256, 512, 3, 1, 1>, ReLU, Conv2D<512, 512, 3, 1, 1>, ReLU, Conv2D<512, 512, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
-    (Conv2D<512, 512, 3, 1, 1>, ReLU, Conv2D<512, 512, 3, 1, 1>, ReLU, Conv2D<512, 512, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
-    (Flatten2D, Linear<25088, 4096>, ReLU, Linear<4096, 4096>, ReLU, Linear<4096, 1000>),
+    (
+        Conv2D<3, 64, 3, 1, 1>,
+        ReLU,
+        Conv2D<64, 64, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Conv2D<64, 128, 3, 1, 1>,
+        ReLU,
+        Conv2D<128, 128, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Conv2D<128, 256, 3, 1, 1>,
+        ReLU,
+        Conv2D<256, 256, 3, 1, 1>,
+        ReLU,
+        Conv2D<256, 256, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Conv2D<256, 512, 3, 1, 1>,
+        ReLU,
+        Conv2D<512, 512, 3, 1, 1>,
+        ReLU,
+        Conv2D<512, 512, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Conv2D<512, 512, 3, 1, 1>,
+        ReLU,
+        Conv2D<512, 512, 3, 1, 1>,
+        ReLU,
+        Conv2D<512, 512, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Flatten2D,
+        Linear<25088, 4096>,
+        ReLU,
+        Linear<4096, 4096>,
+        ReLU,
+        Linear<4096, 1000>,
+    ),
 );
 
 /// VGG-16's published cost is 15.5 G multiply-adds per 224x224 image (15,470,264,320 by the
@@ -156,22 +255,108 @@ fn vgg16_both_ways_with_the_published_multiply_adds() {
 /// ResNet-18-shaped (basic blocks, batch norm, global average pooling) on 224x224.
 #[typenet::network([3, 224, 224])]
 type ResNet18 = (
-    (Conv2D<3, 64, 7, 2, 3>, BatchNorm2D<64>, ReLU, MaxPool2D<3, 2, 1>),
     (
-        (Residual<(Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>)>, ReLU),
-        (Residual<(Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>)>, ReLU),
+        Conv2D<3, 64, 7, 2, 3>,
+        BatchNorm2D<64>,
+        ReLU,
+        MaxPool2D<3, 2, 1>,
     ),
     (
-        (GeneralizedResidual<(Conv2D<64, 128, 3, 2, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 128, 3, 1, 1>, BatchNorm2D<128>), (Conv2D<64, 128, 1, 2>, BatchNorm2D<128>)>, ReLU),
-        (Residual<(Conv2D<128, 128, 3, 1, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 128, 3, 1, 1>, BatchNorm2D<128>)>, ReLU),
+        (
+            Residual<(
+                Conv2D<64, 64, 3, 1, 1>,
+                BatchNorm2D<64>,
+                ReLU,
+                Conv2D<64, 64, 3, 1, 1>,
+                BatchNorm2D<64>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<64, 64, 3, 1, 1>,
+                BatchNorm2D<64>,
+                ReLU,
+                Conv2D<64, 64, 3, 1, 1>,
+                BatchNorm2D<64>,
+            )>,
+            ReLU,
+        ),
     ),
     (
-        (GeneralizedResidual<(Conv2D<128, 256, 3, 2, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>), (Conv2D<128, 256, 1, 2>, BatchNorm2D<256>)>, ReLU),
-        (Residual<(Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>)>, ReLU),
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<64, 128, 3, 2, 1>,
+                    BatchNorm2D<128>,
+                    ReLU,
+                    Conv2D<128, 128, 3, 1, 1>,
+                    BatchNorm2D<128>,
+                ),
+                (Conv2D<64, 128, 1, 2>, BatchNorm2D<128>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<128, 128, 3, 1, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 128, 3, 1, 1>,
+                BatchNorm2D<128>,
+            )>,
+            ReLU,
+        ),
     ),
     (
-        (GeneralizedResidual<(Conv2D<256, 512, 3, 2, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 512, 3, 1, 1>, BatchNorm2D<512>), (Conv2D<256, 512, 1, 2>, BatchNorm2D<512>)>, ReLU),
-        (Residual<(Conv2D<512, 512, 3, 1, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 512, 3, 1, 1>, BatchNorm2D<512>)>, ReLU),
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<128, 256, 3, 2, 1>,
+                    BatchNorm2D<256>,
+                    ReLU,
+                    Conv2D<256, 256, 3, 1, 1>,
+                    BatchNorm2D<256>,
+                ),
+                (Conv2D<128, 256, 1, 2>, BatchNorm2D<256>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+            )>,
+            ReLU,
+        ),
+    ),
+    (
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<256, 512, 3, 2, 1>,
+                    BatchNorm2D<512>,
+                    ReLU,
+                    Conv2D<512, 512, 3, 1, 1>,
+                    BatchNorm2D<512>,
+                ),
+                (Conv2D<256, 512, 1, 2>, BatchNorm2D<512>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<512, 512, 3, 1, 1>,
+                BatchNorm2D<512>,
+                ReLU,
+                Conv2D<512, 512, 3, 1, 1>,
+                BatchNorm2D<512>,
+            )>,
+            ReLU,
+        ),
     ),
     (AvgPoolGlobal, Linear<512, 1000>),
 );
@@ -187,30 +372,239 @@ fn resnet18_shaped() {
 /// ResNet-50-shaped (bottleneck blocks, batch norm, global average pooling) on 224x224.
 #[typenet::network([3, 224, 224])]
 type ResNet50 = (
-    (Conv2D<3, 64, 7, 2, 3>, BatchNorm2D<64>, ReLU, MaxPool2D<3, 2, 1>),
     (
-        (GeneralizedResidual<(Conv2D<64, 64, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 256, 1>, BatchNorm2D<256>), (Conv2D<64, 256, 1>, BatchNorm2D<256>)>, ReLU),
-        (Residual<(Conv2D<256, 64, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 256, 1>, BatchNorm2D<256>)>, ReLU),
-        (Residual<(Conv2D<256, 64, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 64, 3, 1, 1>, BatchNorm2D<64>, ReLU, Conv2D<64, 256, 1>, BatchNorm2D<256>)>, ReLU),
+        Conv2D<3, 64, 7, 2, 3>,
+        BatchNorm2D<64>,
+        ReLU,
+        MaxPool2D<3, 2, 1>,
     ),
     (
-        (GeneralizedResidual<(Conv2D<256, 128, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 128, 3, 2, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 512, 1>, BatchNorm2D<512>), (Conv2D<256, 512, 1, 2>, BatchNorm2D<512>)>, ReLU),
-        (Residual<(Conv2D<512, 128, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 128, 3, 1, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 512, 1>, BatchNorm2D<512>)>, ReLU),
-        (Residual<(Conv2D<512, 128, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 128, 3, 1, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 512, 1>, BatchNorm2D<512>)>, ReLU),
-        (Residual<(Conv2D<512, 128, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 128, 3, 1, 1>, BatchNorm2D<128>, ReLU, Conv2D<128, 512, 1>, BatchNorm2D<512>)>, ReLU),
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<64, 64, 1>,
+                    BatchNorm2D<64>,
+                    ReLU,
+                    Conv2D<64, 64, 3, 1, 1>,
+                    BatchNorm2D<64>,
+                    ReLU,
+                    Conv2D<64, 256, 1>,
+                    BatchNorm2D<256>,
+                ),
+                (Conv2D<64, 256, 1>, BatchNorm2D<256>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<256, 64, 1>,
+                BatchNorm2D<64>,
+                ReLU,
+                Conv2D<64, 64, 3, 1, 1>,
+                BatchNorm2D<64>,
+                ReLU,
+                Conv2D<64, 256, 1>,
+                BatchNorm2D<256>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<256, 64, 1>,
+                BatchNorm2D<64>,
+                ReLU,
+                Conv2D<64, 64, 3, 1, 1>,
+                BatchNorm2D<64>,
+                ReLU,
+                Conv2D<64, 256, 1>,
+                BatchNorm2D<256>,
+            )>,
+            ReLU,
+        ),
     ),
     (
-        (GeneralizedResidual<(Conv2D<512, 256, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 2, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 1024, 1>, BatchNorm2D<1024>), (Conv2D<512, 1024, 1, 2>, BatchNorm2D<1024>)>, ReLU),
-        (Residual<(Conv2D<1024, 256, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 1024, 1>, BatchNorm2D<1024>)>, ReLU),
-        (Residual<(Conv2D<1024, 256, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 1024, 1>, BatchNorm2D<1024>)>, ReLU),
-        (Residual<(Conv2D<1024, 256, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 1024, 1>, BatchNorm2D<1024>)>, ReLU),
-        (Residual<(Conv2D<1024, 256, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 1024, 1>, BatchNorm2D<1024>)>, ReLU),
-        (Residual<(Conv2D<1024, 256, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 256, 3, 1, 1>, BatchNorm2D<256>, ReLU, Conv2D<256, 1024, 1>, BatchNorm2D<1024>)>, ReLU),
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<256, 128, 1>,
+                    BatchNorm2D<128>,
+                    ReLU,
+                    Conv2D<128, 128, 3, 2, 1>,
+                    BatchNorm2D<128>,
+                    ReLU,
+                    Conv2D<128, 512, 1>,
+                    BatchNorm2D<512>,
+                ),
+                (Conv2D<256, 512, 1, 2>, BatchNorm2D<512>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<512, 128, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 128, 3, 1, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 512, 1>,
+                BatchNorm2D<512>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<512, 128, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 128, 3, 1, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 512, 1>,
+                BatchNorm2D<512>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<512, 128, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 128, 3, 1, 1>,
+                BatchNorm2D<128>,
+                ReLU,
+                Conv2D<128, 512, 1>,
+                BatchNorm2D<512>,
+            )>,
+            ReLU,
+        ),
     ),
     (
-        (GeneralizedResidual<(Conv2D<1024, 512, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 512, 3, 2, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 2048, 1>, BatchNorm2D<2048>), (Conv2D<1024, 2048, 1, 2>, BatchNorm2D<2048>)>, ReLU),
-        (Residual<(Conv2D<2048, 512, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 512, 3, 1, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 2048, 1>, BatchNorm2D<2048>)>, ReLU),
-        (Residual<(Conv2D<2048, 512, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 512, 3, 1, 1>, BatchNorm2D<512>, ReLU, Conv2D<512, 2048, 1>, BatchNorm2D<2048>)>, ReLU),
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<512, 256, 1>,
+                    BatchNorm2D<256>,
+                    ReLU,
+                    Conv2D<256, 256, 3, 2, 1>,
+                    BatchNorm2D<256>,
+                    ReLU,
+                    Conv2D<256, 1024, 1>,
+                    BatchNorm2D<1024>,
+                ),
+                (Conv2D<512, 1024, 1, 2>, BatchNorm2D<1024>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<1024, 256, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 1024, 1>,
+                BatchNorm2D<1024>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<1024, 256, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 1024, 1>,
+                BatchNorm2D<1024>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<1024, 256, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 1024, 1>,
+                BatchNorm2D<1024>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<1024, 256, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 1024, 1>,
+                BatchNorm2D<1024>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<1024, 256, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 256, 3, 1, 1>,
+                BatchNorm2D<256>,
+                ReLU,
+                Conv2D<256, 1024, 1>,
+                BatchNorm2D<1024>,
+            )>,
+            ReLU,
+        ),
+    ),
+    (
+        (
+            GeneralizedResidual<
+                (
+                    Conv2D<1024, 512, 1>,
+                    BatchNorm2D<512>,
+                    ReLU,
+                    Conv2D<512, 512, 3, 2, 1>,
+                    BatchNorm2D<512>,
+                    ReLU,
+                    Conv2D<512, 2048, 1>,
+                    BatchNorm2D<2048>,
+                ),
+                (Conv2D<1024, 2048, 1, 2>, BatchNorm2D<2048>),
+            >,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<2048, 512, 1>,
+                BatchNorm2D<512>,
+                ReLU,
+                Conv2D<512, 512, 3, 1, 1>,
+                BatchNorm2D<512>,
+                ReLU,
+                Conv2D<512, 2048, 1>,
+                BatchNorm2D<2048>,
+            )>,
+            ReLU,
+        ),
+        (
+            Residual<(
+                Conv2D<2048, 512, 1>,
+                BatchNorm2D<512>,
+                ReLU,
+                Conv2D<512, 512, 3, 1, 1>,
+                BatchNorm2D<512>,
+                ReLU,
+                Conv2D<512, 2048, 1>,
+                BatchNorm2D<2048>,
+            )>,
+            ReLU,
+        ),
     ),
     (AvgPoolGlobal, Linear<2048, 1000>),
 );
@@ -244,9 +638,23 @@ type Identity<const O: usize, const M: usize> = (
     ReLU,
 );
 type ResNet50Plain = (
-    (Conv2D<3, 64, 7, 2, 3>, BatchNorm2D<64>, ReLU, MaxPool2D<3, 2, 1>),
-    (Bottleneck<64, 64, 256, 1>, Identity<256, 64>, Identity<256, 64>),
-    (Bottleneck<256, 128, 512, 2>, Identity<512, 128>, Identity<512, 128>, Identity<512, 128>),
+    (
+        Conv2D<3, 64, 7, 2, 3>,
+        BatchNorm2D<64>,
+        ReLU,
+        MaxPool2D<3, 2, 1>,
+    ),
+    (
+        Bottleneck<64, 64, 256, 1>,
+        Identity<256, 64>,
+        Identity<256, 64>,
+    ),
+    (
+        Bottleneck<256, 128, 512, 2>,
+        Identity<512, 128>,
+        Identity<512, 128>,
+        Identity<512, 128>,
+    ),
     (
         Bottleneck<512, 256, 1024, 2>,
         Identity<1024, 256>,
@@ -255,14 +663,24 @@ type ResNet50Plain = (
         Identity<1024, 256>,
         Identity<1024, 256>,
     ),
-    (Bottleneck<1024, 512, 2048, 2>, Identity<2048, 512>, Identity<2048, 512>),
+    (
+        Bottleneck<1024, 512, 2048, 2>,
+        Identity<2048, 512>,
+        Identity<2048, 512>,
+    ),
     (AvgPoolGlobal, Linear<2048, 1000>),
 );
 
 #[test]
 fn resnet50_plain_alias_agrees_with_the_network_one() {
-    assert_eq!(typed::<ResNet50Plain, Rank4<1, 3, 224, 224>, _>(), [1, 1000]);
-    assert_eq!(<ResNet50Plain as Params>::PARAMS, <ResNet50 as Params>::PARAMS);
+    assert_eq!(
+        typed::<ResNet50Plain, Rank4<1, 3, 224, 224>, _>(),
+        [1, 1000]
+    );
+    assert_eq!(
+        <ResNet50Plain as Params>::PARAMS,
+        <ResNet50 as Params>::PARAMS
+    );
     assert_eq!(
         <ResNet50Plain as Summarize<Rank3<3, 224, 224>>>::MACS,
         <ResNet50 as Summarize<Rank3<3, 224, 224>>>::MACS
@@ -275,7 +693,13 @@ fn cifar_residual_block() {
     type Res = (
         (Conv2D<3, 16, 3, 1, 1>, BatchNorm2D<16>, ReLU),
         (
-            Residual<(Conv2D<16, 16, 3, 1, 1>, BatchNorm2D<16>, ReLU, Conv2D<16, 16, 3, 1, 1>, BatchNorm2D<16>)>,
+            Residual<(
+                Conv2D<16, 16, 3, 1, 1>,
+                BatchNorm2D<16>,
+                ReLU,
+                Conv2D<16, 16, 3, 1, 1>,
+                BatchNorm2D<16>,
+            )>,
             ReLU,
         ),
         (AvgPoolGlobal, Linear<16, 10>),
@@ -292,27 +716,48 @@ type ConvFlat = ((Conv2D<1, 4, 3>, ReLU), Flatten2D, Linear<2704, 10>);
 
 #[test]
 fn conv_flattened_without_pooling() {
-    assert_eq!(run::<ConvFlat, _, _>(zeros::<Rank4<2, 1, 28, 28>>()), [2, 10]);
+    assert_eq!(
+        run::<ConvFlat, _, _>(zeros::<Rank4<2, 1, 28, 28>>()),
+        [2, 10]
+    );
     assert_eq!(run::<ConvFlat, _, _>(zeros::<Rank3<1, 28, 28>>()), [10]);
 }
 
 /// A spectrogram-like 1x40x100 input: a "same" conv and a 2x2 pool give 8x20x50 = 8,000.
 #[typenet::network([1, 40, 100])]
-type Spectrogram = (Conv2D<1, 8, 3, 1, 1>, ReLU, MaxPool2D<2, 2>, Flatten2D, Linear<8000, 10>);
+type Spectrogram = (
+    Conv2D<1, 8, 3, 1, 1>,
+    ReLU,
+    MaxPool2D<2, 2>,
+    Flatten2D,
+    Linear<8000, 10>,
+);
 
 #[test]
 fn input_40_by_100() {
-    assert_eq!(run::<Spectrogram, _, _>(zeros::<Rank4<2, 1, 40, 100>>()), [2, 10]);
+    assert_eq!(
+        run::<Spectrogram, _, _>(zeros::<Rank4<2, 1, 40, 100>>()),
+        [2, 10]
+    );
 }
 
 /// 28x32 (non-square): conv 5 → 24x28, pool 2 → 12x14; 4·12·14 = 672.
 #[typenet::network([1, 28, 32])]
-type Wide = (Conv2D<1, 4, 5>, ReLU, MaxPool2D<2, 2>, Flatten2D, Linear<672, 10>);
+type Wide = (
+    Conv2D<1, 4, 5>,
+    ReLU,
+    MaxPool2D<2, 2>,
+    Flatten2D,
+    Linear<672, 10>,
+);
 
 #[test]
 fn input_28_by_32() {
     assert_eq!(run::<Wide, _, _>(zeros::<Rank4<1, 1, 28, 32>>()), [1, 10]);
-    assert_eq!(summary::<Wide, Rank3<1, 28, 32>>().rows[2].output, [4, 12, 14]);
+    assert_eq!(
+        summary::<Wide, Rank3<1, 28, 32>>().rows[2].output,
+        [4, 12, 14]
+    );
 }
 
 /// 3x100x100: two "same" convs and 2x2 pools, 100 → 50 → 25; 16·25·25 = 10,000.
@@ -325,20 +770,34 @@ type Hundred = (
 
 #[test]
 fn input_100_by_100() {
-    assert_eq!(run::<Hundred, _, _>(zeros::<Rank4<1, 3, 100, 100>>()), [1, 10]);
+    assert_eq!(
+        run::<Hundred, _, _>(zeros::<Rank4<1, 3, 100, 100>>()),
+        [1, 10]
+    );
 }
 
 /// 512x512: conv 7 stride 2 pad 3 → 256, pool → 128, conv 3 stride 2 pad 1 → 64, global pool.
 #[typenet::network([1, 512, 512])]
 type Big512 = (
-    Conv2D<1, 4, 7, 2, 3>, ReLU, MaxPool2D<2, 2>,
-    Conv2D<4, 8, 3, 2, 1>, ReLU, AvgPoolGlobal, Linear<8, 2>,
+    Conv2D<1, 4, 7, 2, 3>,
+    ReLU,
+    MaxPool2D<2, 2>,
+    Conv2D<4, 8, 3, 2, 1>,
+    ReLU,
+    AvgPoolGlobal,
+    Linear<8, 2>,
 );
 
 #[test]
 fn input_512_by_512() {
-    assert_eq!(run::<Big512, _, _>(zeros::<Rank4<1, 1, 512, 512>>()), [1, 2]);
-    assert_eq!(summary::<Big512, Rank3<1, 512, 512>>().rows[3].output, [8, 64, 64]);
+    assert_eq!(
+        run::<Big512, _, _>(zeros::<Rank4<1, 1, 512, 512>>()),
+        [1, 2]
+    );
+    assert_eq!(
+        summary::<Big512, Rank3<1, 512, 512>>().rows[3].output,
+        [8, 64, 64]
+    );
 }
 
 /// 1024x1024: a 4x4 stride-4 patch conv → 256, conv 3 stride 2 pad 1 → 128, 4x4 pool → 32;
@@ -352,7 +811,10 @@ type Big1024 = (
 
 #[test]
 fn input_1024_by_1024() {
-    assert_eq!(run::<Big1024, _, _>(zeros::<Rank4<1, 1, 1024, 1024>>()), [1, 10]);
+    assert_eq!(
+        run::<Big1024, _, _>(zeros::<Rank4<1, 1, 1024, 1024>>()),
+        [1, 10]
+    );
 }
 
 /// A 1x1 conv (channel mixing): 8x10x10 → 4x10x10.
@@ -361,7 +823,10 @@ type Pointwise = (Conv2D<8, 4, 1>, ReLU, Flatten2D, Linear<400, 3>);
 
 #[test]
 fn one_by_one_conv() {
-    assert_eq!(run::<Pointwise, _, _>(zeros::<Rank4<2, 8, 10, 10>>()), [2, 3]);
+    assert_eq!(
+        run::<Pointwise, _, _>(zeros::<Rank4<2, 8, 10, 10>>()),
+        [2, 3]
+    );
 }
 
 /// Stride 3: (30 - 3) / 3 + 1 = 10.
@@ -379,7 +844,10 @@ type Kernel11 = (Conv2D<1, 2, 11>, Flatten2D, Linear<968, 2>);
 
 #[test]
 fn kernel_11() {
-    assert_eq!(run::<Kernel11, _, _>(zeros::<Rank4<1, 1, 32, 32>>()), [1, 2]);
+    assert_eq!(
+        run::<Kernel11, _, _>(zeros::<Rank4<1, 1, 32, 32>>()),
+        [1, 2]
+    );
 }
 
 /// Padding 5 with kernel 11 keeps the size ("same"): 20 + 10 - 11 + 1 = 20.
@@ -388,28 +856,48 @@ type Padding5 = (Conv2D<1, 2, 11, 1, 5>, ReLU, Flatten2D, Linear<800, 2>);
 
 #[test]
 fn padding_5() {
-    assert_eq!(run::<Padding5, _, _>(zeros::<Rank4<1, 1, 20, 20>>()), [1, 2]);
+    assert_eq!(
+        run::<Padding5, _, _>(zeros::<Rank4<1, 1, 20, 20>>()),
+        [1, 2]
+    );
 }
 
 /// Odd sizes with stride 2: 3x33x33 → (33 - 3) / 2 + 1 = 16; non-square 17x29 with padding 1
 /// → 9x15.
 #[typenet::network([3, 17, 29])]
-type OddSizes = (Conv2D<3, 6, 3, 2, 1>, ReLU, Conv2D<6, 6, 3, 2>, Flatten2D, Linear<168, 2>);
+type OddSizes = (
+    Conv2D<3, 6, 3, 2, 1>,
+    ReLU,
+    Conv2D<6, 6, 3, 2>,
+    Flatten2D,
+    Linear<168, 2>,
+);
 
 #[test]
 fn odd_non_square_sizes() {
     // 17x29 → 9x15 → 4x7; 6·4·7 = 168.
-    assert_eq!(run::<OddSizes, _, _>(zeros::<Rank4<1, 3, 17, 29>>()), [1, 2]);
+    assert_eq!(
+        run::<OddSizes, _, _>(zeros::<Rank4<1, 3, 17, 29>>()),
+        [1, 2]
+    );
 }
 
 /// Padded pools: a 3x3 stride-1 average pool padded by 1 keeps 5x5; ResNet's stem pool
 /// (3, 2, 1) takes 10 to 5.
 #[typenet::network([2, 10, 10])]
-type PaddedPools = (MaxPool2D<3, 2, 1>, AvgPool2D<3, 1, 1>, Flatten2D, Linear<50, 1>);
+type PaddedPools = (
+    MaxPool2D<3, 2, 1>,
+    AvgPool2D<3, 1, 1>,
+    Flatten2D,
+    Linear<50, 1>,
+);
 
 #[test]
 fn padded_pools() {
-    assert_eq!(run::<PaddedPools, _, _>(zeros::<Rank4<1, 2, 10, 10>>()), [1, 1]);
+    assert_eq!(
+        run::<PaddedPools, _, _>(zeros::<Rank4<1, 2, 10, 10>>()),
+        [1, 1]
+    );
 }
 
 /// A 5x5 stride-5 average pool of a 100x100 image: 20x20.
@@ -418,16 +906,28 @@ type CoarsePool = (AvgPool2D<5, 5>, Flatten2D, Linear<1200, 2>);
 
 #[test]
 fn coarse_pool() {
-    assert_eq!(run::<CoarsePool, _, _>(zeros::<Rank4<1, 3, 100, 100>>()), [1, 2]);
+    assert_eq!(
+        run::<CoarsePool, _, _>(zeros::<Rank4<1, 3, 100, 100>>()),
+        [1, 2]
+    );
 }
 
 /// Batch norm and a global max pool on a 3x40x100 input.
 #[typenet::network([3, 40, 100])]
-type NormPool = (Conv2D<3, 8, 3>, BatchNorm2D<8>, ReLU, MaxPoolGlobal, Linear<8, 2>);
+type NormPool = (
+    Conv2D<3, 8, 3>,
+    BatchNorm2D<8>,
+    ReLU,
+    MaxPoolGlobal,
+    Linear<8, 2>,
+);
 
 #[test]
 fn batch_norm_and_global_max_pool() {
-    assert_eq!(run::<NormPool, _, _>(zeros::<Rank4<2, 3, 40, 100>>()), [2, 2]);
+    assert_eq!(
+        run::<NormPool, _, _>(zeros::<Rank4<2, 3, 40, 100>>()),
+        [2, 2]
+    );
 }
 
 /// A residual block repeated three times, then a downsampling block with a projection shortcut
@@ -435,13 +935,19 @@ fn batch_norm_and_global_max_pool() {
 #[typenet::network([16, 32, 32])]
 type Residuals = (
     Repeated<Residual<(Conv2D<16, 16, 3, 1, 1>, ReLU, Conv2D<16, 16, 3, 1, 1>)>, 3>,
-    GeneralizedResidual<(Conv2D<16, 32, 3, 2, 1>, ReLU, Conv2D<32, 32, 3, 1, 1>), Conv2D<16, 32, 1, 2>>,
+    GeneralizedResidual<
+        (Conv2D<16, 32, 3, 2, 1>, ReLU, Conv2D<32, 32, 3, 1, 1>),
+        Conv2D<16, 32, 1, 2>,
+    >,
     AvgPoolGlobal,
 );
 
 #[test]
 fn repeated_and_projected_residuals() {
-    assert_eq!(run::<Residuals, _, _>(zeros::<Rank4<1, 16, 32, 32>>()), [1, 32]);
+    assert_eq!(
+        run::<Residuals, _, _>(zeros::<Rank4<1, 16, 32, 32>>()),
+        [1, 32]
+    );
 }
 
 /// The Fashion-MNIST example's CNN (plain alias): 28 → 14 → 7; 32·7·7 = 1,568.
@@ -472,8 +978,18 @@ fn network_with_runtime_sizes() {
 /// Twelve layers in one tuple of a `#[network([64])]` model (regrouped by the macro).
 #[typenet::network([64])]
 type Twelve = (
-    Linear<64, 32>, ReLU, Linear<32, 32>, ReLU, Linear<32, 32>, ReLU,
-    Linear<32, 32>, ReLU, Linear<32, 16>, ReLU, Linear<16, 4>, Softmax,
+    Linear<64, 32>,
+    ReLU,
+    Linear<32, 32>,
+    ReLU,
+    Linear<32, 32>,
+    ReLU,
+    Linear<32, 32>,
+    ReLU,
+    Linear<32, 16>,
+    ReLU,
+    Linear<16, 4>,
+    Softmax,
 );
 
 #[test]
@@ -485,10 +1001,46 @@ fn twelve_layers_in_one_tuple() {
 /// Forty layers: the macro nests them balanced (depth 3), so type checking stays fast.
 #[typenet::network([8])]
 type Forty = (
-    Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh,
-    Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh,
-    Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh,
-    Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 8>, Tanh, Linear<8, 2>, Sigmoid,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 8>,
+    Tanh,
+    Linear<8, 2>,
+    Sigmoid,
 );
 
 #[test]
@@ -521,7 +1073,14 @@ fn mlp_plain_alias() {
 /// A model mixing a block alias (which `#[network]` cannot see into) with layers after it: the
 /// macro computes up to the alias, the tables take over from there.
 #[typenet::network([3, 32, 32])]
-type Mixed = (Conv2D<3, 8, 5>, ReLU, Block<8, 8>, MaxPool2D<2, 2>, Flatten2D, Linear<1568, 10>);
+type Mixed = (
+    Conv2D<3, 8, 5>,
+    ReLU,
+    Block<8, 8>,
+    MaxPool2D<2, 2>,
+    Flatten2D,
+    Linear<1568, 10>,
+);
 
 #[test]
 fn network_stops_at_an_alias_and_the_tables_continue() {
@@ -535,8 +1094,14 @@ type ConvFlatTwin = (Conv2D<1, 4, 3>, Flatten2D, Linear<2704, 2>);
 
 #[test]
 fn two_models_with_the_same_sizes() {
-    assert_eq!(run::<ConvFlatTwin, _, _>(zeros::<Rank4<1, 1, 28, 28>>()), [1, 2]);
-    assert_eq!(run::<ConvFlat, _, _>(zeros::<Rank4<1, 1, 28, 28>>()), [1, 10]);
+    assert_eq!(
+        run::<ConvFlatTwin, _, _>(zeros::<Rank4<1, 1, 28, 28>>()),
+        [1, 2]
+    );
+    assert_eq!(
+        run::<ConvFlat, _, _>(zeros::<Rank4<1, 1, 28, 28>>()),
+        [1, 10]
+    );
 }
 
 /// A pool's padding of more than half its kernel is rejected when it runs (a plain alias; with
