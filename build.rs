@@ -54,8 +54,8 @@ fn main() {
             s,
             "#[doc(hidden)]\n#[diagnostic::on_unimplemented(message = \"spatial size `{{Self}}` is \
              outside typenet's conv/pool size table (1..={HMAX}) for padding {p}\", label = \"input \
-             height or width too large for the compile-time table\", note = \"use a runtime (usize) \
-             spatial dimension for larger images\")]\npub trait Pad{p} {{ type Out: ConstDim; }}"
+             height or width too large for the compile-time table\", note = \"declare the model with \
+             #[typenet::network([C, H, W])] for any size, or use a runtime (usize) spatial dimension\")]\npub trait Pad{p} {{ type Out: ConstDim; }}"
         );
         for h in 1..=HMAX {
             let _ = writeln!(
@@ -72,7 +72,8 @@ fn main() {
                 "#[doc(hidden)]\n#[diagnostic::on_unimplemented(message = \"kernel {k} (stride {st}) \
                  does not fit the padded spatial size `{{Self}}`\", label = \"conv/pool window larger \
                  than its (padded) input\", note = \"padded size = input + 2*padding; it must be at \
-                 least the kernel size (and at most {max_padded})\")]\npub trait Win{k}x{st} {{ type \
+                 least the kernel size (and at most {max_padded}); for other kernels and strides declare \
+                 the model with #[typenet::network([C, H, W])]\")]\npub trait Win{k}x{st} {{ type \
                  Out: ConstDim; }}"
             );
             for x in k..=max_padded {
@@ -107,7 +108,7 @@ fn main() {
             "#[doc(hidden)]\n#[diagnostic::on_unimplemented(message = \"Flatten2D: {{Self}} channels \
              of {h}x{w} are outside typenet's flatten table\", label = \"no compile-time flatten \
              size\", note = \"the table knows {c_lo}..=64 channels, multiples of 8 up to 512 and of \
-             64 up to {c_hi}\")]\npub trait Flat{h}x{w} {{ type Out: ConstDim; }}"
+             64 up to {c_hi}; for any map declare the model with #[typenet::network([C, H, W])]\")]\npub trait Flat{h}x{w} {{ type Out: ConstDim; }}"
         );
         for &c in &chans {
             let _ = writeln!(

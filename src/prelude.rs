@@ -42,5 +42,5 @@ pub use crate::train::{
     BatchLog, Callback, Context, Control, CsvLogger, EarlyStopping, JsonLinesLogger,
     LearningRateScheduler, Mode, ModelCheckpoint, ReduceLrOnPlateau, Schedule,
 };
-pub use crate::{Error, Result};
+pub use crate::{network, seq, Error, Result};
 pub use rand::{Rng, SeedableRng};

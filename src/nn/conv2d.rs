@@ -2,10 +2,11 @@
 
 use super::device::{Conv2dGeom, LayerKernels, SizeError};
 use super::init::uniform_fan_in;
-use super::shape::{Channels, Window};
-use super::summary::{LayerRow, Summarize};
+use super::shape::{window_size, Channels, PlaneRule, Tables, Window};
+use super::summary::Summarize;
 use super::Params;
 use dfdx::prelude::*;
+use std::marker::PhantomData;
 
 /// The builder types (what model type aliases name).
 pub mod builder {
@@ -36,9 +37,27 @@ pub mod builder {
         const STRIDE: usize = 1,
         const PADDING: usize = 0,
     >;
+
+    /// [`Conv2D`] with its output sizes from the rule set `R` instead of typenet's tables: what
+    /// [`#[network]`](crate::network) writes for each `Conv2D` of a model, with `R` the model's
+    /// own rule set. Same weights, initialisation, parameters and forward pass.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Conv2DBy<
+        const IN_CHAN: usize,
+        const OUT_CHAN: usize,
+        const KERNEL: usize,
+        const STRIDE: usize,
+        const PADDING: usize,
+        R,
+    >(core::marker::PhantomData<R>);
 }
 
-/// A built [`builder::Conv2D`] on device `D` with element type `E`.
+/// A rule set a built layer can carry: zero-sized and as thread-safe as the layer.
+pub trait RuleSet: 'static + Send + Sync + Copy + Default + std::fmt::Debug {}
+impl<R: 'static + Send + Sync + Copy + Default + std::fmt::Debug> RuleSet for R {}
+
+/// A built [`builder::Conv2D`] on device `D` with element type `E`; its output sizes come from the
+/// rule set `R` ([`Tables`], or a `#[network]` model's own).
 #[derive(Debug, Clone)]
 pub struct Conv2D<
     const IN_CHAN: usize,
@@ -48,11 +67,14 @@ pub struct Conv2D<
     const PADDING: usize,
     E: Dtype,
     D: Storage<E>,
+    R = Tables,
 > {
     /// Kernels, shape `(OUT_CHAN, IN_CHAN, KERNEL, KERNEL)`.
     pub weight: Tensor<Rank4<OUT_CHAN, IN_CHAN, KERNEL, KERNEL>, E, D>,
     /// Bias, shape `(OUT_CHAN,)`.
     pub bias: Tensor<Rank1<OUT_CHAN>, E, D>,
+    /// The rule set (zero-sized).
+    pub rules: PhantomData<R>,
 }
 
 impl<
@@ -73,13 +95,33 @@ where
     }
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E, D>
-    TensorCollection<E, D> for Conv2D<I, O, K, S, P, E, D>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E: Dtype,
+        D: Device<E>,
+        R: RuleSet,
+    > BuildOnDevice<D, E> for builder::Conv2DBy<I, O, K, S, P, R>
+where
+    Conv2D<I, O, K, S, P, E, D, R>: BuildModule<D, E>,
+{
+    type Built = Conv2D<I, O, K, S, P, E, D, R>;
+    fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
+        Self::Built::try_build(device)
+    }
+}
+
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E, D, R>
+    TensorCollection<E, D> for Conv2D<I, O, K, S, P, E, D, R>
 where
     E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
     D: Device<E>,
+    R: RuleSet,
 {
-    type To<E2: Dtype, D2: Device<E2>> = Conv2D<I, O, K, S, P, E2, D2>;
+    type To<E2: Dtype, D2: Device<E2>> = Conv2D<I, O, K, S, P, E2, D2, R>;
 
     fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
         visitor: &mut V,
@@ -100,7 +142,11 @@ where
                     uniform_fan_in::<I, K, _, _, _>(),
                 ),
             ),
-            |(weight, bias)| Conv2D { weight, bias },
+            |(weight, bias)| Conv2D {
+                weight,
+                bias,
+                rules: PhantomData,
+            },
         )
     }
 }
@@ -113,24 +159,25 @@ impl<
         const P: usize,
         E: Dtype,
         D: Storage<E>,
-    > NonMutableModule for Conv2D<I, O, K, S, P, E, D>
+        R,
+    > NonMutableModule for Conv2D<I, O, K, S, P, E, D, R>
 {
 }
 
-/// The output sizes for input sizes `h`, `w`; an error only for runtime sizes that do not fit
-/// ([`SizeError::Window`], which every [`LayerKernels`] device's error converts from).
-pub(crate) fn window_dims<const K: usize, const S: usize, const P: usize, H, W>(
+/// The output sizes rule set `R` gives for input sizes `h`, `w`; an error only for runtime sizes
+/// that do not fit ([`SizeError::Window`]).
+pub(crate) fn rule_dims<R, const K: usize, const S: usize, const P: usize, H: Dim, W: Dim>(
     h: H,
     w: W,
-) -> Result<(H::Out, W::Out), SizeError>
+) -> Result<(R::OutH, R::OutW), SizeError>
 where
-    H: Window<K, S, P>,
-    W: Window<K, S, P>,
+    R: PlaneRule<H, W, K, S, P>,
 {
-    let (hs, ws) = (h.size(), w.size());
+    let out = |size: usize| window_size(size, K, S, P).ok_or(window_error::<K, S, P>(size));
+    let (ho, wo) = (out(h.size())?, out(w.size())?);
     Ok((
-        h.window_out().ok_or(window_error::<K, S, P>(hs))?,
-        w.window_out().ok_or(window_error::<K, S, P>(ws))?,
+        R::OutH::from_size(ho).ok_or(window_error::<K, S, P>(h.size()))?,
+        R::OutW::from_size(wo).ok_or(window_error::<K, S, P>(w.size()))?,
     ))
 }
 
@@ -158,23 +205,25 @@ impl<
         W,
         D,
         T,
-    > Module<Tensor<(C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D>
+        R,
+    > Module<Tensor<(C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D, R>
 where
     C: Channels<I>,
     E: Dtype,
     D: LayerKernels<E>,
-    H: Window<K, S, P>,
-    W: Window<K, S, P>,
+    H: Dim,
+    W: Dim,
+    R: PlaneRule<H, W, K, S, P>,
     T: Tape<E, D>,
 {
-    type Output = Tensor<(Const<O>, H::Out, W::Out), E, D, T>;
+    type Output = Tensor<(Const<O>, R::OutH, R::OutW), E, D, T>;
     type Error = D::Err;
 
     /// Errors ([`SizeError`], as the device's error) only for runtime sizes smaller than the
     /// kernel.
     fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (_, h, w) = *x.shape();
-        let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
+        let (ho, wo) = rule_dims::<R, K, S, P, H, W>(h, w)?;
         let g =
             Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
                 .ok_or(window_error::<K, S, P>(h.size()))?;
@@ -195,24 +244,26 @@ impl<
         W,
         D,
         T,
-    > Module<Tensor<(B, C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D>
+        R,
+    > Module<Tensor<(B, C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D, R>
 where
     B: Dim,
     C: Channels<I>,
     E: Dtype,
     D: LayerKernels<E>,
-    H: Window<K, S, P>,
-    W: Window<K, S, P>,
+    H: Dim,
+    W: Dim,
+    R: PlaneRule<H, W, K, S, P>,
     T: Tape<E, D>,
 {
-    type Output = Tensor<(B, Const<O>, H::Out, W::Out), E, D, T>;
+    type Output = Tensor<(B, Const<O>, R::OutH, R::OutW), E, D, T>;
     type Error = D::Err;
 
     /// Errors ([`SizeError`], as the device's error) only for runtime sizes smaller than the
     /// kernel.
     fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (b, _, h, w) = *x.shape();
-        let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
+        let (ho, wo) = rule_dims::<R, K, S, P, H, W>(h, w)?;
         let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P)
             .ok_or(window_error::<K, S, P>(h.size()))?;
         D::try_conv2d(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
@@ -225,20 +276,55 @@ impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: us
     const PARAMS: usize = O * I * K * K + O;
 }
 
+impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, R> Params
+    for builder::Conv2DBy<I, O, K, S, P, R>
+{
+    const PARAMS: usize = O * I * K * K + O;
+}
+
+/// Multiply-adds of a convolution: each of the `O·H'·W'` outputs sums `I·K²` products.
+const fn conv_macs(i: usize, o: usize, k: usize, h_out: usize, w_out: usize) -> usize {
+    o * h_out * w_out * i * k * k
+}
+
 impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, C, H, W>
     Summarize<(C, H, W)> for builder::Conv2D<I, O, K, S, P>
 where
-    C: Channels<I>,
-    H: Window<K, S, P>,
-    W: Window<K, S, P>,
-    H::Out: ConstDim,
-    W::Out: ConstDim,
+    C: Channels<I> + ConstDim,
+    H: Window<K, S, P, Out: ConstDim> + ConstDim,
+    W: Window<K, S, P, Out: ConstDim> + ConstDim,
 {
     type Output = (Const<O>, H::Out, W::Out);
-    fn describe(_: (C, H, W), rows: &mut Vec<LayerRow>) -> Self::Output {
-        let out = (Const, Default::default(), Default::default());
-        rows.push(LayerRow::of::<Self, _>(&out));
-        out
+    const MACS: usize = conv_macs(
+        I,
+        O,
+        K,
+        <H::Out as ConstDim>::SIZE,
+        <W::Out as ConstDim>::SIZE,
+    );
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        R,
+        C,
+        H,
+        W,
+    > Summarize<(C, H, W)> for builder::Conv2DBy<I, O, K, S, P, R>
+where
+    C: Channels<I> + ConstDim,
+    H: ConstDim,
+    W: ConstDim,
+    R: PlaneRule<H, W, K, S, P, OutH: ConstDim, OutW: ConstDim>,
+{
+    type Output = (Const<O>, R::OutH, R::OutW);
+    const MACS: usize = conv_macs(I, O, K, R::OutH::SIZE, R::OutW::SIZE);
+    fn name() -> String {
+        format!("Conv2D<{I}, {O}, {K}, {S}, {P}>")
     }
 }
 

@@ -12,7 +12,7 @@
 //! [`TrainingDevice`] (the CPU directly; CUDA through host copies of the tensors involved).
 //! Check a new derivative with [`gradcheck`](crate::gradcheck::gradcheck) in `f64`.
 
-use super::{LayerRow, Params, Summarize, TrainingDevice};
+use super::{Params, Summarize, TrainingDevice};
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::prelude::*;
 /// The float operations a [`CustomOp`] is written with (`exp`, `one`, …), for `f32` and `f64`.
@@ -147,12 +147,8 @@ impl<Op: CustomOp> Params for builder::Custom<Op> {
     const PARAMS: usize = <Op::Param as ConstShape>::NUMEL;
 }
 
-impl<In: Shape, Op: CustomOp> Summarize<In> for builder::Custom<Op> {
+impl<In: ConstShape, Op: CustomOp> Summarize<In> for builder::Custom<Op> {
     type Output = In;
-    fn describe(input: In, rows: &mut Vec<LayerRow>) -> In {
-        rows.push(LayerRow::of::<Self, In>(&input));
-        input
-    }
 }
 
 /// What the backward function of [`with_parameter`] receives: the forward pass's input `x`,

@@ -24,15 +24,16 @@ mod pool2d;
 pub mod shape;
 mod summary;
 
-pub use conv2d::builder::Conv2D;
+pub use conv2d::builder::{Conv2D, Conv2DBy};
+pub use conv2d::RuleSet;
 pub use custom::builder::Custom;
 pub use device::{LayerKernels, TrainingDevice};
-pub use flatten::Flatten2D;
+pub use flatten::{Flatten2D, Flatten2DBy};
 pub use init::glorot_uniform;
 pub use linear::builder::Linear;
 pub use params::Params;
-pub use pool2d::{AvgPool2D, MaxPool2D};
-pub use shape::{Channels, Features, FlatDims, Window};
+pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
+pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
 /// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's

@@ -82,6 +82,26 @@ zero_params!(
 impl Params for GeLU {
     const PARAMS: usize = 0;
 }
+impl<E: dfdx::prelude::Dtype> Params for LeakyReLU<E> {
+    const PARAMS: usize = 0;
+}
+impl<S: dfdx::prelude::ConstShape> Params for Reshape<S> {
+    const PARAMS: usize = 0;
+}
+/// One learned slope.
+impl Params for PReLU {
+    const PARAMS: usize = 1;
+}
+/// One learned slope per channel.
+impl<C: dfdx::prelude::ConstDim> Params for PReLU1D<C> {
+    const PARAMS: usize = C::SIZE;
+}
+/// Query and key projections `M → K`, value `M → V` and output `V → M`, each with a bias.
+impl<const M: usize, const H: usize, const K: usize, const V: usize> Params
+    for MultiHeadAttention<M, H, K, V>
+{
+    const PARAMS: usize = 2 * (M * K + K) + (M * V + V) + (V * M + M);
+}
 impl<const N: usize> Params for DropoutOneIn<N> {
     const PARAMS: usize = 0;
 }

@@ -1,85 +1,111 @@
 //! [`MaxPool2D`] and [`AvgPool2D`]: 2-D pooling with computed output sizes.
 
-use super::conv2d::{window_dims, window_error};
-use super::device::{LayerKernels, Pool2dGeom, Pooling};
-use super::shape::Window;
-use super::summary::{LayerRow, Summarize};
+use super::conv2d::{rule_dims, window_error, RuleSet};
+use super::device::{LayerKernels, Pool2dGeom, Pooling, SizeError};
+use super::shape::{PlaneRule, Tables};
+use super::summary::Summarize;
 use super::Params;
 use dfdx::prelude::*;
+use std::marker::PhantomData;
 
-macro_rules! pool2d {
-    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-        pub struct $name<const KERNEL: usize, const STRIDE: usize = 1, const PADDING: usize = 0>;
-
-        impl<const K: usize, const S: usize, const P: usize> ZeroSizedModule for $name<K, S, P> {}
-        impl<const K: usize, const S: usize, const P: usize> NonMutableModule for $name<K, S, P> {}
-
-        impl<const K: usize, const S: usize, const P: usize, C: Dim, H, W, E, D, T>
-            Module<Tensor<(C, H, W), E, D, T>> for $name<K, S, P>
+/// The `Module` impls of a pool type whose output sizes come from the rule set `$rule`.
+macro_rules! pool_module {
+    ($ty:ty, $rule:ty, [$($g:tt)*], $kind:expr, $label:expr) => {
+        impl<const K: usize, const S: usize, const P: usize, $($g)* C: Dim, H: Dim, W: Dim, E, D, T>
+            Module<Tensor<(C, H, W), E, D, T>> for $ty
         where
             E: Dtype,
             D: LayerKernels<E>,
-            H: Window<K, S, P>,
-            W: Window<K, S, P>,
+            $rule: PlaneRule<H, W, K, S, P>,
             T: Tape<E, D>,
         {
-            type Output = Tensor<(C, H::Out, W::Out), E, D, T>;
+            type Output = Tensor<(C, <$rule as PlaneRule<H, W, K, S, P>>::OutH, <$rule as PlaneRule<H, W, K, S, P>>::OutW), E, D, T>;
             type Error = D::Err;
 
-            /// Errors ([`SizeError`](crate::nn::device::SizeError), as the device's error) only for
-            /// runtime sizes smaller than the window.
+            /// Errors ([`SizeError`], as the device's error) for a padding of more than half the
+            /// kernel, and for runtime sizes smaller than the window.
             fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
                 let (c, h, w) = *x.shape();
-                let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
+                let (ho, wo) = pool_dims::<$rule, K, S, P, H, W>(h, w)?;
                 let g = Pool2dGeom::new(c.size(), h.size(), w.size(), K, S, P).ok_or(window_error::<K, S, P>(h.size()))?;
                 D::try_pool2d(x, $kind, g, (c, ho, wo))
             }
         }
 
-        impl<const K: usize, const S: usize, const P: usize, B: Dim, C: Dim, H, W, E, D, T>
-            Module<Tensor<(B, C, H, W), E, D, T>> for $name<K, S, P>
+        impl<const K: usize, const S: usize, const P: usize, $($g)* B: Dim, C: Dim, H: Dim, W: Dim, E, D, T>
+            Module<Tensor<(B, C, H, W), E, D, T>> for $ty
         where
             E: Dtype,
             D: LayerKernels<E>,
-            H: Window<K, S, P>,
-            W: Window<K, S, P>,
+            $rule: PlaneRule<H, W, K, S, P>,
             T: Tape<E, D>,
         {
-            type Output = Tensor<(B, C, H::Out, W::Out), E, D, T>;
+            type Output = Tensor<(B, C, <$rule as PlaneRule<H, W, K, S, P>>::OutH, <$rule as PlaneRule<H, W, K, S, P>>::OutW), E, D, T>;
             type Error = D::Err;
 
-            /// Errors ([`SizeError`](crate::nn::device::SizeError), as the device's error) only for
-            /// runtime sizes smaller than the window.
+            /// Errors ([`SizeError`], as the device's error) for a padding of more than half the
+            /// kernel, and for runtime sizes smaller than the window.
             fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
                 let (b, c, h, w) = *x.shape();
-                let (ho, wo) = window_dims::<K, S, P, H, W>(h, w)?;
+                let (ho, wo) = pool_dims::<$rule, K, S, P, H, W>(h, w)?;
                 let planes = b.size() * c.size();
                 let g = Pool2dGeom::new(planes, h.size(), w.size(), K, S, P).ok_or(window_error::<K, S, P>(h.size()))?;
                 D::try_pool2d(x, $kind, g, (b, c, ho, wo))
             }
         }
 
-        impl<const K: usize, const S: usize, const P: usize> Params for $name<K, S, P> {
+        impl<const K: usize, const S: usize, const P: usize, $($g)*> Params for $ty {
             const PARAMS: usize = 0;
         }
 
-        impl<const K: usize, const S: usize, const P: usize, C: Dim, H, W> Summarize<(C, H, W)> for $name<K, S, P>
+        impl<const K: usize, const S: usize, const P: usize, $($g)* C: ConstDim, H: ConstDim, W: ConstDim> Summarize<(C, H, W)> for $ty
         where
-            H: Window<K, S, P>,
-            W: Window<K, S, P>,
-            H::Out: ConstDim,
-            W::Out: ConstDim,
+            $rule: PlaneRule<H, W, K, S, P, OutH: ConstDim, OutW: ConstDim>,
         {
-            type Output = (C, H::Out, W::Out);
-            fn describe(input: (C, H, W), rows: &mut Vec<LayerRow>) -> Self::Output {
-                let out = (input.0, Default::default(), Default::default());
-                rows.push(LayerRow::of::<Self, _>(&out));
-                out
+            type Output = (C, <$rule as PlaneRule<H, W, K, S, P>>::OutH, <$rule as PlaneRule<H, W, K, S, P>>::OutW);
+            fn name() -> String {
+                format!("{}<{K}, {S}, {P}>", $label)
             }
         }
     };
+}
+
+macro_rules! pool2d {
+    ($(#[$doc:meta])* $name:ident, $by:ident, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name<const KERNEL: usize, const STRIDE: usize = 1, const PADDING: usize = 0>;
+
+        #[doc = concat!("[`", stringify!($name), "`] with its output sizes from the rule set `R` instead of typenet's tables: what [`#[network]`](crate::network) writes for each `", stringify!($name), "` of a model, with `R` the model's own rule set.")]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $by<const KERNEL: usize, const STRIDE: usize, const PADDING: usize, R>(PhantomData<R>);
+
+        impl<const K: usize, const S: usize, const P: usize> ZeroSizedModule for $name<K, S, P> {}
+        impl<const K: usize, const S: usize, const P: usize> NonMutableModule for $name<K, S, P> {}
+        impl<const K: usize, const S: usize, const P: usize, R: Default> ZeroSizedModule for $by<K, S, P, R> {}
+        impl<const K: usize, const S: usize, const P: usize, R> NonMutableModule for $by<K, S, P, R> {}
+
+        pool_module!($name<K, S, P>, Tables, [], $kind, stringify!($name));
+        pool_module!($by<K, S, P, R>, R, [R: RuleSet,], $kind, stringify!($name));
+    };
+}
+
+/// The output sizes of a pool: [`rule_dims`], after PyTorch's check that the padding is at most
+/// half the kernel.
+fn pool_dims<R, const K: usize, const S: usize, const P: usize, H: Dim, W: Dim>(
+    h: H,
+    w: W,
+) -> Result<(R::OutH, R::OutW), SizeError>
+where
+    R: PlaneRule<H, W, K, S, P>,
+{
+    if 2 * P > K {
+        return Err(SizeError::PoolPadding {
+            kernel: K,
+            padding: P,
+        });
+    }
+    rule_dims::<R, K, S, P, H, W>(h, w)
 }
 
 pool2d!(
@@ -98,6 +124,7 @@ pool2d!(
     /// **PyTorch equivalent**: `nn.MaxPool2d(KERNEL, STRIDE, PADDING)` (note: PyTorch's stride
     /// defaults to the kernel, typenet's and dfdx's to 1).
     MaxPool2D,
+    MaxPool2DBy,
     Pooling::Max
 );
 
@@ -115,6 +142,7 @@ pool2d!(
     ///
     /// **PyTorch equivalent**: `nn.AvgPool2d(KERNEL, STRIDE, PADDING)` (`count_include_pad=True`).
     AvgPool2D,
+    AvgPool2DBy,
     Pooling::Avg
 );
 
@@ -123,13 +151,8 @@ macro_rules! global_pool {
         impl Params for $name {
             const PARAMS: usize = 0;
         }
-        impl<C: Dim, H: Dim, W: Dim> Summarize<(C, H, W)> for $name {
+        impl<C: ConstDim, H: ConstDim, W: ConstDim> Summarize<(C, H, W)> for $name {
             type Output = (C,);
-            fn describe(input: (C, H, W), rows: &mut Vec<LayerRow>) -> (C,) {
-                let out = (input.0,);
-                rows.push(LayerRow::of::<Self, _>(&out));
-                out
-            }
         }
     )*};
 }

@@ -16,6 +16,11 @@
 //!   multiples of 8 up to 512 and multiples of 64 up to 1024.
 //!
 //! Runtime (`usize`) dimensions are accepted everywhere and checked when the layer runs.
+//!
+//! Sizes outside the tables: declare the model with [`#[network([C, H, W])]`](crate::network),
+//! which computes every size of that model from its literals and gives its layers a rule set
+//! ([`PlaneRule`], [`FlatRule`]) holding exactly those sizes, for any kernel, stride, padding and
+//! input size. Plain model types use the rule set [`Tables`].
 
 use dfdx::shapes::{Const, ConstDim, Dim};
 
@@ -34,7 +39,7 @@ use dfdx::shapes::{Const, ConstDim, Dim};
 #[diagnostic::on_unimplemented(
     message = "no conv/pool output size for spatial size `{Self}` with kernel {KERNEL}, stride {STRIDE}, padding {PADDING}",
     label = "this layer's window does not fit its input",
-    note = "typenet's tables cover sizes 1..=256, kernels 1,2,3,4,5,7, strides 1,2, padding 0..=3"
+    note = "typenet's tables cover sizes 1..=256, kernels 1,2,3,4,5,7, strides 1,2, padding 0..=3; for any other size declare the model with #[typenet::network([C, H, W])]"
 )]
 pub trait Window<const KERNEL: usize, const STRIDE: usize, const PADDING: usize>: Dim {
     /// The output size.
@@ -76,7 +81,7 @@ pub fn window_size(size: usize, kernel: usize, stride: usize, padding: usize) ->
 #[diagnostic::on_unimplemented(
     message = "Flatten2D: no compile-time flatten size for `{Self}` channels of `{H}` x `{W}`",
     label = "feature map outside typenet's flatten table",
-    note = "the table knows every map up to 4x4 and square maps 5..=16, 24, 28, 32; pool further or use AvgPoolGlobal"
+    note = "the table knows every map up to 4x4 and square maps 5..=16, 24, 28, 32; for any other map declare the model with #[typenet::network([C, H, W])]"
 )]
 pub trait FlatDims<H: Dim, W: Dim>: Dim {
     /// `C·H·W`.
@@ -125,6 +130,68 @@ impl<const N: usize> Channels<N> for Const<N> {}
 )]
 pub trait Features<const N: usize>: Dim {}
 impl<const N: usize> Features<N> for Const<N> {}
+
+/// The shape rules of plain model types: typenet's tables ([`Window`], [`FlatDims`]) for `Const`
+/// sizes and run-time arithmetic for `usize` sizes.
+///
+/// A model declared with [`#[network]`](crate::network) uses its own rule set instead, a marker
+/// type the macro defines next to the model with exactly the rules that model needs, for any size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tables;
+
+/// The output height and width of a conv/pool window over an `H`×`W` input: the rule a rule set
+/// (`Self`: [`Tables`], or the marker `#[network]` generates) gives for the window
+/// `(KERNEL, STRIDE, PADDING)`. `out = (in + 2·PADDING − KERNEL) / STRIDE + 1` on each axis.
+///
+/// ```
+/// # use typenet::prelude::*;
+/// use typenet::nn::shape::{PlaneRule, Tables};
+/// // LeNet's first conv through the tables: (28 + 4 - 5) / 1 + 1 = 28.
+/// let _: <Tables as PlaneRule<Const<28>, Const<28>, 5, 1, 2>>::OutH = Const::<28>;
+///
+/// // AlexNet's first conv, kernel 11 (outside the tables), in a `#[network]` model's rule set:
+/// // (224 + 4 - 11) / 4 + 1 = 55.
+/// #[typenet::network([3, 224, 224])]
+/// type Alex = (Conv2D<3, 64, 11, 4, 2>, ReLU);
+/// let _: <__AlexShapes as PlaneRule<Const<224>, Const<224>, 11, 4, 2>>::OutW = Const::<55>;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "no conv/pool output size in `{Self}` for a `{H}` x `{W}` input with kernel {KERNEL}, stride {STRIDE}, padding {PADDING}",
+    label = "this input is not the one the model was declared for",
+    note = "a model declared with #[typenet::network([C, H, W])] knows the sizes of that input only"
+)]
+pub trait PlaneRule<H: Dim, W: Dim, const KERNEL: usize, const STRIDE: usize, const PADDING: usize>
+{
+    /// The output height.
+    type OutH: Dim;
+    /// The output width.
+    type OutW: Dim;
+}
+
+impl<H, W, const K: usize, const S: usize, const P: usize> PlaneRule<H, W, K, S, P> for Tables
+where
+    H: Window<K, S, P>,
+    W: Window<K, S, P>,
+{
+    type OutH = H::Out;
+    type OutW = W::Out;
+}
+
+/// The flattened size `C·H·W` of a `(C, H, W)` map: the rule a rule set (`Self`: [`Tables`], or
+/// the marker `#[network]` generates) gives.
+#[diagnostic::on_unimplemented(
+    message = "no flatten size in `{Self}` for a `{C}` x `{H}` x `{W}` map",
+    label = "this input is not the one the model was declared for",
+    note = "a model declared with #[typenet::network([C, H, W])] knows the sizes of that input only"
+)]
+pub trait FlatRule<C: Dim, H: Dim, W: Dim> {
+    /// `C·H·W`.
+    type Out: Dim;
+}
+
+impl<C: FlatDims<H, W>, H: Dim, W: Dim> FlatRule<C, H, W> for Tables {
+    type Out = C::Out;
+}
 
 include!(concat!(env!("OUT_DIR"), "/shape_table.rs"));
 

@@ -1,6 +1,7 @@
 //! typenet's integration tests, as one test crate: one link of the library and its dependencies
 //! instead of one per file. Each module is one subject; `cargo test --test it <module>::` runs one.
 
+mod catalog;
 mod checkpoint;
 mod checkpoint_kill;
 mod conv;

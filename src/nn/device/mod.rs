@@ -55,6 +55,15 @@ pub enum SizeError {
         /// The padding on each side.
         padding: usize,
     },
+    /// A pool's padding is more than half its kernel (every window at a corner would hold only
+    /// padding; PyTorch rejects it too).
+    #[error("a pool's padding of {padding} is more than half its kernel of {kernel}")]
+    PoolPadding {
+        /// The window (kernel) size.
+        kernel: usize,
+        /// The padding on each side.
+        padding: usize,
+    },
     /// A tensor of an op holds `found` elements where its geometry says `expected`.
     #[error("{op}: the {tensor} holds {found} elements where its geometry needs {expected}")]
     Elements {

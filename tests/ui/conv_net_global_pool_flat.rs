@@ -1,0 +1,7 @@
+// A global pool needs a feature map; the input is already flat.
+use typenet::prelude::*;
+
+#[network([10])]
+type Net = (AvgPoolGlobal,);
+
+fn main() {}
