@@ -24,7 +24,7 @@ pub use crate::interpret::{
     heatmap_png, integrated_gradients, saliency, Explainable, HeatmapRow, IntegratedGradients,
 };
 pub use crate::losses::{
-    BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
+    BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
     MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
@@ -32,7 +32,8 @@ pub use crate::nn::{
     MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
 pub use crate::optim::{
-    LearningRate, OptimizerConfig, OptimizerState, Resumable, ResumableOptimizer,
+    AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,
+    ResumableOptimizer, RmsProp,
 };
 pub use crate::train::{
     metric, AdamTrainer, Built, EpochLog, Evaluation, Fit, FitConfig, GradClip, History, Metric,
