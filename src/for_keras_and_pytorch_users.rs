@@ -21,7 +21,7 @@
 //! | `Dense(128, use_bias=False)` | `nn.Linear(…, bias=False)` | [`UnbiasedLinear<784, 128>`](crate::prelude::UnbiasedLinear) |
 //! | `activation="relu"` / `ReLU()` | `nn.ReLU()` | [`ReLU`](crate::prelude::ReLU), a layer of its own |
 //! | `"sigmoid"`, `"tanh"` | `nn.Sigmoid()`, `nn.Tanh()` | [`Sigmoid`](crate::prelude::Sigmoid), [`Tanh`](crate::prelude::Tanh) |
-//! | `"gelu"` | `nn.GELU()` | [`AccurateGeLU`](crate::prelude::AccurateGeLU) (the erf form) |
+//! | `"gelu"` | `nn.GELU()` | [`ExactGeLU`](crate::prelude::ExactGeLU) (the erf form; dfdx's `AccurateGeLU` has a wrong gradient) |
 //! | `gelu(x, approximate=True)` | `nn.GELU(approximate="tanh")` | [`FastGeLU`](crate::prelude::FastGeLU) (dfdx's deprecated `GeLU` is this one) |
 //! | `LeakyReLU(0.01)` | `nn.LeakyReLU(0.01)` | [`LeakyReLU(0.01)`](crate::prelude::LeakyReLU) |
 //! | `Softmax()` | `nn.Softmax(dim=-1)` | [`Softmax`](crate::prelude::Softmax) (rarely needed: losses take logits) |
@@ -77,7 +77,7 @@
 //!
 //! typenet's layers, losses and optimizers are checked against numbers recorded from PyTorch
 //! (float32, to `1e-5` relative): `Linear`, `Conv2D` (with stride and padding), `MaxPool2D`,
-//! `AvgPool2D`, `Flatten2D`, the activations, `BatchNorm1D` in training, every loss above
+//! `AvgPool2D`, `Flatten2D`, the activations ([`ExactGeLU`](crate::prelude::ExactGeLU) for GELU), `BatchNorm1D` in training, every loss above
 //! (value and gradient) and SGD, [`AdamPrecise`](crate::optim::AdamPrecise) and
 //! [`RmsProp`](crate::optim::RmsProp). What is left differs on purpose or by default:
 //!
@@ -108,9 +108,11 @@
 //!   never saturates and is the one to train with.
 //! - **Losses** take logits and average over every element; PyTorch's `reduction`, class
 //!   `weight`, `ignore_index` and `label_smoothing` are not provided.
-//! - **GELU**: `nn.GELU()` and Keras's `"gelu"` are the erf form
-//!   ([`AccurateGeLU`](crate::prelude::AccurateGeLU)); [`FastGeLU`](crate::prelude::FastGeLU)
-//!   is the tanh approximation.
+//! - **GELU**: `nn.GELU()` and Keras's `"gelu"` are the erf form,
+//!   [`ExactGeLU`](crate::prelude::ExactGeLU). dfdx's
+//!   [`AccurateGeLU`](crate::prelude::AccurateGeLU) computes the same values but a wrong
+//!   gradient (`Φ(x) + √2 x φ(x)`); [`FastGeLU`](crate::prelude::FastGeLU) is the tanh
+//!   approximation.
 //! - **Initialisation**: typenet's `Linear` and `Conv2D` start like PyTorch's
 //!   (`U(±1/√fan_in)`), not like Keras's (`glorot_uniform`, zero bias):
 //!   [`glorot_uniform`](crate::nn::glorot_uniform) gives the Keras start.

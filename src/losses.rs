@@ -259,7 +259,9 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BceLoss {
         for (p, t) in ps.into_iter().zip(ts) {
             let p = p.to_f64().unwrap_or(f64::NAN);
             let t = t.to_f64().unwrap_or(f64::NAN);
-            loss.push(float(-(t * floor(p.ln()) + (1.0 - t) * floor((-p).ln_1p()))));
+            loss.push(float(
+                -(t * floor(p.ln()) + (1.0 - t) * floor((-p).ln_1p())),
+            ));
             slope.push(float((p - t) / (p * (1.0 - p)).max(BCE_TORCH_EPSILON)));
         }
         // Each element is ℓ + (p·w − p·w) with ℓ and w constants: the value is ℓ exactly (both

@@ -24,12 +24,12 @@ pub use crate::interpret::{
     heatmap_png, integrated_gradients, saliency, Explainable, HeatmapRow, IntegratedGradients,
 };
 pub use crate::losses::{
-    BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
-    MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
+    BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber,
+    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Flatten2D, LayerKernels, Linear,
-    MaxPool2D, Params, Summarize, Summary, TrainingDevice,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, ExactGeLU, Flatten2D, LayerKernels,
+    Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,

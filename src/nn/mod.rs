@@ -15,6 +15,7 @@
 mod conv2d;
 pub mod device;
 mod flatten;
+mod gelu;
 mod init;
 mod kernels;
 mod linear;
@@ -26,6 +27,7 @@ mod summary;
 pub use conv2d::builder::Conv2D;
 pub use device::{LayerKernels, TrainingDevice};
 pub use flatten::Flatten2D;
+pub use gelu::ExactGeLU;
 pub use init::glorot_uniform;
 pub use linear::builder::Linear;
 pub use params::Params;

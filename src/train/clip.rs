@@ -4,10 +4,11 @@
 use crate::nn::TrainingDevice;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorName,
-    ViewTensorRef,
+    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorName, ViewTensorRef,
 };
 use dfdx::prelude::*;
+use std::any::Any;
+use std::cell::RefCell;
 
 /// How to clip gradients before each optimizer step.
 ///
@@ -150,14 +151,42 @@ pub(crate) fn first_non_finite<E: Dtype>(v: &[E]) -> Option<(usize, f64)> {
         .find(|(_, x)| !x.is_finite())
 }
 
-/// Finds the first trainable tensor (in the model's order) whose gradient, or the first tensor
-/// whose value (with `grads` `None`), holds a NaN or an infinity.
+/// Finds the first trainable tensor (in the model's order) whose gradient holds a NaN or an
+/// infinity, or (with `values`) the first tensor whose value does.
 struct Guard<'g, E: Dtype, D: Device<E>> {
-    grads: Option<&'g mut Gradients<E, D>>,
+    grads: &'g mut Gradients<E, D>,
+    values: bool,
     /// The tensor's path (e.g. `0.1.weight`) and the first bad value.
     found: Option<(String, f64)>,
     /// The first copy error, reported after the walk.
     failed: Option<Error>,
+}
+
+thread_local! {
+    /// The guard's host copy of a parameter, kept between steps (as large as the largest
+    /// parameter read on this thread): a fresh buffer each step costs its page faults, and
+    /// `as_vec` reads element by element through the shape's strides.
+    static SCRATCH: RefCell<Box<dyn Any>> = RefCell::new(Box::new(()));
+}
+
+/// Runs `f` on a scratch slice of `n` elements of `E` (contents unspecified).
+fn with_scratch<E: Dtype, R>(n: usize, f: impl FnOnce(&mut [E]) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if !slot.is::<Vec<E>>() {
+            *slot = Box::new(Vec::<E>::new());
+        }
+        match slot.downcast_mut::<Vec<E>>() {
+            Some(v) => {
+                if v.len() < n {
+                    v.resize(n, E::default());
+                }
+                f(&mut v[..n])
+            }
+            // not reached: the slot was just made a `Vec<E>`
+            None => f(&mut vec![E::default(); n]),
+        }
+    })
 }
 
 impl<E: Dtype, D: TrainingDevice<E>> TensorVisitor<E, D> for Guard<'_, E, D> {
@@ -174,18 +203,30 @@ impl<E: Dtype, D: TrainingDevice<E>> TensorVisitor<E, D> for Guard<'_, E, D> {
         if self.found.is_some() {
             return Ok(None);
         }
-        let bad = match self.grads.as_deref_mut() {
-            Some(_) if !opts.do_gradient_update => None,
-            Some(grads) => {
+        let bad = match (self.values, opts.do_gradient_update) {
+            (false, false) => None,
+            // statistics such as batch norm's: small, read as they are
+            (true, false) => first_non_finite(&t.as_vec()),
+            (values, true) => {
                 let mut bad = None;
-                let buf = grads.get_or_alloc_mut(t)?;
-                if let Err(e) = D::with_slice(buf, &mut |g| bad = first_non_finite(g)) {
+                let buf = self.grads.get_or_alloc_mut(t)?;
+                // the gradient buffer has the length of the parameter's stored buffer, which
+                // is what `copy_into` copies
+                let read = D::with_slice(buf, &mut |g| {
+                    bad = if values {
+                        with_scratch(g.len(), |s| {
+                            t.copy_into(s);
+                            first_non_finite(s)
+                        })
+                    } else {
+                        first_non_finite(g)
+                    };
+                });
+                if let Err(e) = read {
                     self.failed.get_or_insert(e);
                 }
                 bad
             }
-            // every tensor, batch-norm statistics included
-            None => first_non_finite(&t.as_vec()),
         };
         if let Some((_, value)) = bad {
             self.found = Some((name, value));
@@ -194,14 +235,16 @@ impl<E: Dtype, D: TrainingDevice<E>> TensorVisitor<E, D> for Guard<'_, E, D> {
     }
 }
 
-/// Walks `model` with the guard: the first tensor whose gradient (with `grads`) or value
-/// (without) holds a NaN or an infinity, as `(path, value)`.
+/// Walks `model` with the guard: the first tensor whose gradient (or with `values`, whose
+/// value) holds a NaN or an infinity, as `(path, value)`.
 fn find_non_finite<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>(
     model: &M,
-    grads: Option<&mut Gradients<E, D>>,
+    grads: &mut Gradients<E, D>,
+    values: bool,
 ) -> Result<Option<(String, f64)>> {
     let mut guard = Guard {
         grads,
+        values,
         found: None,
         failed: None,
     };
@@ -225,18 +268,20 @@ pub(crate) fn non_finite_gradient<E: Dtype, M: TensorCollection<E, D>, D: Traini
     model: &M,
     grads: &mut Gradients<E, D>,
 ) -> Result<Option<(String, f64)>> {
-    find_non_finite(model, Some(grads))
+    find_non_finite(model, grads, false)
 }
 
 /// The first tensor of `model` (parameters and statistics such as batch norm's) holding a NaN
-/// or an infinity: its path and the value.
+/// or an infinity: its path and the value. `grads` are the model's gradients (their buffers
+/// give each parameter's stored length; their values are not read).
 ///
 /// # Errors
 /// Device errors.
 pub(crate) fn non_finite_parameter<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>(
     model: &M,
+    grads: &mut Gradients<E, D>,
 ) -> Result<Option<(String, f64)>> {
-    find_non_finite(model, None)
+    find_non_finite(model, grads, true)
 }
 
 #[cfg(test)]

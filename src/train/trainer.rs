@@ -1,7 +1,7 @@
 //! The Keras-style training loop: `compile`, `fit`, `evaluate`, `predict`.
 
-use super::metrics::{MetricList, Metrics};
 use super::clip::{first_non_finite, non_finite_gradient, non_finite_parameter};
+use super::metrics::{MetricList, Metrics};
 use super::{clip_gradients, FitConfig, GradClip, TrainModel};
 use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target};
 use crate::losses::Loss;
@@ -252,7 +252,7 @@ where
             clip_gradients(&self.model, &mut grads, clip)?;
         }
         self.optimizer.update(&mut self.model, &grads)?;
-        if let Some((name, v)) = non_finite_parameter(&self.model)? {
+        if let Some((name, v)) = non_finite_parameter(&self.model, &mut grads)? {
             let what = format!("parameter {name} after the optimizer step");
             return Err(diverged(what, &name, v));
         }

@@ -61,7 +61,10 @@ fn rmsprop_momentum_keras_keeps_the_learning_rate_inside() {
     let (d1, d2) = ((0.1f64 + 1e-7).sqrt(), (0.19f64 + 1e-7).sqrt());
     let b1 = l1 / d1;
     let b2 = 0.5 * b1 + l2 / d2;
-    assert!(close(keras[0], -b1) && close(keras[1], -b1 - b2), "{keras:?}");
+    assert!(
+        close(keras[0], -b1) && close(keras[1], -b1 - b2),
+        "{keras:?}"
+    );
     let torch = steps(
         RmsProp {
             momentum: 0.5,
@@ -111,7 +114,10 @@ fn decoupled_weight_decay_keras_rmsprop() {
     );
     let w1 = -lr / (0.1f64 + 1e-7).sqrt();
     let w2 = w1 - lr * lambda * w1 - lr / (0.19f64 + 1e-7).sqrt();
-    assert!(close(got[0], w1) && close(got[1], w2), "{got:?} vs {w1}, {w2}");
+    assert!(
+        close(got[0], w1) && close(got[1], w2),
+        "{got:?} vs {w1}, {w2}"
+    );
 }
 
 /// Saving a run's state after 2 epochs and loading it into a fresh trainer continues to the

@@ -87,7 +87,12 @@ fn set<S: Shape>(t: &mut Tensor<S, f32, Cpu>, rec: &Value, key: &str) {
     t.copy_from(&floats(&rec["params"][key]));
 }
 
-fn check_grad<S: Shape>(grads: &Gradients<f32, Cpu>, t: &Tensor<S, f32, Cpu>, rec: &Value, key: &str) {
+fn check_grad<S: Shape>(
+    grads: &Gradients<f32, Cpu>,
+    t: &Tensor<S, f32, Cpu>,
+    rec: &Value,
+    key: &str,
+) {
     let name = rec["name"].as_str().unwrap_or_default();
     let want = floats(&rec["grad_params"][key]);
     assert_close(&format!("{name}: ∂/∂{key}"), &grads.get(t).as_vec(), &want);
@@ -155,11 +160,38 @@ fn activations_match_pytorch() {
     check_layer::<X, _>(find(&all, "sigmoid"), |x| Sigmoid.forward(x));
     check_layer::<X, _>(find(&all, "tanh"), |x| Tanh.forward(x));
     // nn.GELU() is the exact (erf) form; approximate="tanh" is dfdx's FastGeLU
-    check_layer::<X, _>(find(&all, "gelu"), |x| AccurateGeLU.forward(x));
+    check_layer::<X, _>(find(&all, "gelu"), |x| ExactGeLU.forward(x));
     check_layer::<X, _>(find(&all, "gelu_tanh"), |x| FastGeLU.forward(x));
-    check_layer::<X, _>(find(&all, "leaky_relu_0.01"), |x| LeakyReLU(0.01).forward(x));
+    check_layer::<X, _>(find(&all, "leaky_relu_0.01"), |x| {
+        LeakyReLU(0.01).forward(x)
+    });
     check_layer::<X, _>(find(&all, "softmax"), |x| Softmax.forward(x));
     check_layer::<X, _>(find(&all, "log_softmax"), |x| LogSoftmax.forward(x));
+}
+
+/// dfdx's `AccurateGeLU` has PyTorch's values but not its gradient (its backward pass misses the
+/// `1/√2` of `erf(x/√2)`'s derivative); [`ExactGeLU`] is the layer to use.
+#[test]
+fn dfdx_accurate_gelu_values_match_but_its_gradient_does_not() {
+    let all = records("layers");
+    let rec = find(&all, "gelu");
+    let dev = Cpu::default();
+    let x: Tensor<Rank2<3, 7>, f32, Cpu> =
+        dev.tensor_from_vec(floats(&rec["x"]), Default::default());
+    let y = AccurateGeLU.forward(x.leaky_trace());
+    assert_close("gelu: y", &y.as_vec(), &floats(&rec["y"]));
+    let gy = dev.tensor_from_vec(floats(&rec["gy"]), Default::default());
+    let g = (y * gy).sum().backward().get(&x).as_vec();
+    let want = floats(&rec["grad_x"]);
+    let worst = g
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst > 0.01,
+        "dfdx's AccurateGeLU gradient now matches PyTorch ({worst})"
+    );
 }
 
 #[test]
@@ -230,7 +262,10 @@ fn class_losses_match_pytorch() {
         .try_loss(y.leaky_trace(), &t)
         .unwrap();
     finish_loss(rec, &y, value);
-    check_value_loss::<4, _>(find(&all, "categorical_crossentropy"), CategoricalCrossentropy);
+    check_value_loss::<4, _>(
+        find(&all, "categorical_crossentropy"),
+        CategoricalCrossentropy,
+    );
 }
 
 #[test]
