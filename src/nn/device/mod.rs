@@ -223,10 +223,13 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
 /// unless named): it runs typenet's layers ([`LayerKernels`]), has dfdx's allocation cache
 /// (which `fit` turns on) and can read and write a tensor buffer as host memory (gradient
 /// clipping, saving and loading optimizer state: the CPU in place, CUDA through a copy to the
-/// host and back).
+/// host and back), also for typenet's own update rules
+/// ([`HostSlices`](crate::optim::HostSlices)).
 ///
 /// Implemented for the CPU (`f32` and `f64`) and, with the `cuda` feature, CUDA (`f32`).
-pub trait TrainingDevice<E: Dtype = f32>: Device<E> + Cache + LayerKernels<E> {
+pub trait TrainingDevice<E: Dtype = f32>:
+    Device<E> + Cache + LayerKernels<E> + crate::optim::HostSlices
+{
     /// Runs `f` on the buffer `v` as a slice of host memory.
     ///
     /// # Errors
