@@ -275,11 +275,16 @@ pub enum Error {
         /// The places looked in.
         tried: String,
     },
-    /// A loss or metric became NaN or infinite during training.
+    /// A NaN or an infinity appeared during training: in the loss, a gradient, a parameter
+    /// after the optimizer step, or the batch's input features.
     #[error("training diverged: {what} is {value} at epoch {epoch}, batch {batch}")]
     NonFinite {
-        /// The quantity that became non-finite (e.g. `loss`).
+        /// The quantity that became non-finite, in words: `loss`, `the gradient of 0.weight`,
+        /// `parameter 2.bias after the optimizer step`, `input feature 3 of row 5 of the batch`.
         what: String,
+        /// The tensor it was found in, where there is one: a parameter's path in the model
+        /// (e.g. `0.1.weight`, for its gradient or its value) or `input`; `None` for the loss.
+        tensor: Option<String>,
         /// Its value.
         value: f64,
         /// Epoch (1-based).

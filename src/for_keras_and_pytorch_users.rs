@@ -20,7 +20,9 @@
 //! | `Dense(128)` | `nn.Linear(784, 128)` | [`Linear<784, 128>`](crate::prelude::Linear) (input width written out) |
 //! | `Dense(128, use_bias=False)` | `nn.Linear(…, bias=False)` | [`UnbiasedLinear<784, 128>`](crate::prelude::UnbiasedLinear) |
 //! | `activation="relu"` / `ReLU()` | `nn.ReLU()` | [`ReLU`](crate::prelude::ReLU), a layer of its own |
-//! | `"sigmoid"`, `"tanh"`, `"gelu"` | `nn.Sigmoid()`, `nn.Tanh()`, `nn.GELU()` | [`Sigmoid`](crate::prelude::Sigmoid), [`Tanh`](crate::prelude::Tanh), [`GeLU`](crate::prelude::GeLU) |
+//! | `"sigmoid"`, `"tanh"` | `nn.Sigmoid()`, `nn.Tanh()` | [`Sigmoid`](crate::prelude::Sigmoid), [`Tanh`](crate::prelude::Tanh) |
+//! | `"gelu"` | `nn.GELU()` | [`ExactGeLU`](crate::prelude::ExactGeLU) (the erf form; dfdx's `AccurateGeLU` has a wrong gradient) |
+//! | `gelu(x, approximate=True)` | `nn.GELU(approximate="tanh")` | [`FastGeLU`](crate::prelude::FastGeLU) (dfdx's deprecated `GeLU` is this one) |
 //! | `LeakyReLU(0.01)` | `nn.LeakyReLU(0.01)` | [`LeakyReLU(0.01)`](crate::prelude::LeakyReLU) |
 //! | `Softmax()` | `nn.Softmax(dim=-1)` | [`Softmax`](crate::prelude::Softmax) (rarely needed: losses take logits) |
 //! | `Dropout(0.5)` | `nn.Dropout(0.5)` | [`Dropout`](crate::prelude::Dropout) (probability as a field), [`DropoutOneIn<2>`](crate::prelude::DropoutOneIn) |
@@ -45,7 +47,8 @@
 //! |---|---|---|
 //! | `"sparse_categorical_crossentropy"` (`from_logits=True`) | `nn.CrossEntropyLoss()` | [`SparseCategoricalCrossentropy`](crate::losses::SparseCategoricalCrossentropy) |
 //! | `"categorical_crossentropy"` (`from_logits=True`) | `nn.CrossEntropyLoss()` with probabilities | [`CategoricalCrossentropy`](crate::losses::CategoricalCrossentropy) |
-//! | `"binary_crossentropy"` | `nn.BCELoss()` | [`BinaryCrossentropy`](crate::losses::BinaryCrossentropy) (after a [`Sigmoid`](crate::prelude::Sigmoid) layer) |
+//! | `"binary_crossentropy"` | — | [`BinaryCrossentropy`](crate::losses::BinaryCrossentropy) (after a [`Sigmoid`](crate::prelude::Sigmoid) layer; Keras's clip) |
+//! | — | `nn.BCELoss()` | [`BceLoss`](crate::losses::BceLoss) (PyTorch's log clamp and gradient) |
 //! | `BinaryCrossentropy(from_logits=True)` | `nn.BCEWithLogitsLoss()` | [`BinaryCrossentropyWithLogits`](crate::losses::BinaryCrossentropyWithLogits) |
 //! | `"mse"` | `nn.MSELoss()` | [`MeanSquaredError`](crate::losses::MeanSquaredError) |
 //! | `"mae"` | `nn.L1Loss()` | [`MeanAbsoluteError`](crate::losses::MeanAbsoluteError) |
@@ -53,13 +56,71 @@
 //!
 //! ## Optimizers
 //!
-//! | Keras | PyTorch | typenet (dfdx) |
+//! | Keras | PyTorch | typenet |
 //! |---|---|---|
-//! | `"adam"`, `Adam(learning_rate=1e-3)` | `optim.Adam(params, lr=1e-3)` | [`AdamConfig { lr: 1e-3, ..Default::default() }`](crate::prelude::AdamConfig) → [`Adam`](crate::prelude::Adam) |
-//! | `SGD(learning_rate, momentum)` | `optim.SGD(params, lr, momentum)` | [`SgdConfig`](crate::prelude::SgdConfig) with [`Momentum`](crate::prelude::Momentum) → [`Sgd`](crate::prelude::Sgd) |
-//! | `RMSprop()` | `optim.RMSprop(params)` | [`RMSpropConfig`](crate::prelude::RMSpropConfig) → [`RMSprop`](crate::prelude::RMSprop) |
-//! | `AdamW(weight_decay=…)` | `optim.AdamW(…)` | `AdamConfig { weight_decay: Some(`[`WeightDecay::Decoupled`](crate::prelude::WeightDecay)`(…)), .. }` |
+//! | — | `optim.Adam(params, lr=1e-3)` | [`AdamPrecise { lr: 1e-3, ..Default::default() }`](crate::optim::AdamPrecise) |
+//! | `"adam"`, `Adam(learning_rate=1e-3)` | — | [`AdamPrecise::keras()`](crate::optim::AdamPrecise::keras) |
+//! | `AdamW(weight_decay=λ)` | `optim.AdamW(…, weight_decay=λ)` | `AdamPrecise { weight_decay: Some(`[`WeightDecay::Decoupled`](crate::prelude::WeightDecay)`(λ)), .. }` |
+//! | — | `optim.Adam(…, weight_decay=λ)` | `AdamPrecise { weight_decay: Some(WeightDecay::L2(λ)), .. }` |
+//! | `SGD(learning_rate, momentum, nesterov)` | `optim.SGD(params, lr, momentum, nesterov=…)` | [`SgdConfig`](crate::prelude::SgdConfig) with [`Momentum`](crate::prelude::Momentum) (dfdx's; PyTorch's rule) |
+//! | — | `optim.RMSprop(params)` | [`RmsProp::default()`](crate::optim::RmsProp) (`momentum`, `centered` as fields) |
+//! | `RMSprop()` | — | [`RmsProp::keras()`](crate::optim::RmsProp::keras) |
 //! | `optimizer.learning_rate = …` | `group["lr"] = …` | [`LearningRate::set_lr`](crate::optim::LearningRate::set_lr) |
+//!
+//! [`AdamPrecise`](crate::optim::AdamPrecise) and [`RmsProp`](crate::optim::RmsProp) are
+//! resumable (their state saves with [`Trainer::save_state`](crate::train::Trainer::save_state)).
+//! dfdx's [`AdamConfig`](crate::prelude::AdamConfig) (→ [`Adam`](crate::prelude::Adam)) also
+//! trains, and `Resumable(AdamConfig { … })` makes it resumable; see below for how its numbers
+//! differ. dfdx's [`RMSpropConfig`](crate::prelude::RMSpropConfig) is neither framework's rule.
+//!
+//! ## Where the numbers differ
+//!
+//! typenet's layers, losses and optimizers are checked against numbers recorded from PyTorch
+//! (float32, to `1e-5` relative): `Linear`, `Conv2D` (with stride and padding), `MaxPool2D`,
+//! `AvgPool2D`, `Flatten2D`, the activations ([`ExactGeLU`](crate::prelude::ExactGeLU) for GELU), `BatchNorm1D` in training, every loss above
+//! (value and gradient) and SGD, [`AdamPrecise`](crate::optim::AdamPrecise) and
+//! [`RmsProp`](crate::optim::RmsProp). What is left differs on purpose or by default:
+//!
+//! - **Adam, dfdx's**: [`AdamConfig`](crate::prelude::AdamConfig) computes the bias corrections
+//!   `1 − β₁ᵗ`, `1 − β₂ᵗ` in `f32` (`0.999f32` is not `0.999`), so each update is off by up to
+//!   about `1e-5` relative; [`AdamPrecise`](crate::optim::AdamPrecise) computes them in `f64` as
+//!   PyTorch and Keras do. dfdx's Adam with `WeightDecay::L2` is PyTorch's `Adam(weight_decay)`,
+//!   with `Decoupled` PyTorch's `AdamW`.
+//! - **Adam, Keras vs PyTorch**: Keras adds ε to `√v` before the bias correction (its
+//!   "epsilon hat"), PyTorch after; the two agree unless `√v` is near ε. Keras's default ε is
+//!   `1e-7`, PyTorch's `1e-8`. `AMSGrad` is not provided.
+//! - **RMSprop**: PyTorch's default is `lr 1e-2, alpha 0.99, eps 1e-8` with ε outside the root;
+//!   Keras's `learning_rate 1e-3, rho 0.9, epsilon 1e-7` with ε inside the root and the learning
+//!   rate inside the momentum (the same as PyTorch's while the rate is constant; a schedule makes
+//!   them differ). [`RmsProp`](crate::optim::RmsProp) follows either. dfdx's
+//!   [`RMSpropConfig`](crate::prelude::RMSpropConfig) starts its square average at 1 instead of
+//!   0, so early steps are far smaller (19 times for the first step of a gradient of 0.5).
+//! - **SGD**: dfdx's [`SgdConfig`](crate::prelude::SgdConfig) is PyTorch's `SGD` without
+//!   `dampening`. Keras's SGD keeps the learning rate inside the velocity (equal while the rate is
+//!   constant). `WeightDecay::Decoupled` on SGD is neither framework's `weight_decay`.
+//! - **Weight decay in Keras** (`weight_decay=` on any Keras 3 optimizer) is decoupled: write
+//!   `WeightDecay::Decoupled`. PyTorch's `weight_decay=` is L2 except in `AdamW`.
+//! - **Binary cross-entropy**: [`BinaryCrossentropy`](crate::losses::BinaryCrossentropy) clips
+//!   probabilities to `[1e-7, 1 − 1e-7]` as Keras does, so a saturated output costs at most
+//!   about 16.1 and has **no gradient**; PyTorch's `BCELoss` clamps the log at −100 (a cost of
+//!   100) and keeps the gradient `1/max(p(1 − p), 1e-12)`: [`BceLoss`](crate::losses::BceLoss).
+//!   Unsaturated, they agree. [`BinaryCrossentropyWithLogits`](crate::losses::BinaryCrossentropyWithLogits)
+//!   never saturates and is the one to train with.
+//! - **Losses** take logits and average over every element; PyTorch's `reduction`, class
+//!   `weight`, `ignore_index` and `label_smoothing` are not provided.
+//! - **GELU**: `nn.GELU()` and Keras's `"gelu"` are the erf form,
+//!   [`ExactGeLU`](crate::prelude::ExactGeLU). dfdx's
+//!   [`AccurateGeLU`](crate::prelude::AccurateGeLU) computes the same values but a wrong
+//!   gradient (`Φ(x) + √2 x φ(x)`); [`FastGeLU`](crate::prelude::FastGeLU) is the tanh
+//!   approximation.
+//! - **Initialisation**: typenet's `Linear` and `Conv2D` start like PyTorch's
+//!   (`U(±1/√fan_in)`), not like Keras's (`glorot_uniform`, zero bias):
+//!   [`glorot_uniform`](crate::nn::glorot_uniform) gives the Keras start.
+//! - **Batch norm**: dfdx's `BatchNorm1D`/`BatchNorm2D` follow PyTorch (`momentum 0.1` weighting
+//!   the new statistics, `epsilon 1e-5`); Keras's `BatchNormalization(momentum=0.99,
+//!   epsilon=1e-3)` weights the old ones: Keras's `momentum m` is `1 − m` here.
+//! - **Layout**: images are channels-first `(C, H, W)` as in PyTorch; Keras defaults to
+//!   channels-last.
 //!
 //! ## Training: compile, fit, evaluate, predict
 //!

@@ -159,7 +159,16 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for Huber {
 /// `p` is clamped to `[ε, 1 - ε]` with `ε = 1e-7` (Keras's epsilon) so a saturated sigmoid gives
 /// a large finite loss instead of infinity. Prefer [`BinaryCrossentropyWithLogits`] for training.
 ///
-/// **Keras equivalent**: `BinaryCrossentropy()`. **PyTorch equivalent**: `nn.BCELoss()`.
+/// **Saturation**: an output at or beyond the clamp (`p ≤ 1e-7` or `p ≥ 1 − 1e-7`, which in
+/// `f32` is `1 − 1.19e-7`) contributes at most `−ln 1e-7 ≈ 16.12` (about `15.94` at the upper
+/// end in `f32`) however wrong it is, and **no gradient at all**: the clamp's derivative is 0
+/// there, so a sigmoid saturated on the wrong side stops learning. This is Keras's behaviour
+/// (`keras.losses.binary_crossentropy` clips the same way). PyTorch's `nn.BCELoss` instead clamps
+/// each log at −100 and keeps a huge gradient (`1 / max(p(1 − p), 1e-12)`, up to `1e12` per
+/// element); [`BceLoss`] computes that.
+///
+/// **Keras equivalent**: `BinaryCrossentropy()`. **PyTorch equivalent**: `nn.BCELoss()` away
+/// from saturation (within `[1e-7, 1 − 1e-7]` the two agree to rounding), else [`BceLoss`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BinaryCrossentropy;
 
@@ -203,5 +212,73 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCros
         targets: &Tensor<BatchOutput<N>, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output.try_bce_with_logits(targets.clone())?.try_mean()
+    }
+}
+
+/// Binary cross-entropy from probabilities exactly as PyTorch's `nn.BCELoss()` computes it:
+/// `-mean [t max(ln p, −100) + (1 − t) max(ln(1 − p), −100)]`, with PyTorch's gradient
+/// `(p − t) / max(p (1 − p), 1e-12)` per element (divided by the element count).
+///
+/// Unlike [`BinaryCrossentropy`] (Keras's clip), a saturated output is not silenced: `p = 1`
+/// with target 0 costs 100 and pushes back with a gradient of `1e12`. The gradient is PyTorch's
+/// formula, not the derivative of the clamped logs (which would be 0 where a log is clamped).
+/// A NaN output gives a NaN loss, which `fit`'s guard reports.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// # fn main() -> std::result::Result<(), CpuError> {
+/// let dev = Cpu::default();
+/// let p = dev.tensor_from_vec(vec![1.0f32, 0.5], (2, Const::<1>));
+/// let t = dev.tensor_from_vec(vec![0.0f32, 1.0], (2, Const::<1>));
+/// // mean of 100 (the clamped log) and ln 2
+/// let loss = BceLoss.try_loss(p.leaky_trace(), &t)?;
+/// assert!((loss.array() - (100.0 + std::f32::consts::LN_2) / 2.0).abs() < 1e-4);
+/// # Ok(()) }
+/// ```
+///
+/// **PyTorch equivalent**: `nn.BCELoss()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BceLoss;
+
+/// PyTorch's floor on `p (1 − p)` in `BCELoss`'s gradient.
+const BCE_TORCH_EPSILON: f64 = 1e-12;
+
+impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BceLoss {
+    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+        &self,
+        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
+        // ln clamped at −100; a NaN stays NaN (`f64::max` would drop it)
+        let floor = |v: f64| if v < -100.0 { -100.0 } else { v };
+        let float = |v: f64| E::from_f64(v).unwrap_or_default();
+        let (ps, ts) = (output.as_vec(), targets.as_vec());
+        let mut loss = Vec::with_capacity(ps.len());
+        let mut slope = Vec::with_capacity(ps.len());
+        for (p, t) in ps.into_iter().zip(ts) {
+            let p = p.to_f64().unwrap_or(f64::NAN);
+            let t = t.to_f64().unwrap_or(f64::NAN);
+            loss.push(float(
+                -(t * floor(p.ln()) + (1.0 - t) * floor((-p).ln_1p())),
+            ));
+            slope.push(float((p - t) / (p * (1.0 - p)).max(BCE_TORCH_EPSILON)));
+        }
+        // Each element is ℓ + (p·w − p·w) with ℓ and w constants: the value is ℓ exactly (both
+        // products are the same op on the same numbers) and the gradient through the taped
+        // p·w is w, PyTorch's. Buffers come from the device (its allocation cache), not from
+        // vectors handed over each step.
+        let dev = output.device().clone();
+        let shape = *output.shape();
+        let mut ell = dev.try_zeros_like(&shape)?;
+        ell.copy_from(&loss);
+        let mut w = dev.try_zeros_like(&shape)?;
+        w.copy_from(&slope);
+        let constant = output.retaped::<NoneTape>().try_mul(w.clone())?;
+        output
+            .try_mul(w)?
+            .try_sub(constant)?
+            .try_add(ell)?
+            .try_mean()
     }
 }

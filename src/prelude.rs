@@ -24,15 +24,16 @@ pub use crate::interpret::{
     heatmap_png, integrated_gradients, saliency, Explainable, HeatmapRow, IntegratedGradients,
 };
 pub use crate::losses::{
-    BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber, Loss,
-    MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
+    BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber,
+    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, Flatten2D, LayerKernels, Linear,
-    MaxPool2D, Params, Summarize, Summary, TrainingDevice,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D,
+    LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
 pub use crate::optim::{
-    LearningRate, OptimizerConfig, OptimizerState, Resumable, ResumableOptimizer,
+    AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,
+    ResumableOptimizer, RmsProp,
 };
 pub use crate::train::{
     metric, AdamTrainer, Built, EpochLog, Evaluation, Fit, FitConfig, GradClip, History, Metric,

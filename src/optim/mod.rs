@@ -2,6 +2,16 @@
 //! [`LearningRate`] for schedules), and optimizers whose state can be saved, so that training
 //! resumes exactly.
 //!
+//! Two families of rules:
+//! - typenet's [`RmsProp`] and [`AdamPrecise`] compute what `torch.optim.RMSprop` and
+//!   `torch.optim.Adam`/`AdamW` compute (checked against numbers recorded from PyTorch), or
+//!   with [`Convention::Keras`] what Keras's optimizers of those names compute; always
+//!   resumable;
+//! - dfdx's configurations ([`SgdConfig`](dfdx::optim::SgdConfig) is PyTorch's SGD, with
+//!   momentum, Nesterov and L2 decay; dfdx's [`AdamConfig`](dfdx::optim::AdamConfig) rounds its
+//!   bias corrections to `f32`; dfdx's [`RMSpropConfig`](dfdx::optim::RMSpropConfig) is neither
+//!   PyTorch's nor Keras's rule, see [`RmsProp`]).
+//!
 //! dfdx's optimizers keep their state (moments, step count) private. [`Resumable`] wraps one of
 //! dfdx's configurations ([`AdamConfig`](dfdx::optim::AdamConfig),
 //! [`SgdConfig`](dfdx::optim::SgdConfig), [`RMSpropConfig`](dfdx::optim::RMSpropConfig)) and
@@ -39,10 +49,13 @@
 //! `RMSprop`, whose `variables` are saved with the model.
 
 mod config;
+mod conventions;
 mod resumable;
 mod rules;
 
+pub use crate::nn::device::HostSlices;
 pub use config::{LearningRate, OptimizerConfig};
+pub use conventions::{AdamPrecise, Convention, RmsProp};
 pub use resumable::ResumableOptimizer;
 pub use rules::UpdateRule;
 

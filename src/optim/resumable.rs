@@ -1,7 +1,7 @@
 //! The optimizer that owns its state: one set of buffers per parameter tensor.
 
 use super::rules::{Buf, UpdateRule};
-use super::{LearningRate, OptimizerConfig};
+use super::{HostSlices, LearningRate, OptimizerConfig};
 use super::{OptimizerState, Resumable};
 use crate::checkpoint::{read_checked, write, Entry, TensorSpec};
 use crate::nn::TrainingDevice;
@@ -47,7 +47,7 @@ impl<M, C, D> OptimizerConfig<M, D> for Resumable<C>
 where
     M: TensorCollection<f32, D>,
     C: UpdateRule,
-    D: TrainingDevice,
+    D: TrainingDevice + HostSlices,
 {
     type Optimizer = ResumableOptimizer<M, C, D>;
     fn build(self, model: &M) -> Self::Optimizer {
@@ -106,8 +106,8 @@ impl<M, C: UpdateRule, D: Storage<f32>> LearningRate for ResumableOptimizer<M, C
     }
 }
 
-impl<M: TensorCollection<f32, D>, C: UpdateRule, D: TrainingDevice> Optimizer<M, D, f32>
-    for ResumableOptimizer<M, C, D>
+impl<M: TensorCollection<f32, D>, C: UpdateRule, D: TrainingDevice + HostSlices>
+    Optimizer<M, D, f32> for ResumableOptimizer<M, C, D>
 {
     fn update(
         &mut self,
@@ -138,7 +138,7 @@ struct Update<'a, M, C, D: Storage<f32>> {
     index: usize,
 }
 
-impl<M, C: UpdateRule, D: Device<f32>> TensorVisitor<f32, D> for Update<'_, M, C, D> {
+impl<M, C: UpdateRule, D: HostSlices> TensorVisitor<f32, D> for Update<'_, M, C, D> {
     type Viewer = ViewTensorMut;
     type Err = D::Err;
     type E2 = f32;

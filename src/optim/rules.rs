@@ -1,6 +1,6 @@
 //! The update rules: dfdx's configurations and their per-tensor kernels.
 
-use super::LearningRate;
+use super::{HostSlices, LearningRate};
 use dfdx::optim::{AdamConfig, RMSpropConfig, SgdConfig};
 use dfdx::prelude::*;
 
@@ -10,8 +10,10 @@ pub(crate) type Buf<D> = <D as Storage<f32>>::Vec;
 /// An optimizer's update rule: the state buffers it keeps per parameter and how one step
 /// changes a parameter and its buffers.
 ///
-/// Implemented for dfdx's [`AdamConfig`], [`SgdConfig`] and [`RMSpropConfig`]; the step is
-/// dfdx's own kernel, on whichever device the parameter lives.
+/// Implemented for dfdx's [`AdamConfig`], [`SgdConfig`] and [`RMSpropConfig`], whose step is
+/// dfdx's own kernel on whichever device the parameter lives, and for typenet's
+/// [`RmsProp`](super::RmsProp) and [`AdamPrecise`](super::AdamPrecise), which follow PyTorch's
+/// (or Keras's) update.
 pub trait UpdateRule: LearningRate + Clone + std::fmt::Debug {
     /// A short name stored with the state (`adam`, `sgd`, `rmsprop`).
     const NAME: &'static str;
@@ -22,29 +24,30 @@ pub trait UpdateRule: LearningRate + Clone + std::fmt::Debug {
     fn starts_at_one(_slot: usize) -> bool {
         false
     }
-    /// One step on parameter `p` with gradient `g`; `step` counts updates from 1.
+    /// One step on parameter `p` with gradient `g`; `step` counts updates from 1. `g` is the
+    /// optimizer's own copy, which the rule may overwrite.
     ///
     /// # Errors
     /// Device errors.
     #[doc(hidden)]
-    fn apply<S: Shape, D: Device<f32>>(
+    fn apply<S: Shape, D: HostSlices>(
         &self,
         step: i32,
         p: &mut Tensor<S, f32, D>,
         slots: &mut [Buf<D>],
-        g: &Buf<D>,
+        g: &mut Buf<D>,
     ) -> Result<(), D::Err>;
 }
 
 impl UpdateRule for AdamConfig {
     const NAME: &'static str = "adam";
     const SLOTS: &'static [&'static str] = &["moment1", "moment2"];
-    fn apply<S: Shape, D: Device<f32>>(
+    fn apply<S: Shape, D: HostSlices>(
         &self,
         step: i32,
         p: &mut Tensor<S, f32, D>,
         slots: &mut [Buf<D>],
-        g: &Buf<D>,
+        g: &mut Buf<D>,
     ) -> Result<(), D::Err> {
         match slots {
             [m, v] => self.try_update(step, p, m, v, g),
@@ -56,12 +59,12 @@ impl UpdateRule for AdamConfig {
 impl UpdateRule for SgdConfig {
     const NAME: &'static str = "sgd";
     const SLOTS: &'static [&'static str] = &["velocity"];
-    fn apply<S: Shape, D: Device<f32>>(
+    fn apply<S: Shape, D: HostSlices>(
         &self,
         _step: i32,
         p: &mut Tensor<S, f32, D>,
         slots: &mut [Buf<D>],
-        g: &Buf<D>,
+        g: &mut Buf<D>,
     ) -> Result<(), D::Err> {
         match slots {
             [velocity] => self.try_update(p, velocity, g),
@@ -77,12 +80,12 @@ impl UpdateRule for RMSpropConfig {
         // dfdx fills the square average with ones before the first step
         slot == 1
     }
-    fn apply<S: Shape, D: Device<f32>>(
+    fn apply<S: Shape, D: HostSlices>(
         &self,
         _step: i32,
         p: &mut Tensor<S, f32, D>,
         slots: &mut [Buf<D>],
-        g: &Buf<D>,
+        g: &mut Buf<D>,
     ) -> Result<(), D::Err> {
         match slots {
             [m, sa, ga] => self.try_update(p, m, sa, ga, g),

@@ -1,11 +1,14 @@
-//! Gradient clipping between backward and the optimizer step.
+//! Gradient clipping between backward and the optimizer step, and the guard that finds
+//! non-finite gradients, parameters and inputs during training.
 
 use crate::nn::TrainingDevice;
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorRef,
+    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorName, ViewTensorRef,
 };
 use dfdx::prelude::*;
+use std::any::Any;
+use std::cell::RefCell;
 
 /// How to clip gradients before each optimizer step.
 ///
@@ -82,7 +85,8 @@ impl<E: Dtype, D: TrainingDevice<E>> TensorVisitor<E, D> for Visit<'_, E, D> {
 }
 
 /// Clips `grads` of `model`'s trainable tensors in place and returns the global norm before
-/// clipping (for `Norm`; `NaN` for `Value`).
+/// clipping (for `Norm`; `NaN` for `Value`). A non-finite norm (a NaN or infinite gradient) is
+/// returned without scaling anything.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for a non-positive or non-finite threshold; device errors.
@@ -120,7 +124,7 @@ pub fn clip_gradients<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>
         };
     };
     let norm = visit.sum_sq.sqrt();
-    if norm > max_norm as f64 {
+    if norm.is_finite() && norm > max_norm as f64 {
         visit.scale = Some(float::<E>(max_norm as f64 / norm));
         M::iter_tensors(&mut RecursiveWalker {
             m: model,
@@ -132,6 +136,152 @@ pub fn clip_gradients<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>
         Some(e) => Err(e),
         None => Ok(norm),
     }
+}
+
+/// The first element of `v` that is NaN or infinite, as `f64`.
+pub(crate) fn first_non_finite<E: Dtype>(v: &[E]) -> Option<(usize, f64)> {
+    let value = |x: &E| x.to_f64().unwrap_or(f64::NAN);
+    // a branch-free pass first (it vectorises); the search only when something is wrong
+    if v.iter().fold(true, |ok, x| ok & value(x).is_finite()) {
+        return None;
+    }
+    v.iter()
+        .map(value)
+        .enumerate()
+        .find(|(_, x)| !x.is_finite())
+}
+
+/// Finds the first trainable tensor (in the model's order) whose gradient holds a NaN or an
+/// infinity, or (with `values`) the first tensor whose value does.
+struct Guard<'g, E: Dtype, D: Device<E>> {
+    grads: &'g mut Gradients<E, D>,
+    values: bool,
+    /// The tensor's path (e.g. `0.1.weight`) and the first bad value.
+    found: Option<(String, f64)>,
+    /// The first copy error, reported after the walk.
+    failed: Option<Error>,
+}
+
+thread_local! {
+    /// The guard's host copy of a parameter, kept between steps (as large as the largest
+    /// parameter read on this thread): a fresh buffer each step costs its page faults, and
+    /// `as_vec` reads element by element through the shape's strides.
+    static SCRATCH: RefCell<Box<dyn Any>> = RefCell::new(Box::new(()));
+}
+
+/// Runs `f` on a scratch slice of `n` elements of `E` (contents unspecified).
+fn with_scratch<E: Dtype, R>(n: usize, f: impl FnOnce(&mut [E]) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if !slot.is::<Vec<E>>() {
+            *slot = Box::new(Vec::<E>::new());
+        }
+        match slot.downcast_mut::<Vec<E>>() {
+            Some(v) => {
+                if v.len() < n {
+                    v.resize(n, E::default());
+                }
+                f(&mut v[..n])
+            }
+            // not reached: the slot was just made a `Vec<E>`
+            None => f(&mut vec![E::default(); n]),
+        }
+    })
+}
+
+impl<E: Dtype, D: TrainingDevice<E>> TensorVisitor<E, D> for Guard<'_, E, D> {
+    type Viewer = (ViewTensorRef, ViewTensorName);
+    type Err = D::Err;
+    type E2 = E;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        opts: TensorOptions<S, E, D>,
+        (t, name): (&Tensor<S, E, D>, String),
+    ) -> std::result::Result<Option<Tensor<S, E, D>>, D::Err> {
+        if self.found.is_some() {
+            return Ok(None);
+        }
+        let bad = match (self.values, opts.do_gradient_update) {
+            (false, false) => None,
+            // statistics such as batch norm's: small, read as they are
+            (true, false) => first_non_finite(&t.as_vec()),
+            (values, true) => {
+                let mut bad = None;
+                let buf = self.grads.get_or_alloc_mut(t)?;
+                // the gradient buffer has the length of the parameter's stored buffer, which
+                // is what `copy_into` copies
+                let read = D::with_slice(buf, &mut |g| {
+                    bad = if values {
+                        with_scratch(g.len(), |s| {
+                            t.copy_into(s);
+                            first_non_finite(s)
+                        })
+                    } else {
+                        first_non_finite(g)
+                    };
+                });
+                if let Err(e) = read {
+                    self.failed.get_or_insert(e);
+                }
+                bad
+            }
+        };
+        if let Some((_, value)) = bad {
+            self.found = Some((name, value));
+        }
+        Ok(None)
+    }
+}
+
+/// Walks `model` with the guard: the first tensor whose gradient (or with `values`, whose
+/// value) holds a NaN or an infinity, as `(path, value)`.
+fn find_non_finite<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>(
+    model: &M,
+    grads: &mut Gradients<E, D>,
+    values: bool,
+) -> Result<Option<(String, f64)>> {
+    let mut guard = Guard {
+        grads,
+        values,
+        found: None,
+        failed: None,
+    };
+    M::iter_tensors(&mut RecursiveWalker {
+        m: (model, String::new()),
+        f: &mut guard,
+    })
+    .map_err(Error::device)?;
+    match guard.failed {
+        Some(e) => Err(e),
+        None => Ok(guard.found),
+    }
+}
+
+/// The first trainable tensor of `model` whose gradient in `grads` holds a NaN or an infinity:
+/// its path (e.g. `0.1.weight`) and the value.
+///
+/// # Errors
+/// Device errors.
+pub(crate) fn non_finite_gradient<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>(
+    model: &M,
+    grads: &mut Gradients<E, D>,
+) -> Result<Option<(String, f64)>> {
+    find_non_finite(model, grads, false)
+}
+
+/// The first tensor of `model` (parameters and statistics such as batch norm's) holding a NaN
+/// or an infinity: its path and the value. `grads` are the model's gradients (their buffers
+/// give each parameter's stored length; their values are not read).
+///
+/// # Errors
+/// Device errors.
+pub(crate) fn non_finite_parameter<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>(
+    model: &M,
+    grads: &mut Gradients<E, D>,
+) -> Result<Option<(String, f64)>> {
+    find_non_finite(model, grads, true)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The Keras-style training loop: `compile`, `fit`, `evaluate`, `predict`.
 
+use super::clip::{first_non_finite, non_finite_gradient, non_finite_parameter};
 use super::metrics::{MetricList, Metrics};
-use super::{clip_gradients, FitConfig, TrainModel};
+use super::{clip_gradients, FitConfig, GradClip, TrainModel};
 use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target};
 use crate::losses::Loss;
 use crate::nn::TrainingDevice;
@@ -199,6 +200,19 @@ where
         L: Loss<M::Out, Ds::Target, E>,
     {
         let width = <Ds::Target as Target>::WIDTH;
+        let diverged = |what: String, tensor: &str, value| Error::NonFinite {
+            what,
+            tensor: (!tensor.is_empty()).then(|| tensor.to_string()),
+            value,
+            epoch,
+            batch,
+        };
+        if let Some((i, value)) = first_non_finite(&host.features) {
+            let per_row = host.features.len() / host.targets.len().max(1);
+            let (row, feature) = (i / per_row.max(1), i % per_row.max(1));
+            let what = format!("input feature {feature} of row {row} of the batch");
+            return Err(diverged(what, "input", value));
+        }
         let batch_tensors = Batch::<Ds, D, E>::upload(&self.device, host)?;
         let grads = match self.grads.take() {
             Some(g) => g,
@@ -219,18 +233,29 @@ where
             .map_err(Error::device)?;
         let value = scalar(&loss);
         if !value.is_finite() {
-            return Err(Error::NonFinite {
-                what: "loss".into(),
-                value,
-                epoch,
-                batch,
-            });
+            return Err(diverged("loss".into(), "", value));
         }
         let mut grads = loss.try_backward().map_err(Error::device)?;
-        if let Some(clip) = cfg.clip {
+        // gradients checked before value clipping (which would turn ±∞ into the bound); norm
+        // clipping's global norm already covers every gradient, so they are searched only if
+        // it is not finite
+        let norm = match cfg.clip {
+            Some(clip @ GradClip::Norm(_)) => clip_gradients(&self.model, &mut grads, clip)?,
+            _ => f64::NAN,
+        };
+        if !norm.is_finite()
+            && let Some((name, v)) = non_finite_gradient(&self.model, &mut grads)?
+        {
+            return Err(diverged(format!("the gradient of {name}"), &name, v));
+        }
+        if let Some(clip @ GradClip::Value(_)) = cfg.clip {
             clip_gradients(&self.model, &mut grads, clip)?;
         }
         self.optimizer.update(&mut self.model, &grads)?;
+        if let Some((name, v)) = non_finite_parameter(&self.model, &mut grads)? {
+            let what = format!("parameter {name} after the optimizer step");
+            return Err(diverged(what, &name, v));
+        }
         self.model
             .try_zero_grads(&mut grads)
             .map_err(Error::device)?;

@@ -16,11 +16,13 @@
 mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod host;
 pub mod portable;
 #[cfg(test)]
 mod tests;
 
 pub use super::kernels::{Conv2dGeom, KernelFloat, Pool2dGeom};
+pub use host::HostSlices;
 
 use dfdx::prelude::*;
 
@@ -232,10 +234,11 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
 /// unless named): it runs typenet's layers ([`LayerKernels`]), has dfdx's allocation cache
 /// (which `fit` turns on) and can read and write a tensor buffer as host memory (gradient
 /// clipping, saving and loading optimizer state: the CPU in place, CUDA through a copy to the
-/// host and back).
+/// host and back), also for typenet's own update rules
+/// ([`HostSlices`]).
 ///
 /// Implemented for the CPU (`f32` and `f64`) and, with the `cuda` feature, CUDA (`f32`).
-pub trait TrainingDevice<E: Dtype = f32>: Device<E> + Cache + LayerKernels<E> {
+pub trait TrainingDevice<E: Dtype = f32>: Device<E> + Cache + LayerKernels<E> + HostSlices {
     /// Runs `f` on the buffer `v` as a slice of host memory, reporting a failed copy as the
     /// device's own error (what a backward pass must return; see [`custom`](crate::nn::custom)).
     ///

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Records PyTorch's numbers for typenet's fixture suite (tests/it/pytorch_fixtures.rs).
+
+Run once, by hand, when a fixture is added or PyTorch's behaviour is to be rechecked; CI never
+runs it (the JSON it writes is committed):
+
+    python3 scripts/pytorch_fixtures.py            # writes tests/fixtures/pytorch/*.json
+
+Needs `torch` and `numpy` (the CPU build is enough). Everything is float32 on the CPU with one
+thread, from fixed seeds. Each record holds the inputs, the parameters, PyTorch's outputs and
+gradients:
+- layers: y = layer(x) and, for the scalar sum(y * gy) with a fixed upstream gradient gy, the
+  gradients with respect to x and to every parameter;
+- losses: the mean loss of outputs against targets and its gradient with respect to the
+  outputs;
+- optimizers: weights after each of a few steps from fixed weights, with fixed gradients.
+Numbers are written with 9 significant digits, which reads back to the same float32.
+"""
+
+import json
+import pathlib
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch"
+
+torch.set_num_threads(1)
+torch.set_default_dtype(torch.float32)
+
+
+def nums(t):
+    """A tensor as a flat list of float32 values (row-major), 9 significant digits."""
+    a = t.detach().to(torch.float32).contiguous().view(-1).numpy()
+    return [float("%.9g" % v) for v in a]
+
+
+def shape(t):
+    return list(t.shape)
+
+
+def seeded(seed, *size, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(*size, generator=g) * scale).to(torch.float32)
+
+
+def layer_record(name, module, x, params):
+    """Forward and backward of `module` on `x`; `params` names the parameters to record."""
+    x = x.clone().requires_grad_(True)
+    y = module(x)
+    gy = seeded(1000 + len(name), *y.shape)
+    (y * gy).sum().backward()
+    rec = {
+        "name": name,
+        "x": nums(x),
+        "x_shape": shape(x),
+        "y": nums(y),
+        "y_shape": shape(y),
+        "gy": nums(gy),
+        "grad_x": nums(x.grad),
+        "params": {},
+        "grad_params": {},
+    }
+    for pname in params:
+        p = dict(module.named_parameters())[pname]
+        rec["params"][pname] = nums(p)
+        rec["grad_params"][pname] = nums(p.grad)
+    return rec
+
+
+def layers():
+    out = []
+    torch.manual_seed(0)
+    lin = nn.Linear(5, 3)
+    out.append(layer_record("linear", lin, seeded(1, 4, 5), ["weight", "bias"]))
+    conv = nn.Conv2d(2, 3, 3)
+    out.append(layer_record("conv2d", conv, seeded(2, 2, 2, 6, 6), ["weight", "bias"]))
+    conv_sp = nn.Conv2d(2, 3, 3, stride=2, padding=1)
+    out.append(layer_record("conv2d_stride2_pad1", conv_sp, seeded(3, 2, 2, 7, 7), ["weight", "bias"]))
+    out.append(layer_record("maxpool2d_k2_s2", nn.MaxPool2d(2, 2), seeded(4, 2, 3, 6, 6), []))
+    out.append(layer_record("maxpool2d_k3_s1_p1", nn.MaxPool2d(3, 1, 1), seeded(5, 2, 3, 5, 5), []))
+    out.append(layer_record("avgpool2d_k2_s2", nn.AvgPool2d(2, 2), seeded(6, 2, 3, 6, 6), []))
+    # count_include_pad=True (PyTorch's default): the divisor is always kernel²
+    out.append(layer_record("avgpool2d_k3_s2_p1", nn.AvgPool2d(3, 2, 1), seeded(7, 2, 3, 7, 7), []))
+    out.append(layer_record("flatten", nn.Flatten(), seeded(8, 2, 3, 4, 4), []))
+    acts = [
+        ("relu", nn.ReLU()),
+        ("sigmoid", nn.Sigmoid()),
+        ("tanh", nn.Tanh()),
+        ("gelu", nn.GELU()),
+        ("gelu_tanh", nn.GELU(approximate="tanh")),
+        ("leaky_relu_0.01", nn.LeakyReLU(0.01)),
+        ("softmax", nn.Softmax(dim=-1)),
+        ("log_softmax", nn.LogSoftmax(dim=-1)),
+    ]
+    for i, (name, act) in enumerate(acts):
+        x = seeded(20 + i, 3, 7, scale=2.0)
+        out.append(layer_record(name, act, x, []))
+    # batch norm in training mode: batch statistics, and the running statistics after one step
+    bn = nn.BatchNorm1d(4)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([1.0, 0.5, -1.5, 2.0]))
+        bn.bias.copy_(torch.tensor([0.0, 0.1, -0.2, 0.3]))
+    bn.train()
+    rec = layer_record("batchnorm1d_train", bn, seeded(30, 6, 4, scale=3.0) + 1.0, ["weight", "bias"])
+    rec["running_mean"] = nums(bn.running_mean)
+    rec["running_var"] = nums(bn.running_var)
+    out.append(rec)
+    return out
+
+
+def loss_record(name, fn, y, t, target_kind):
+    y = y.clone().requires_grad_(True)
+    loss = fn(y, t)
+    loss.backward()
+    return {
+        "name": name,
+        "output": nums(y),
+        "shape": shape(y),
+        "target": [int(v) for v in t.tolist()] if target_kind == "classes" else nums(t),
+        "target_kind": target_kind,
+        "loss": float("%.9g" % loss.item()),
+        "grad": nums(y.grad),
+    }
+
+
+def losses():
+    out = []
+    logits = seeded(40, 5, 4, scale=2.0)
+    classes = torch.tensor([0, 3, 1, 2, 3])
+    out.append(loss_record("sparse_categorical_crossentropy", nn.CrossEntropyLoss(), logits, classes, "classes"))
+    probs = torch.softmax(seeded(41, 5, 4), dim=-1)
+    out.append(loss_record("categorical_crossentropy", nn.CrossEntropyLoss(), logits, probs, "values"))
+    y, t = seeded(42, 6, 3), seeded(43, 6, 3)
+    out.append(loss_record("mean_squared_error", nn.MSELoss(), y, t, "values"))
+    out.append(loss_record("mean_absolute_error", nn.L1Loss(), y, t, "values"))
+    y2, t2 = seeded(44, 6, 3, scale=2.0), seeded(45, 6, 3)
+    out.append(loss_record("huber_1", nn.HuberLoss(delta=1.0), y2, t2, "values"))
+    out.append(loss_record("huber_0.5", nn.HuberLoss(delta=0.5), y2, t2, "values"))
+    p = torch.sigmoid(seeded(46, 6, 2, scale=2.0))
+    bt = (seeded(47, 6, 2) > 0).to(torch.float32)
+    out.append(loss_record("binary_crossentropy", nn.BCELoss(), p, bt, "values"))
+    # saturated probabilities: BCELoss clamps each log at -100 and keeps a 1/max(p(1-p), 1e-12) gradient
+    ps = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.25, 0.9], [1e-9, 1.0 - 1e-7]])
+    ts = torch.tensor([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    out.append(loss_record("bce_loss_saturated", nn.BCELoss(), ps, ts, "values"))
+    z = seeded(48, 6, 2, scale=3.0)
+    out.append(loss_record("binary_crossentropy_with_logits", nn.BCEWithLogitsLoss(), z, bt, "values"))
+    return out
+
+
+def optimizer_record(name, make, steps=5, n=8):
+    w0 = seeded(50, n, scale=0.01)
+    grads = [seeded(60 + k, n) for k in range(steps)]
+    w = w0.clone().requires_grad_(True)
+    opt = make([w])
+    after = []
+    for g in grads:
+        opt.zero_grad()
+        w.grad = g.clone()
+        opt.step()
+        after.append(nums(w))
+    return {"name": name, "w0": nums(w0), "grads": [nums(g) for g in grads], "after": after}
+
+
+def optimizers():
+    o = torch.optim
+    specs = [
+        ("sgd", lambda p: o.SGD(p, lr=0.1)),
+        ("sgd_momentum", lambda p: o.SGD(p, lr=0.1, momentum=0.9)),
+        ("sgd_nesterov", lambda p: o.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+        ("sgd_momentum_weight_decay", lambda p: o.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01)),
+        ("adam", lambda p: o.Adam(p, lr=0.01)),
+        ("adam_defaults", lambda p: o.Adam(p)),
+        ("adam_weight_decay", lambda p: o.Adam(p, lr=0.01, weight_decay=0.1)),
+        ("adamw", lambda p: o.AdamW(p, lr=0.01, weight_decay=0.1)),
+        ("rmsprop", lambda p: o.RMSprop(p)),
+        ("rmsprop_centered_momentum", lambda p: o.RMSprop(p, lr=0.01, momentum=0.9, centered=True)),
+        ("rmsprop_weight_decay", lambda p: o.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1)),
+    ]
+    return [optimizer_record(name, make) for name, make in specs]
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    meta = {"torch": torch.__version__, "numpy": np.__version__, "dtype": "float32"}
+    for name, records in [("layers", layers()), ("losses", losses()), ("optimizers", optimizers())]:
+        path = OUT / f"{name}.json"
+        text = json.dumps({"recorded_with": meta, "records": records}, separators=(",", ":"))
+        path.write_text(text + "\n")
+        print(f"{path}: {len(records)} records, {len(text)} bytes", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
