@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The lock file's name inside a locked directory.
 pub const LOCK_FILE: &str = "lock";
 
-/// An exclusive lock on a checkpoint directory, held while it lives: [`Fit::backup`]
-/// (crate::train::Fit::backup) takes one for the whole run, so that a second run on the same
+/// An exclusive lock on a checkpoint directory, held while it lives:
+/// [`Fit::backup`](crate::train::Fit::backup) takes one for the whole run, so that a second run on the same
 /// directory fails at once instead of overwriting the first one's states.
 ///
 /// The lock is the operating system's advisory lock on `DIR/lock` (`flock` on Unix), which the
