@@ -273,7 +273,12 @@ where
     let mut y_host = vec![E::default(); x_host.len()];
     forward(&x_host, &p_host, &mut y_host);
     let (x, mut tape) = x.split_tape();
-    let y = dev.try_tensor_from_vec(y_host.clone(), shape)?;
+    // inference (no tape) records nothing: the output takes the buffer instead of a copy
+    let y_values = match T::OWNS_TAPE {
+        true => y_host.clone(),
+        false => std::mem::take(&mut y_host),
+    };
+    let y = dev.try_tensor_from_vec(y_values, shape)?;
     let (x_ghost, p_ghost, y_ghost) = (x.ghost(), p.ghost(), y.ghost());
     tape.add_backward_op(move |grads| {
         grads.try_alloc_for(&y_ghost)?;

@@ -57,9 +57,16 @@ type LeNet = (
     ),
 );
 
+/// Parameters by hand: conv 1→6 5×5: 156, conv 6→16 5×5: 2,416, dense 400→120: 48,120,
+/// 120→84: 10,164, 84→10: 850.
 #[test]
 fn lenet_plain_alias() {
     assert_eq!(run::<LeNet, _, _>(zeros::<Rank4<2, 1, 28, 28>>()), [2, 10]);
+    const _: () = assert!(<LeNet as Params>::PARAMS == 156 + 2_416 + 48_120 + 10_164 + 850);
+    let s = summary::<LeNet, Rank3<1, 28, 28>>();
+    assert_eq!(s.total, 61_706);
+    assert_eq!(s.rows[2].output, vec![6, 14, 14]);
+    assert_eq!(s.rows.last().map(|r| r.output.clone()), Some(vec![10]));
 }
 
 /// LeNet-5 multiply-adds by hand, layer by layer:

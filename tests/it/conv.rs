@@ -4,34 +4,6 @@
 
 use typenet::prelude::*;
 
-/// LeNet-5 with computed output sizes: the type checks, its parameter count is a compile-time
-/// constant equal to the hand count (conv 1→6 5×5: 156, conv 6→16 5×5: 2,416, dense 400→120:
-/// 48,120, 120→84: 10,164, 84→10: 850), and a batch flows through to `(batch, 10)`.
-#[test]
-fn lenet_compiles_with_its_hand_counted_parameters() {
-    type LeNet = (
-        (Conv2D<1, 6, 5, 1, 2>, ReLU, MaxPool2D<2, 2>),
-        (Conv2D<6, 16, 5>, ReLU, MaxPool2D<2, 2>),
-        (
-            Flatten2D,
-            Linear<400, 120>,
-            ReLU,
-            Linear<120, 84>,
-            ReLU,
-            Linear<84, 10>,
-        ),
-    );
-    const _: () = assert!(<LeNet as Params>::PARAMS == 156 + 2_416 + 48_120 + 10_164 + 850);
-    let dev = Cpu::default();
-    let m = dev.build_module::<LeNet, f32>();
-    let y: Tensor<Rank2<2, 10>, f32, _> = m.forward(dev.zeros::<Rank4<2, 1, 28, 28>>());
-    assert_eq!(y.shape().concrete(), [2, 10]);
-    let s = summary::<LeNet, Rank3<1, 28, 28>>();
-    assert_eq!(s.total, 61_706);
-    assert_eq!(s.rows[2].output, vec![6, 14, 14]);
-    assert_eq!(s.rows.last().map(|r| r.output.clone()), Some(vec![10]));
-}
-
 #[test]
 fn runtime_sizes_and_single_samples() {
     let dev = Cpu::seed_from_u64(4);
