@@ -292,6 +292,19 @@ pub enum Error {
         /// Batch within the epoch (1-based).
         batch: usize,
     },
+    /// A checkpoint was saved from a different architecture than the model it is loaded into,
+    /// although every tensor's name and shape fit (a ReLU swapped for a Tanh, say); nothing was
+    /// loaded. Loading anyway (a deliberate transfer) needs
+    /// [`LoadOptions::allow_architecture_change`](crate::checkpoint::LoadOptions::allow_architecture_change).
+    #[error("architecture mismatch: {path}: saved from `{saved}`, loaded into `{expected}` (the tensors fit; set LoadOptions::allow_architecture_change to load anyway)")]
+    ArchitectureMismatch {
+        /// The file read.
+        path: PathBuf,
+        /// The architecture recorded in the file (see [`crate::checkpoint::architecture`]).
+        saved: String,
+        /// The architecture of the model loaded into.
+        expected: String,
+    },
     /// A gradient from the tape disagrees with its finite-difference estimate
     /// (see [`gradcheck`](crate::gradcheck)).
     #[error("gradient check failed: {tensor}{index:?}: the tape's gradient is {analytic:e} but central differences give {numeric:e}")]

@@ -66,6 +66,7 @@ pub mod optim;
 mod plot;
 pub mod prelude;
 pub mod train;
+mod type_name;
 
 pub use error::{Error, Result};
 

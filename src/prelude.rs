@@ -28,7 +28,7 @@ pub use crate::losses::{
     Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
 };
 pub use crate::nn::{
-    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D,
+    glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
 pub use crate::optim::{

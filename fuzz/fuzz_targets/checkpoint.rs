@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let allow = LoadOptions {
         allow_non_finite: true,
+        ..LoadOptions::default()
     };
     let _ = load_model_with(&mut small, &path, &allow);
     let mut f64_model = dev.build_module::<Small, f64>();

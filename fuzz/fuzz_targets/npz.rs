@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let allow = LoadOptions {
         allow_non_finite: true,
+        ..LoadOptions::default()
     };
     let _ = import_npz_with(&mut small, &path, &allow);
     let mut norm = dev.build_module::<Norm, f32>();

@@ -87,24 +87,53 @@ pub(crate) fn read_checked(
     expected: &[TensorSpec],
     owner: &str,
 ) -> Result<(CheckpointInfo, HashMap<String, Values>)> {
-    read_checked_with(path, expected, owner, &LoadOptions::default())
+    read_checked_with(path, expected, owner, None, &LoadOptions::default())
 }
 
-/// [`read_checked`] with the checks `options` asks for.
+/// [`read_checked`] with the checks `options` asks for, and, when `architecture` is given and the
+/// whole file is read, a check that the file records that architecture (if it records one).
 pub(crate) fn read_checked_with(
     path: &Path,
     expected: &[TensorSpec],
     owner: &str,
+    architecture: Option<&str>,
     options: &LoadOptions,
 ) -> Result<(CheckpointInfo, HashMap<String, Values>)> {
     let (bytes, info) = read(path)?;
-    let mismatches = compare(expected, &info.tensors);
+    let prefix = options.prefix.as_str();
+    let found: Vec<TensorSpec> = info
+        .tensors
+        .iter()
+        .filter_map(|t| {
+            t.name.strip_prefix(prefix).map(|name| TensorSpec {
+                name: name.to_string(),
+                ..t.clone()
+            })
+        })
+        .collect();
+    let mut mismatches = compare(expected, &found);
+    if !prefix.is_empty() {
+        // the file's other tensors belong to the rest of the saved model
+        mismatches.retain(|m| m.expected.is_some());
+    }
     if !mismatches.is_empty() {
         return Err(Error::CheckpointMismatch {
             path: path.to_path_buf(),
             target: owner.to_string(),
             saved_from: info.metadata.get("typenet.model").cloned(),
             mismatches,
+        });
+    }
+    let saved = info.metadata.get("typenet.architecture");
+    if let (Some(expected), Some(saved)) = (architecture, saved)
+        && prefix.is_empty()
+        && !options.allow_architecture_change
+        && saved != expected
+    {
+        return Err(Error::ArchitectureMismatch {
+            path: path.to_path_buf(),
+            saved: saved.clone(),
+            expected: expected.to_string(),
         });
     }
     let file = SafeTensors::deserialize(&bytes).map_err(|e| Error::Checkpoint {
@@ -114,7 +143,7 @@ pub(crate) fn read_checked_with(
     let mut values = HashMap::with_capacity(expected.len());
     for spec in expected {
         let data = file
-            .tensor(&spec.name)
+            .tensor(&format!("{prefix}{}", spec.name))
             .map(|t| t.data())
             .map_err(|e| Error::Checkpoint {
                 path: path.to_path_buf(),

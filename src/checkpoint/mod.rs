@@ -11,6 +11,7 @@
 //! Training state (optimizer moments, epoch, History) is saved by
 //! [`Trainer::save_state`](crate::train::Trainer::save_state); see [`crate::optim`].
 
+mod architecture;
 mod atomic;
 mod file;
 mod lock;
@@ -20,6 +21,7 @@ mod spec;
 mod tensors;
 
 pub use crate::error::{TensorMismatch, TensorSpec};
+pub use architecture::architecture;
 pub(crate) use atomic::{write_dir, write_file};
 pub use file::CheckpointInfo;
 pub(crate) use file::{read_checked, write};
@@ -69,11 +71,16 @@ where
     M: TensorCollection<E, D>,
 {
     let entries = tensors::entries(model, true).map_err(Error::device)?;
-    write(path.as_ref(), &entries, metadata::<M>(&entries))
+    write(path.as_ref(), &entries, metadata::<E, D, M>(&entries))
 }
 
 /// The `__metadata__` of a model file.
-fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
+fn metadata<E, D, M>(entries: &[Entry]) -> HashMap<String, String>
+where
+    E: Dtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
+{
     let params: usize = entries
         .iter()
         .filter(|e| e.trainable)
@@ -88,6 +95,10 @@ fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
             "typenet.model".to_string(),
             std::any::type_name::<M>().to_string(),
         ),
+        (
+            "typenet.architecture".to_string(),
+            architecture::<E, D, M>(),
+        ),
         ("typenet.params".to_string(), params.to_string()),
         (
             "typenet.version".to_string(),
@@ -100,7 +111,7 @@ fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
     ])
 }
 
-/// What loading a checkpoint accepts beyond a well-formed file that fits the model.
+/// What loading a checkpoint accepts beyond a well-formed file saved from the same architecture.
 ///
 /// # Example
 /// ```
@@ -117,15 +128,46 @@ fn metadata<M>(entries: &[Entry]) -> HashMap<String, String> {
 /// let err = load_model(&mut model, &path).unwrap_err();
 /// assert!(matches!(&err, Error::NonFiniteTensor { tensor, .. } if tensor == "bias"));
 /// // read anyway when asked to (to inspect a diverged run, say)
-/// load_model_with(&mut model, &path, &LoadOptions { allow_non_finite: true })?;
+/// let inspect = LoadOptions { allow_non_finite: true, ..LoadOptions::default() };
+/// load_model_with(&mut model, &path, &inspect)?;
 /// assert!(model.bias.array()[0].is_nan());
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// Loading part of a larger model (the feature extractor of a trained classifier, say) by the
+/// prefix of its tensors' names:
+/// ```
+/// # use typenet::prelude::*;
+/// use typenet::checkpoint::{load_model_with, save_model, LoadOptions};
+/// # fn main() -> typenet::Result<()> {
+/// let dev = Cpu::seed_from_u64(0);
+/// type Body = (Linear<4, 8>, ReLU);
+/// let classifier = dev.build_module::<(Body, Linear<8, 3>), f32>();
+/// let path = std::env::temp_dir()
+///     .join(format!("typenet-doc-prefix-{}.safetensors", std::process::id()));
+/// save_model(&classifier, &path)?;
+///
+/// let mut body = dev.build_module::<Body, f32>();
+/// load_model_with(&mut body, &path, &LoadOptions { prefix: "0.".into(), ..Default::default() })?;
+/// assert_eq!(body.0.weight.array(), classifier.0 .0.weight.array());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LoadOptions {
     /// Load tensors holding NaN or infinite values. Default `false`: such a file is refused
     /// with [`Error::NonFiniteTensor`] naming the file and the tensor, and nothing is loaded.
     pub allow_non_finite: bool,
+    /// Load a file saved from another architecture whose tensors fit by name and shape (a
+    /// deliberate transfer). Default `false`: such a file is refused with
+    /// [`Error::ArchitectureMismatch`] naming both architectures. Files that record no
+    /// architecture (written by dfdx, or by typenet before it recorded one) are never refused
+    /// for it.
+    pub allow_architecture_change: bool,
+    /// Load only the file's tensors whose names start with this prefix, with the prefix removed,
+    /// into a model that is part of the one saved (`"0."`: the first element of a saved tuple).
+    /// Every tensor of the model must be found under the prefix; the file's other tensors are
+    /// ignored, and so is its recorded architecture. Default `""`: the whole file.
+    pub prefix: String,
 }
 
 /// Loads tensors saved by [`save_model`] (or by dfdx's `save_safetensors`) into `model`.
@@ -136,6 +178,8 @@ pub struct LoadOptions {
 ///
 /// # Errors
 /// [`Error::CheckpointMismatch`] listing each tensor that differs (expected vs found);
+/// [`Error::ArchitectureMismatch`] when the tensors fit but the file records another
+/// architecture (see [`architecture`]);
 /// [`Error::NonFiniteTensor`] naming the file and the first tensor holding NaN or an infinity;
 /// [`Error::Checkpoint`] naming the file if it is truncated or not a safetensors file;
 /// [`Error::Io`] if it cannot be read.
@@ -149,7 +193,8 @@ where
 }
 
 /// [`load_model`] with [`LoadOptions`]: `allow_non_finite` loads a file holding NaN or
-/// infinite values.
+/// infinite values, `allow_architecture_change` a file saved from another architecture, and
+/// `prefix` part of a larger model's file.
 ///
 /// # Errors
 /// As [`load_model`].
@@ -168,6 +213,7 @@ where
         path.as_ref(),
         &expected,
         std::any::type_name::<M>(),
+        Some(&architecture::<E, D, M>()),
         options,
     )?;
     tensors::assign(model, &values).map_err(Error::device)

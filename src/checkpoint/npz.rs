@@ -96,7 +96,8 @@ where
 }
 
 /// [`import_npz`] with [`LoadOptions`]: `allow_non_finite` loads arrays holding NaN or
-/// infinite values.
+/// infinite values, `prefix` part of a larger model's archive (an archive records no
+/// architecture, so `allow_architecture_change` changes nothing here).
 ///
 /// # Errors
 /// As [`import_npz`].
@@ -145,6 +146,10 @@ pub(crate) fn read_npz(
                 "not a .npy array (an .npz holds only NAME.npy members)".into(),
             ));
         };
+        // with a prefix, the archive's other arrays belong to the rest of the saved model
+        let Some(name) = name.strip_prefix(options.prefix.as_str()) else {
+            continue;
+        };
         if headers.contains_key(name) {
             return Err(err(&m.name, "appears twice in the archive".into()));
         }
@@ -159,7 +164,10 @@ pub(crate) fn read_npz(
         });
         headers.insert(name.to_string(), (m, header));
     }
-    let mismatches = compare(expected, &found);
+    let mut mismatches = compare(expected, &found);
+    if !options.prefix.is_empty() {
+        mismatches.retain(|m| m.expected.is_some());
+    }
     if !mismatches.is_empty() {
         return Err(Error::CheckpointMismatch {
             path: path.to_path_buf(),

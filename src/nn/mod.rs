@@ -16,6 +16,7 @@ mod conv2d;
 pub mod custom;
 pub mod device;
 mod flatten;
+pub mod frozen;
 mod gelu;
 mod init;
 mod kernels;
@@ -30,6 +31,7 @@ pub use conv2d::RuleSet;
 pub use custom::builder::Custom;
 pub use device::{LayerKernels, TrainingDevice};
 pub use flatten::{Flatten2D, Flatten2DBy};
+pub use frozen::builder::Frozen;
 pub use gelu::ExactGeLU;
 pub use init::glorot_uniform;
 pub use linear::builder::Linear;
@@ -43,6 +45,7 @@ pub use summary::{summary, LayerRow, Summarize, Summary};
 pub mod modules {
     pub use super::conv2d::Conv2D;
     pub use super::custom::Custom;
+    pub use super::frozen::Frozen;
     pub use super::linear::Linear;
     pub use dfdx::nn::modules::*;
 }

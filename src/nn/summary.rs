@@ -2,6 +2,7 @@
 //! multiply-adds; the model's cost per sample as constants of its type.
 
 use super::Params;
+use crate::type_name::short_type_name;
 use dfdx::nn::builders::*;
 use dfdx::prelude::{Const, ConstDim, ConstShape, Shape};
 use std::fmt;
@@ -213,29 +214,6 @@ impl fmt::Display for Summary {
         writeln!(f, "Activations per sample: {}", thousands(self.activations))?;
         write!(f, "{}", rule("─"))
     }
-}
-
-/// `std::any::type_name` without module paths: `dfdx::nn::linear::builder::Linear<2, 3>` →
-/// `Linear<2, 3>`.
-pub(crate) fn short_type_name<T: ?Sized>() -> String {
-    let full = std::any::type_name::<T>();
-    let mut out = String::with_capacity(full.len());
-    let mut token = String::new();
-    let mut chars = full.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ':' && chars.peek() == Some(&':') {
-            chars.next();
-            token.clear();
-        } else if c.is_alphanumeric() || c == '_' {
-            token.push(c);
-        } else {
-            out.push_str(&token);
-            token.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(&token);
-    out
 }
 
 /// Layers that keep the sample shape (activations, normalisation, dropout).

@@ -258,6 +258,7 @@ fn non_finite_checkpoints_are_refused_unless_asked() {
     export_npz(&bad, &npz).unwrap();
     let allow = LoadOptions {
         allow_non_finite: true,
+        ..LoadOptions::default()
     };
     for (path, safetensors) in [(&st, true), (&npz, false)] {
         let mut m = dev.build_module::<Small, f32>();
@@ -335,4 +336,123 @@ fn model_checkpoint_keeps_the_last_files_asked_for() {
         .run(&cfg)
         .unwrap_err();
     assert!(err.to_string().contains("keep_last"), "{err}");
+}
+
+#[test]
+fn a_file_from_another_architecture_is_refused_even_when_every_tensor_fits() {
+    use typenet::checkpoint::{load_model_with, LoadOptions};
+    let dev = Cpu::seed_from_u64(3);
+    let saved = dev.build_module::<Small, f32>();
+    let path = tmp("relu.safetensors");
+    save_model(&saved, &path).unwrap();
+    // the same tensors (names, shapes) behind a different activation
+    let mut swapped = dev.build_module::<(Linear<4, 3>, Tanh, Linear<3, 2>), f32>();
+    let before = swapped.0.weight.as_vec();
+    let err = load_model(&mut swapped, &path).unwrap_err();
+    let msg = err.to_string();
+    match &err {
+        Error::ArchitectureMismatch {
+            path: p,
+            saved,
+            expected,
+        } => {
+            assert_eq!(p, &path);
+            assert!(saved.contains("ReLU") && !saved.contains("Tanh"), "{saved}");
+            assert!(
+                expected.contains("Tanh") && !expected.contains("ReLU"),
+                "{expected}"
+            );
+        }
+        e => panic!("{e}"),
+    }
+    assert!(msg.contains("allow_architecture_change"), "{msg}");
+    assert_eq!(
+        swapped.0.weight.as_vec(),
+        before,
+        "a refused load changed the model"
+    );
+    // a deliberate transfer loads the saved values
+    let transfer = LoadOptions {
+        allow_architecture_change: true,
+        ..LoadOptions::default()
+    };
+    load_model_with(&mut swapped, &path, &transfer).unwrap();
+    assert_eq!(swapped.0.weight.as_vec(), saved.0.weight.as_vec());
+    assert_eq!(swapped.2.bias.as_vec(), saved.2.bias.as_vec());
+    // the same architecture in f64 records the same fingerprint
+    let a32 = read_info(&path).unwrap().metadata["typenet.architecture"].clone();
+    let path64 = tmp("relu64.safetensors");
+    save_model(&dev.build_module::<Small, f64>(), &path64).unwrap();
+    assert_eq!(
+        read_info(&path64).unwrap().metadata["typenet.architecture"],
+        a32
+    );
+}
+
+#[test]
+fn a_file_without_a_recorded_architecture_loads_by_its_tensors() {
+    let dev = Cpu::seed_from_u64(4);
+    let saved = dev.build_module::<Small, f32>();
+    let path = tmp("dfdx-written.safetensors");
+    // dfdx's own writer records no typenet metadata
+    saved.save_safetensors(&path).unwrap();
+    let mut other = dev.build_module::<(Linear<4, 3>, Tanh, Linear<3, 2>), f32>();
+    load_model(&mut other, &path).unwrap();
+    assert_eq!(other.0.weight.as_vec(), saved.0.weight.as_vec());
+}
+
+#[test]
+fn part_of_a_saved_model_loads_by_the_prefix_of_its_names() {
+    use typenet::checkpoint::{export_npz, import_npz_with, load_model_with, LoadOptions};
+    type Body = (Linear<4, 3>, ReLU);
+    let dev = Cpu::seed_from_u64(5);
+    let whole = dev.build_module::<(Body, Linear<3, 2>), f32>();
+    let st = tmp("whole.safetensors");
+    let npz = tmp("whole.npz");
+    save_model(&whole, &st).unwrap();
+    export_npz(&whole, &npz).unwrap();
+    let body_only = LoadOptions {
+        prefix: "0.".into(),
+        ..LoadOptions::default()
+    };
+    for (path, safetensors) in [(&st, true), (&npz, false)] {
+        let mut body = dev.build_module::<Body, f32>();
+        if safetensors {
+            load_model_with(&mut body, path, &body_only).unwrap();
+        } else {
+            import_npz_with(&mut body, path, &body_only).unwrap();
+        }
+        assert_eq!(body.0.weight.as_vec(), whole.0 .0.weight.as_vec());
+        assert_eq!(body.0.bias.as_vec(), whole.0 .0.bias.as_vec());
+        // the head under "1." is a Linear<3, 2>: a Linear<3, 5> does not fit, and the error says
+        // which tensors and how
+        let mut head = dev.build_module::<Linear<3, 5>, f32>();
+        let before = head.weight.as_vec();
+        let head_only = LoadOptions {
+            prefix: "1.".into(),
+            ..LoadOptions::default()
+        };
+        let err = if safetensors {
+            load_model_with(&mut head, path, &head_only)
+        } else {
+            import_npz_with(&mut head, path, &head_only)
+        }
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("weight: expected F32 [5, 3], found F32 [2, 3]"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("bias: expected F32 [5], found F32 [2]"),
+            "{msg}"
+        );
+        assert_eq!(head.weight.as_vec(), before);
+    }
+    // without the prefix the body does not fit the whole file
+    let mut body = dev.build_module::<Body, f32>();
+    assert!(matches!(
+        load_model(&mut body, &st),
+        Err(Error::CheckpointMismatch { .. })
+    ));
 }

@@ -12,6 +12,7 @@ mod custom_layer;
 mod data_pipeline;
 mod fashion_mnist;
 mod fit_api;
+mod frozen;
 mod gradcheck_activations;
 mod gradcheck_conv;
 mod gradcheck_layers;
