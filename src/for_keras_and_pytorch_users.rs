@@ -29,7 +29,12 @@
 //! | `BatchNormalization()` | `nn.BatchNorm1d(n)` | [`BatchNorm1D<N>`](crate::prelude::BatchNorm1D) |
 //! | `LayerNormalization()` | `nn.LayerNorm(n)` | [`LayerNorm1D<N>`](crate::prelude::LayerNorm1D) |
 //! | `Embedding(v, d)` | `nn.Embedding(v, d)` | [`Embedding<V, D>`](crate::prelude::Embedding) |
+//! | `BatchNormalization()` after `Conv2D` | `nn.BatchNorm2d(c)` | [`BatchNorm2D<C>`](crate::prelude::BatchNorm2D) |
+//! | `GlobalAveragePooling2D()` | `nn.AdaptiveAvgPool2d(1)` + flatten | [`AvgPoolGlobal`](crate::prelude::AvgPoolGlobal) (`(B, C, H, W)` → `(B, C)`) |
+//! | `UpSampling2D(2)` | `nn.Upsample(scale_factor=2)` | [`Upscale2D<2>`](crate::prelude::Upscale2D) (nearest neighbour) |
+//! | `Add()([f(x), g(x)])` | `f(x) + g(x)` in `forward` | [`GeneralizedResidual<F, R>`](crate::prelude::GeneralizedResidual); [`SplitInto`](crate::prelude::SplitInto) / [`AddInto`](crate::prelude::AddInto) for several branches |
 //! | a skip connection | `x + f(x)` in `forward` | [`Residual<F>`](crate::prelude::Residual) |
+//! | `layer.trainable = False` | `p.requires_grad_(False)` for its parameters | [`Frozen<M>`](crate::nn::frozen) around the sub-model (its tensors keep their names) |
 //! | `model = …` (build) | `model = Net()` | `dev.build_module::<Model, f32>()` |
 //! | `model.summary()` | `torchinfo.summary(model)` | [`summary::<Model, Rank1<784>>()`](crate::nn::summary) |
 //! | `model.count_params()` | `sum(p.numel() for p in …)` | [`<Model as Params>::PARAMS`](crate::nn::Params), a compile-time constant |
@@ -168,8 +173,13 @@
 //! | `model.save_weights(path)` | `torch.save(model.state_dict(), path)` | [`checkpoint::save_model(&model, path)`](crate::checkpoint::save_model) (safetensors, atomic write) |
 //! | `model.load_weights(path)` | `model.load_state_dict(torch.load(path))` | [`checkpoint::load_model(&mut model, path)`](crate::checkpoint::load_model) |
 //!
-//! The architecture is not stored in the file: it is the model's type. Load a file into a model
-//! of the type it was saved from (`dev.build_module::<Model, f32>()`, then `load_model`).
+//! | `load_weights(path, skip_mismatch=…)` of part of a model | `sub.load_state_dict({k[2:]: v for k, v in sd.items() if k.startswith("0.")})` | [`load_model_with(&mut sub, path, &LoadOptions { prefix: "0.".into(), .. })`](crate::checkpoint::LoadOptions::prefix) |
+//!
+//! The architecture is the model's type. Build the model of the type the file was saved from
+//! (`dev.build_module::<Model, f32>()`), then `load_model`: a file from another architecture is
+//! refused even when its tensors fit (the file records
+//! [`architecture::<…>()`](crate::checkpoint::architecture); a deliberate transfer sets
+//! [`LoadOptions::allow_architecture_change`](crate::checkpoint::LoadOptions::allow_architecture_change)).
 //!
 //! ## Data
 //!

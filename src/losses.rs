@@ -7,7 +7,7 @@
 //! Every loss is implemented for each float type `E` of the model (`Loss<Out, T, E>`, `f32`
 //! unless named): an `f64` model trains on the same losses with `f64` targets.
 
-use crate::data::{Classes, Target, Values};
+use crate::data::{Classes, Target, ValueImages, ValueSequences, Values};
 use dfdx::prelude::*;
 
 /// A batch's output shape: a runtime batch size and `N` outputs per sample.
@@ -17,7 +17,7 @@ pub type BatchOutput<const N: usize> = (usize, Const<N>);
 #[diagnostic::on_unimplemented(
     message = "the loss `{Self}` does not fit a model output of shape `{Out}` with targets `{T}`",
     label = "this loss cannot compare these outputs with these targets",
-    note = "class-index losses need `Classes<N>` targets and N outputs; value losses need `Values<N>` targets and N outputs"
+    note = "class-index losses need `Classes<N>` targets and N outputs; value losses need targets shaped like the output (`Values<N>` for N outputs, `ValueImages<C, H, W>` for images)"
 )]
 pub trait Loss<Out: Shape, T: Target, E: Dtype = f32> {
     /// Where a one-wide output this loss trains is split into class 0 and class 1: `0.5` for
@@ -33,6 +33,61 @@ pub trait Loss<Out: Shape, T: Target, E: Dtype = f32> {
         targets: &T::Batch<E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
 }
+
+/// A loss on real-valued targets, defined element by element whatever the output's shape: it is
+/// a [`Loss`] for every target kind shaped like the output — [`Values<N>`] for `(batch, N)`,
+/// [`ValueSequences<S, N>`] for `(batch, S, N)`, [`ValueImages<C, H, W>`] for
+/// `(batch, C, H, W)`. Implement it for a loss of your own to get all three.
+///
+/// # Example
+/// ```
+/// # use typenet::prelude::*;
+/// use typenet::losses::ValueLoss;
+/// # fn main() -> std::result::Result<(), CpuError> {
+/// let dev = Cpu::default();
+/// let y = dev.tensor_from_vec(vec![1.0f32, 2.0, 3.0, 5.0], (1, Const::<1>, Const::<2>, Const::<2>));
+/// let t = dev.tensor_from_vec(vec![1.0f32, 2.0, 3.0, 3.0], (1, Const::<1>, Const::<2>, Const::<2>));
+/// // one error of 2 among four values
+/// assert_eq!(MeanSquaredError.try_value_loss(y, &t)?.array(), 1.0);
+/// # Ok(()) }
+/// ```
+pub trait ValueLoss {
+    /// As [`Loss::binary_threshold`].
+    fn binary_threshold(&self) -> f32 {
+        0.5
+    }
+    /// The mean loss over every element of the batch, recorded on the output's tape.
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
+        &self,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
+    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
+}
+
+/// Implements [`Loss`] for a [`ValueLoss`] and one target kind of real values.
+macro_rules! value_loss_for {
+    ([$($g:tt)*] $out:ty, $target:ty) => {
+        impl<E: Dtype, L: ValueLoss, $($g)*> Loss<$out, $target, E> for L {
+            fn binary_threshold(&self) -> f32 {
+                ValueLoss::binary_threshold(self)
+            }
+            fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+                &self,
+                output: Tensor<$out, E, D, Tp>,
+                targets: &Tensor<$out, E, D>,
+            ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
+                self.try_value_loss(output, targets)
+            }
+        }
+    };
+}
+value_loss_for!([const N: usize] BatchOutput<N>, Values<N>);
+value_loss_for!([const S: usize, const N: usize] (usize, Const<S>, Const<N>), ValueSequences<S, N>);
+value_loss_for!(
+    [const C: usize, const H: usize, const W: usize]
+    (usize, Const<C>, Const<H>, Const<W>),
+    ValueImages<C, H, W>
+);
 
 /// Cross-entropy from logits and class indices: `-mean_i log softmax(z_i)[y_i]`.
 ///
@@ -100,13 +155,16 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for Categorica
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MeanSquaredError;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for MeanSquaredError {
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+impl ValueLoss for MeanSquaredError {
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, E, D>,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        output.try_sub(targets.clone())?.try_square()?.try_mean()
+        output
+            .try_sub(targets.clone())?
+            .try_square()?
+            .try_mean::<Rank0, S::AllAxes>()
     }
 }
 
@@ -116,13 +174,16 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for MeanSquare
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MeanAbsoluteError;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for MeanAbsoluteError {
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+impl ValueLoss for MeanAbsoluteError {
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, E, D>,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        output.try_sub(targets.clone())?.try_abs()?.try_mean()
+        output
+            .try_sub(targets.clone())?
+            .try_abs()?
+            .try_mean::<Rank0, S::AllAxes>()
     }
 }
 
@@ -141,15 +202,15 @@ impl Default for Huber {
     }
 }
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for Huber {
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+impl ValueLoss for Huber {
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, E, D>,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         output
             .try_huber_error(targets.clone(), self.delta)?
-            .try_mean()
+            .try_mean::<Rank0, S::AllAxes>()
     }
 }
 
@@ -175,11 +236,11 @@ pub struct BinaryCrossentropy;
 /// Keras's `backend.epsilon()`.
 const BCE_EPSILON: f64 = 1e-7;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCrossentropy {
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+impl ValueLoss for BinaryCrossentropy {
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, E, D>,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         let p = output.try_clamp(BCE_EPSILON, 1.0 - BCE_EPSILON)?;
         let t = targets.clone();
@@ -190,7 +251,9 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCros
             .try_add(E::ONE)?
             .try_ln()?
             .try_mul(one_minus_t)?;
-        pos.try_add(neg)?.try_mean()?.try_negate()
+        pos.try_add(neg)?
+            .try_mean::<Rank0, S::AllAxes>()?
+            .try_negate()
     }
 }
 
@@ -202,16 +265,18 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCros
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BinaryCrossentropyWithLogits;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BinaryCrossentropyWithLogits {
+impl ValueLoss for BinaryCrossentropyWithLogits {
     fn binary_threshold(&self) -> f32 {
         0.0 // sigmoid(z) >= 0.5 exactly when z >= 0
     }
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, E, D>,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        output.try_bce_with_logits(targets.clone())?.try_mean()
+        output
+            .try_bce_with_logits(targets.clone())?
+            .try_mean::<Rank0, S::AllAxes>()
     }
 }
 
@@ -244,11 +309,11 @@ pub struct BceLoss;
 /// PyTorch's floor on `p (1 − p)` in `BCELoss`'s gradient.
 const BCE_TORCH_EPSILON: f64 = 1e-12;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BceLoss {
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+impl ValueLoss for BceLoss {
+    fn try_value_loss<S: Shape, E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
-        targets: &Tensor<BatchOutput<N>, E, D>,
+        output: Tensor<S, E, D, Tp>,
+        targets: &Tensor<S, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
         // ln clamped at −100; a NaN stays NaN (`f64::max` would drop it)
         let floor = |v: f64| if v < -100.0 { -100.0 } else { v };
@@ -279,6 +344,6 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for BceLoss {
             .try_mul(w)?
             .try_sub(constant)?
             .try_add(ell)?
-            .try_mean()
+            .try_mean::<Rank0, S::AllAxes>()
     }
 }

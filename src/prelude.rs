@@ -15,7 +15,8 @@ pub use crate::data::{
 };
 pub use crate::data::{
     read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
-    IdxDataset, InMemory, NoLabels, Subset, Target, Values, FASHION_MNIST_DIR,
+    IdxDataset, InMemory, NoLabels, Reconstruction, Subset, Target, ValueImages, ValueSequences,
+    Values, FASHION_MNIST_DIR,
 };
 pub use crate::gradcheck::{
     gradcheck, gradcheck_fn, GradCheckConfig, GradCheckModel, GradCheckReport, TensorCheck,
@@ -29,7 +30,7 @@ pub use crate::losses::{
 };
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
-    LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice,
+    LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice, Unflatten2D,
 };
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,

@@ -25,6 +25,7 @@ mod params;
 mod pool2d;
 pub mod shape;
 mod summary;
+mod unflatten;
 
 pub use conv2d::builder::{Conv2D, Conv2DBy};
 pub use conv2d::RuleSet;
@@ -39,6 +40,7 @@ pub use params::Params;
 pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
 pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
+pub use unflatten::Unflatten2D;
 
 /// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's
 /// [`Linear`](modules::Linear) and [`Conv2D`](modules::Conv2D) in place of dfdx's.

@@ -102,6 +102,11 @@ impl<const M: usize, const H: usize, const K: usize, const V: usize> Params
 {
     const PARAMS: usize = 2 * (M * K + K) + (M * V + V) + (V * M + M);
 }
+impl<const OH: usize, const OW: usize, M: dfdx::prelude::UpscaleMethod> Params
+    for Upscale2D<OH, OW, M>
+{
+    const PARAMS: usize = 0;
+}
 impl<const N: usize> Params for DropoutOneIn<N> {
     const PARAMS: usize = 0;
 }

@@ -266,6 +266,15 @@ impl<In: ConstShape, T: Summarize<In, Output = In>, const N: usize> Summarize<In
 }
 
 /// A reshape to `S` (same number of values).
+/// Nearest-neighbour (or bilinear) resizing to `OH × OW`, channels kept.
+impl<C: ConstDim, H: ConstDim, W: ConstDim, const OH: usize, const OW: usize, M>
+    Summarize<(C, H, W)> for Upscale2D<OH, OW, M>
+where
+    M: dfdx::prelude::UpscaleMethod,
+{
+    type Output = (C, Const<OH>, Const<OW>);
+}
+
 impl<In: ConstShape, S: ConstShape> Summarize<In> for Reshape<S> {
     type Output = S;
 }

@@ -10,6 +10,7 @@ mod conv_fallback;
 mod cuda;
 mod custom_layer;
 mod data_pipeline;
+mod dense_targets;
 mod fashion_mnist;
 mod fit_api;
 mod frozen;
