@@ -17,6 +17,7 @@ pub use crate::data::{
     read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
     IdxDataset, InMemory, NoLabels, Subset, Target, Values, FASHION_MNIST_DIR,
 };
+pub use crate::data::{CharVocab, Pad, TokenClasses, TokenSet, Tokens, Vocab, IGNORE, OOV, PAD};
 pub use crate::gradcheck::{
     gradcheck, gradcheck_fn, GradCheckConfig, GradCheckModel, GradCheckReport, TensorCheck,
 };
@@ -25,11 +26,15 @@ pub use crate::interpret::{
 };
 pub use crate::losses::{
     BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber,
-    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
+    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, TokenCrossentropy,
 };
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice,
+};
+pub use crate::nn::{
+    AllSteps, Embedding, EmbeddingBag, Gru, LastStep, Lstm, PositionalEmbedding, SeqFirst,
+    SeqLast, SeqMax, SeqMean,
 };
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,

@@ -15,6 +15,7 @@
 mod conv2d;
 pub mod custom;
 pub mod device;
+mod embedding;
 mod flatten;
 mod gelu;
 mod init;
@@ -22,6 +23,8 @@ mod kernels;
 mod linear;
 mod params;
 mod pool2d;
+mod recurrent;
+mod seq_pool;
 pub mod shape;
 mod summary;
 
@@ -29,11 +32,16 @@ pub use conv2d::builder::{Conv2D, Conv2DBy};
 pub use conv2d::RuleSet;
 pub use custom::builder::Custom;
 pub use device::{LayerKernels, TrainingDevice};
+pub use embedding::builder::{Embedding, EmbeddingBag, PositionalEmbedding};
+pub use embedding::{Positions, TokenIdError, TokenIds};
 pub use flatten::{Flatten2D, Flatten2DBy};
 pub use gelu::ExactGeLU;
 pub use init::glorot_uniform;
 pub use linear::builder::Linear;
 pub use params::Params;
+pub use recurrent::builder::{Gru, Lstm};
+pub use recurrent::{AllSteps, LastStep, Steps};
+pub use seq_pool::{SeqFirst, SeqLast, SeqMax, SeqMean};
 pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
 pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
@@ -43,6 +51,8 @@ pub use summary::{summary, LayerRow, Summarize, Summary};
 pub mod modules {
     pub use super::conv2d::Conv2D;
     pub use super::custom::Custom;
+    pub use super::embedding::{Embedding, EmbeddingBag, PositionalEmbedding};
     pub use super::linear::Linear;
+    pub use super::recurrent::{Gru, Lstm};
     pub use dfdx::nn::modules::*;
 }

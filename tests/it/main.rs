@@ -29,3 +29,4 @@ mod resume;
 mod support;
 mod trainer;
 mod ui;
+mod sequence;
