@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Records PyTorch's nn.GRU, nn.LSTM and nn.EmbeddingBag on fixed weights for typenet's sequence
+"""Records PyTorch's nn.GRU, nn.LSTM, nn.EmbeddingBag and nn.TransformerEncoderLayer on fixed weights for typenet's sequence
 tests (tests/it/sequence.rs).
 
 Run once, by hand, when a fixture is added or PyTorch's behaviour is to be rechecked; CI never
@@ -75,6 +75,48 @@ def bag(name, vocab, dim, ids, seed):
     }
 
 
+def encoder(name, batch, steps, width, heads, ff, seed):
+    """nn.TransformerEncoderLayer (post-norm, ReLU, no dropout) and its attention alone."""
+    torch.manual_seed(seed)
+    layer = nn.TransformerEncoderLayer(width, heads, ff, dropout=0.0, batch_first=True)
+    # non-zero biases and norm parameters, so every parameter is exercised
+    with torch.no_grad():
+        for p in layer.parameters():
+            if p.dim() == 1:
+                p.copy_(seeded(seed + p.numel(), p.numel(), scale=0.3) + (1.0 if p is layer.norm1.weight or p is layer.norm2.weight else 0.0))
+    layer.eval()
+    x = seeded(seed + 1, batch, steps, width).requires_grad_(True)
+    attn, _ = layer.self_attn(x, x, x, need_weights=False)
+    gy = seeded(seed + 2, *attn.shape)
+    (attn * gy).sum().backward()
+    grad_x = x.grad.clone()
+    y = layer(x)
+    sa = layer.self_attn
+    return {
+        "name": name,
+        "shape": [batch, steps, width, heads, ff],
+        "x": nums(x),
+        "attention": nums(attn),
+        "gy": nums(gy),
+        "attention_grad_x": nums(grad_x),
+        "y": nums(y),
+        "params": {
+            "in_proj_weight": nums(sa.in_proj_weight),
+            "in_proj_bias": nums(sa.in_proj_bias),
+            "out_proj.weight": nums(sa.out_proj.weight),
+            "out_proj.bias": nums(sa.out_proj.bias),
+            "linear1.weight": nums(layer.linear1.weight),
+            "linear1.bias": nums(layer.linear1.bias),
+            "linear2.weight": nums(layer.linear2.weight),
+            "linear2.bias": nums(layer.linear2.bias),
+            "norm1.weight": nums(layer.norm1.weight),
+            "norm1.bias": nums(layer.norm1.bias),
+            "norm2.weight": nums(layer.norm2.weight),
+            "norm2.bias": nums(layer.norm2.bias),
+        },
+    }
+
+
 def main():
     records = [
         recurrent("gru", nn.GRU, 3, 5, 4, 6, 10),
@@ -82,6 +124,7 @@ def main():
         recurrent("gru_long", nn.GRU, 2, 16, 3, 8, 30),
         recurrent("lstm_long", nn.LSTM, 2, 16, 3, 8, 40),
         bag("embedding_bag", 7, 3, [[1, 2, 0, 0], [3, 3, 6, 0], [0, 0, 0, 0]], 50),
+        encoder("encoder_block", 2, 5, 8, 2, 12, 60),
     ]
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "sequence.json"

@@ -12,6 +12,7 @@
 //! dfdx's tuple impls make type checking exponential in the nesting depth of right-nested tuples
 //! (51 layers nested 10 deep took 128 s to check; balanced 6-ary grouping of 67 layers, 0.3 s).
 
+mod attention;
 mod conv2d;
 pub mod custom;
 pub mod device;
@@ -28,6 +29,7 @@ mod seq_pool;
 pub mod shape;
 mod summary;
 
+pub use attention::builder::{EncoderBlock, SelfAttention};
 pub use conv2d::builder::{Conv2D, Conv2DBy};
 pub use conv2d::RuleSet;
 pub use custom::builder::Custom;
@@ -49,6 +51,7 @@ pub use summary::{summary, LayerRow, Summarize, Summary};
 /// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's
 /// [`Linear`](modules::Linear) and [`Conv2D`](modules::Conv2D) in place of dfdx's.
 pub mod modules {
+    pub use super::attention::{EncoderBlock, SelfAttention};
     pub use super::conv2d::Conv2D;
     pub use super::custom::Custom;
     pub use super::embedding::{Embedding, EmbeddingBag, PositionalEmbedding};

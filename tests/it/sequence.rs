@@ -1,4 +1,5 @@
-//! Sequence models: token data, embeddings, GRU and LSTM, sequence pooling.
+//! Sequence models: token data, embeddings, GRU and LSTM, self-attention, sequence pooling,
+//! per-token losses and metrics.
 //!
 //! - GRU and LSTM against PyTorch's `nn.GRU` / `nn.LSTM` on the same weights (values recorded
 //!   once by `scripts/pytorch_sequence_fixtures.py` in `tests/fixtures/pytorch/sequence.json`):
@@ -125,6 +126,42 @@ fn embedding_bag_equals_pytorch() {
     assert_close("embedding_bag", &m.forward(x).as_vec(), &floats(&rec["y"]));
 }
 
+#[test]
+fn self_attention_and_encoder_block_equal_pytorch() {
+    let rec = record("encoder_block");
+    let p = &rec["params"];
+    let dev = Cpu::default();
+    let mut m = dev.build_module::<EncoderBlock<8, 2, 12>, f32>();
+    // PyTorch packs the query, key and value projections in one (3·M, M) matrix
+    let (w, b) = (floats(&p["in_proj_weight"]), floats(&p["in_proj_bias"]));
+    let a = &mut m.attention;
+    for (i, l) in [&mut a.w_q, &mut a.w_k, &mut a.w_v].into_iter().enumerate() {
+        l.weight.copy_from(&w[i * 64..(i + 1) * 64]);
+        l.bias.copy_from(&b[i * 8..(i + 1) * 8]);
+    }
+    a.w_o.weight.copy_from(&floats(&p["out_proj.weight"]));
+    a.w_o.bias.copy_from(&floats(&p["out_proj.bias"]));
+    m.ff1.weight.copy_from(&floats(&p["linear1.weight"]));
+    m.ff1.bias.copy_from(&floats(&p["linear1.bias"]));
+    m.ff2.weight.copy_from(&floats(&p["linear2.weight"]));
+    m.ff2.bias.copy_from(&floats(&p["linear2.bias"]));
+    m.norm1.gamma.copy_from(&floats(&p["norm1.weight"]));
+    m.norm1.beta.copy_from(&floats(&p["norm1.bias"]));
+    m.norm2.gamma.copy_from(&floats(&p["norm2.weight"]));
+    m.norm2.beta.copy_from(&floats(&p["norm2.bias"]));
+    let x = dev.tensor_from_vec(floats(&rec["x"]), (2, Const::<5>, Const::<8>));
+    let attn = m.attention.forward(x.leaky_trace());
+    assert_close("attention", &attn.as_vec(), &floats(&rec["attention"]));
+    let gy = dev.tensor_from_vec(floats(&rec["gy"]), (2, Const::<5>, Const::<8>));
+    let grads = attn.try_mul(gy).unwrap().sum().backward();
+    assert_close(
+        "attention: ∂/∂x",
+        &grads.get(&x).as_vec(),
+        &floats(&rec["attention_grad_x"]),
+    );
+    assert_close("encoder block", &m.forward(x).as_vec(), &floats(&rec["y"]));
+}
+
 type TestResult = std::result::Result<(), TestCaseError>;
 
 fn check<M: GradCheckModel<S>, S: Shape>(model: &mut M, x: &Tensor<S, f64, Cpu>) -> TestResult {
@@ -191,6 +228,16 @@ proptest! {
 
     #[test]
     fn positional_embedding_and_mean(mut m in strategy::model::<(PositionalEmbedding<3, 4>, SeqMean)>(), x in strategy::tensor::<Rank3<2, 3, 4>>(-2.0..2.0)) {
+        check(&mut m, &x)?;
+    }
+
+    #[test]
+    fn self_attention(mut m in strategy::model::<SelfAttention<4, 2>>(), x in strategy::tensor::<Rank3<2, 3, 4>>(-1.0..1.0)) {
+        check(&mut m, &x)?;
+    }
+
+    #[test]
+    fn encoder_block(mut m in strategy::model::<(EncoderBlock<4, 2, 6>, SeqMean)>(), x in strategy::tensor::<Rank3<2, 3, 4>>(-1.0..1.0)) {
         check(&mut m, &x)?;
     }
 
@@ -348,5 +395,106 @@ fn ids_reach_the_model_as_exact_values() -> typenet::Result<()> {
     let mut x = [0.0f32; 2];
     data.write_features(0, &mut x);
     assert_eq!(x[0] as u32, top);
+    Ok(())
+}
+
+#[test]
+fn token_cross_entropy_averages_the_counted_tokens() -> std::result::Result<(), CpuError> {
+    let dev = Cpu::default();
+    // sequence 1: logits (ln 3, 0) for class 0 → p = 3/4; padding
+    // sequence 2: logits (0, 0) for class 1 → p = 1/2; logits (0, ln 3) for class 0 → p = 1/4
+    let l3 = 3.0f64.ln();
+    let logits = dev.tensor_from_vec(
+        vec![l3, 0.0, 7.0, -7.0, 0.0, 0.0, 0.0, l3],
+        (2, Const::<2>, Const::<2>),
+    );
+    let targets = dev.tensor_from_vec(vec![0usize, IGNORE, 1, 0], (2, Const::<2>));
+    let loss = TokenCrossentropy.try_loss(logits.clone(), &targets)?;
+    let want = -((0.75f64).ln() + (0.5f64).ln() + (0.25f64).ln()) / 3.0;
+    assert!((loss.array() - want).abs() < 1e-12, "{} vs {want}", loss.array());
+    // its gradient, padding included (zero there), against finite differences
+    let f = |y: Tensor<(usize, Const<2>, Const<2>), f64, Cpu, OwnedTape<f64, Cpu>>| {
+        TokenCrossentropy.try_loss(y, &targets)
+    };
+    let report = gradcheck_fn(f, &logits, &GradCheckConfig::default()).unwrap();
+    assert!(report.passed());
+    Ok(())
+}
+
+#[test]
+fn per_token_targets_outside_the_classes_are_refused() {
+    let err = TokenSet::<2, 4, TokenClasses<2, 3>>::from_sequences(
+        &[vec![1u32, 2]],
+        vec![[0, 3]],
+        Pad::End,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ClassOutOfRange {
+                sample: Some(0),
+                class: 3,
+                classes: 3
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn perplexity_and_accuracy_leave_padding_out() {
+    use typenet::data::Targets;
+    let mut p = metric("perplexity").unwrap();
+    let mut a = metric("accuracy").unwrap();
+    // rows: uniform over 2 (class 1: p = 1/2, arg-max 0: a miss), padding, certain and right
+    let outputs = [0.0, 0.0, 50.0, -50.0, 40.0, 0.0];
+    let targets = Targets::Classes(&[1, IGNORE, 0]);
+    p.update(&outputs, 2, targets);
+    a.update(&outputs, 2, targets);
+    // exp(mean(ln 2, ~0)) = √2
+    assert!((p.compute() - 2f64.sqrt()).abs() < 1e-9, "{}", p.compute());
+    assert_eq!(a.compute(), 0.5);
+}
+
+/// Sequences of 1 to 5 ids in 1..6 padded at the end; each position's target is the id before
+/// it (the first position's is the id itself), padding ignored.
+fn previous_token() -> TokenSet<5, 6, TokenClasses<5, 6>> {
+    let mut rng = StdRngLike(11);
+    let (mut seqs, mut targets) = (Vec::new(), Vec::new());
+    for _ in 0..64 {
+        let len = 1 + rng.next() % 5;
+        let s: Vec<u32> = (0..len).map(|_| 1 + (rng.next() % 5) as u32).collect();
+        let mut t = [IGNORE; 5];
+        for (i, slot) in t.iter_mut().enumerate().take(len) {
+            *slot = s[i.saturating_sub(1)] as usize;
+        }
+        seqs.push(s);
+        targets.push(t);
+    }
+    TokenSet::from_sequences(&seqs, targets, Pad::End).unwrap()
+}
+
+#[test]
+fn a_per_token_model_trains_on_token_targets() -> typenet::Result<()> {
+    let data = previous_token();
+    let dev = Cpu::seed_from_u64(5);
+    let mut model = Trainer::compile(
+        &dev,
+        dev.build_module::<(Embedding<6, 8>, Gru<8, 16, AllSteps>, Linear<16, 6>), f32>(),
+        AdamConfig {
+            lr: 0.02,
+            ..Default::default()
+        },
+        TokenCrossentropy,
+        &["accuracy", "perplexity"],
+    )?;
+    let before = model.evaluate(&data)?;
+    // five equally likely ids at first: perplexity near 6 (six outputs)
+    assert!(before.metrics["perplexity"] > 3.0, "{before}");
+    model.fit(&data, &fit_config(30))?;
+    let after = model.evaluate(&data)?;
+    assert!(after.metrics["accuracy"] >= 0.95, "{after}");
+    assert!(after.metrics["perplexity"] < 1.3, "{after}");
     Ok(())
 }
