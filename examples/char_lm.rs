@@ -193,7 +193,10 @@ fn run(args: &Args) -> typenet::Result<()> {
     }
 
     let sample = sample(args, &model.model, &vocab)?;
-    println!("sampled at temperature {}:\n{}{}", args.temperature, args.prompt, sample);
+    println!(
+        "sampled at temperature {}:\n{}{}",
+        args.temperature, args.prompt, sample
+    );
 
     if args.json {
         let list: Vec<String> = perplexities.iter().map(|p| format!("{p:.3}")).collect();

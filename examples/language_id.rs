@@ -221,10 +221,7 @@ fn run(args: &Args) -> typenet::Result<()> {
         println!("split written to {}", path.display());
     }
     let vocab = CharVocab::build(train_words.iter().map(|(w, _)| w.as_str()), Some(VOCAB));
-    let (train, test) = (
-        encode(&train_words, &vocab)?,
-        encode(&test_words, &vocab)?,
-    );
+    let (train, test) = (encode(&train_words, &vocab)?, encode(&test_words, &vocab)?);
     println!(
         "{} training words, {} test words, {} character ids",
         train.len(),
@@ -270,9 +267,7 @@ fn run(args: &Args) -> typenet::Result<()> {
     transformer.fit(&train, &config(args))?;
     let transformer_accuracy = transformer.evaluate(&test)?.metrics["accuracy"];
     let transformer_seconds = start.elapsed().as_secs_f64();
-    println!(
-        "transformer: test accuracy {transformer_accuracy:.4} ({transformer_seconds:.1} s)"
-    );
+    println!("transformer: test accuracy {transformer_accuracy:.4} ({transformer_seconds:.1} s)");
 
     if args.json {
         println!(

@@ -33,8 +33,8 @@ pub use crate::nn::{
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice,
 };
 pub use crate::nn::{
-    AllSteps, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, PositionalEmbedding, SeqFirst,
-    SeqLast, SeqMax, SeqMean, SelfAttention,
+    AllSteps, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, PositionalEmbedding,
+    SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean,
 };
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,

@@ -251,10 +251,7 @@ impl<const L: usize, const V: usize, T: Target> TokenSet<L, V, T> {
                 return Err(Error::TextLine {
                     path: path.into(),
                     line,
-                    reason: format!(
-                        "{} tokens, more than the sequence length {L}",
-                        ids.len()
-                    ),
+                    reason: format!("{} tokens, more than the sequence length {L}", ids.len()),
                 });
             }
             sequences.push(ids);
@@ -533,8 +530,9 @@ mod tests {
 
     #[test]
     fn a_sequence_longer_than_the_type_is_an_error() {
-        let err = TokenSet::<2, 5, Classes<2>>::from_sequences(&[vec![1u32, 1, 1]], vec![0], Pad::End)
-            .unwrap_err();
+        let err =
+            TokenSet::<2, 5, Classes<2>>::from_sequences(&[vec![1u32, 1, 1]], vec![0], Pad::End)
+                .unwrap_err();
         assert!(
             matches!(
                 err,

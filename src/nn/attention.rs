@@ -190,10 +190,7 @@ where
         let v = v
             .try_reshape_like(&(b, s, H, d))?
             .try_permute::<_, Axes4<0, 2, 1, 3>>()?;
-        let weights = q
-            .try_matmul(k)?
-            .try_mul(scale)?
-            .try_softmax::<Axis<3>>()?;
+        let weights = q.try_matmul(k)?.try_mul(scale)?.try_softmax::<Axis<3>>()?;
         let out = weights
             .try_matmul(v)?
             .try_permute::<_, Axes4<0, 2, 1, 3>>()?

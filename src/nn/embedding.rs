@@ -196,7 +196,8 @@ macro_rules! table_layer {
     };
 }
 
-table_layer!(Embedding, Embedding, V, |t| t.try_fill_with_distr(StandardNormal));
+table_layer!(Embedding, Embedding, V, |t| t
+    .try_fill_with_distr(StandardNormal));
 table_layer!(EmbeddingBag, EmbeddingBag, V, |t| t
     .try_fill_with_distr(StandardNormal));
 table_layer!(PositionalEmbedding, PositionalEmbedding, L, |t| {

@@ -41,10 +41,10 @@ pub use gelu::ExactGeLU;
 pub use init::glorot_uniform;
 pub use linear::builder::Linear;
 pub use params::Params;
+pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
 pub use recurrent::builder::{Gru, Lstm};
 pub use recurrent::{AllSteps, LastStep, Steps};
 pub use seq_pool::{SeqFirst, SeqLast, SeqMax, SeqMean};
-pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
 pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
 pub use summary::{summary, LayerRow, Summarize, Summary};
 

@@ -161,8 +161,8 @@ macro_rules! recurrent_layer {
         {
         }
 
-        impl<const I: usize, const H: usize, B, S, E, D, T> Module<Tensor<(B, S, Const<I>), E, D, T>>
-            for $name<I, H, LastStep, E, D>
+        impl<const I: usize, const H: usize, B, S, E, D, T>
+            Module<Tensor<(B, S, Const<I>), E, D, T>> for $name<I, H, LastStep, E, D>
         where
             B: Dim,
             S: Dim,
@@ -182,8 +182,8 @@ macro_rules! recurrent_layer {
             }
         }
 
-        impl<const I: usize, const H: usize, B, S, E, D, T> Module<Tensor<(B, S, Const<I>), E, D, T>>
-            for $name<I, H, AllSteps, E, D>
+        impl<const I: usize, const H: usize, B, S, E, D, T>
+            Module<Tensor<(B, S, Const<I>), E, D, T>> for $name<I, H, AllSteps, E, D>
         where
             B: Dim,
             S: Dim,
@@ -264,7 +264,9 @@ where
         .retaped::<T>()
         .try_reshape_like(&(gh,))?
         .try_broadcast_like::<_, Axis<0>>(&(n, gh))?;
-    x.try_matmul(w)?.try_add(bias)?.try_reshape_like(&(b, s, gh))
+    x.try_matmul(w)?
+        .try_add(bias)?
+        .try_reshape_like(&(b, s, gh))
 }
 
 /// Columns `g·H .. (g+1)·H` of a `(B, G·H)` tensor: gate `g`.
@@ -369,8 +371,13 @@ impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Gru<I, H, 
         &self,
         x: Tensor<(B, S, Const<I>), E, D, T>,
         keep: bool,
-    ) -> Result<(Tensor<(B, Const<H>), E, D, T>, Vec<Tensor<(B, Const<H>), E, D, T>>), D::Err>
-    {
+    ) -> Result<
+        (
+            Tensor<(B, Const<H>), E, D, T>,
+            Vec<Tensor<(B, Const<H>), E, D, T>>,
+        ),
+        D::Err,
+    > {
         let (steps, mut h, len) = prepare(
             x,
             &self.weight_ih,
@@ -408,8 +415,13 @@ impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Lstm<I, H,
         &self,
         x: Tensor<(B, S, Const<I>), E, D, T>,
         keep: bool,
-    ) -> Result<(Tensor<(B, Const<H>), E, D, T>, Vec<Tensor<(B, Const<H>), E, D, T>>), D::Err>
-    {
+    ) -> Result<
+        (
+            Tensor<(B, Const<H>), E, D, T>,
+            Vec<Tensor<(B, Const<H>), E, D, T>>,
+        ),
+        D::Err,
+    > {
         let (steps, mut h, len) = prepare(
             x,
             &self.weight_ih,

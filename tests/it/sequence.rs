@@ -170,8 +170,8 @@ fn check<M: GradCheckModel<S>, S: Shape>(model: &mut M, x: &Tensor<S, f64, Cpu>)
 }
 
 /// Token ids below `V` (padding included) for `B` sequences of `L`, as an f64 batch.
-fn ids<const B: usize, const L: usize, const V: usize>()
--> impl Strategy<Value = Tensor<(Const<B>, Const<L>, Vocab<V>), f64, Cpu>> {
+fn ids<const B: usize, const L: usize, const V: usize>(
+) -> impl Strategy<Value = Tensor<(Const<B>, Const<L>, Vocab<V>), f64, Cpu>> {
     prop::collection::vec(0..V, B * L).prop_map(|v| {
         Cpu::default().tensor_from_vec(
             v.into_iter().map(|i| i as f64).collect(),
@@ -344,7 +344,12 @@ fn lstm_and_bag_train_through_fit() -> typenet::Result<()> {
 #[test]
 fn summaries_count_recurrent_parameters_as_pytorch() {
     // nn.GRU(8, 16): 3·16·(8 + 16) + 2·3·16 = 1,248; nn.LSTM(8, 16): 4·16·24 + 2·4·16 = 1,664
-    type Net = (Embedding<64, 8>, Gru<8, 16, AllSteps>, Lstm<16, 16>, Linear<16, 6>);
+    type Net = (
+        Embedding<64, 8>,
+        Gru<8, 16, AllSteps>,
+        Lstm<16, 16>,
+        Linear<16, 6>,
+    );
     let s = summary::<Net, Tokens<12, 64>>();
     let params: Vec<usize> = s.rows.iter().map(|r| r.params).collect();
     assert_eq!(params, [512, 1_248, 2_176, 102]);
@@ -374,15 +379,20 @@ fn token_files_become_samples_and_name_the_bad_line() -> typenet::Result<()> {
 
     let bytes = dir.join("latin1.txt");
     std::fs::write(&bytes, b"ab\nc\xe9\n")?;
-    let err = TokenSet::<3, 5, Classes<2>>::from_text_file(&bytes, &vocab, 0, Pad::End).unwrap_err();
+    let err =
+        TokenSet::<3, 5, Classes<2>>::from_text_file(&bytes, &vocab, 0, Pad::End).unwrap_err();
     assert!(matches!(&err, Error::TextLine { line: 2, .. }), "{err:?}");
 
     // a vocabulary of 5 ids (PAD, OOV, a, b, c) does not fit a vocabulary type of 4
     let err = TokenSet::<3, 4, Classes<2>>::from_text_file(&good, &vocab, 0, Pad::End).unwrap_err();
-    assert!(matches!(err, Error::VocabularyTooLarge { size: 5, max: 4 }), "{err:?}");
+    assert!(
+        matches!(err, Error::VocabularyTooLarge { size: 5, max: 4 }),
+        "{err:?}"
+    );
 
-    let err = TokenSet::<3, 5, Classes<2>>::from_text_file(dir.join("absent.txt"), &vocab, 0, Pad::End)
-        .unwrap_err();
+    let err =
+        TokenSet::<3, 5, Classes<2>>::from_text_file(dir.join("absent.txt"), &vocab, 0, Pad::End)
+            .unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     Ok(())
 }
@@ -391,7 +401,8 @@ fn token_files_become_samples_and_name_the_bad_line() -> typenet::Result<()> {
 fn ids_reach_the_model_as_exact_values() -> typenet::Result<()> {
     // the largest id of a 2^24 vocabulary survives the trip through f32
     let top = (1u32 << 24) - 1;
-    let data = TokenSet::<2, { 1 << 24 }, Classes<1>>::from_sequences(&[vec![top, 0]], vec![0], Pad::End)?;
+    let data =
+        TokenSet::<2, { 1 << 24 }, Classes<1>>::from_sequences(&[vec![top, 0]], vec![0], Pad::End)?;
     let mut x = [0.0f32; 2];
     data.write_features(0, &mut x);
     assert_eq!(x[0] as u32, top);
@@ -411,7 +422,11 @@ fn token_cross_entropy_averages_the_counted_tokens() -> std::result::Result<(), 
     let targets = dev.tensor_from_vec(vec![0usize, IGNORE, 1, 0], (2, Const::<2>));
     let loss = TokenCrossentropy.try_loss(logits.clone(), &targets)?;
     let want = -((0.75f64).ln() + (0.5f64).ln() + (0.25f64).ln()) / 3.0;
-    assert!((loss.array() - want).abs() < 1e-12, "{} vs {want}", loss.array());
+    assert!(
+        (loss.array() - want).abs() < 1e-12,
+        "{} vs {want}",
+        loss.array()
+    );
     // its gradient, padding included (zero there), against finite differences
     let f = |y: Tensor<(usize, Const<2>, Const<2>), f64, Cpu, OwnedTape<f64, Cpu>>| {
         TokenCrossentropy.try_loss(y, &targets)
