@@ -165,7 +165,7 @@ where
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, S, Const<M>), E, D, T>) -> Result<Self::Output, D::Err> {
-        if H == 0 || M % H != 0 {
+        if H == 0 || !M.is_multiple_of(H) {
             return Err(SizeError::Elements {
                 op: "self-attention",
                 tensor: "heads",

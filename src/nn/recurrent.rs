@@ -239,6 +239,7 @@ recurrent_layer!(Lstm, 4);
 
 /// The input projections of every step at once: `x · W_ihᵀ + b_ih` as `(B, S, G·H)`, with the
 /// tape of `x`.
+#[allow(clippy::type_complexity)]
 fn project<const I: usize, const G: usize, const H: usize, B, S, E, D, T>(
     x: Tensor<(B, S, Const<I>), E, D, T>,
     weight: &Tensor<Rank3<G, H, I>, E, D>,
@@ -270,6 +271,7 @@ where
 }
 
 /// Columns `g·H .. (g+1)·H` of a `(B, G·H)` tensor: gate `g`.
+#[allow(clippy::type_complexity)]
 fn gate<const H: usize, B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>(
     t: Tensor<(B, usize), E, D, T>,
     g: usize,
