@@ -17,6 +17,12 @@
 //! next-character targets). Characters are ids by frequency in the training text (at most 100
 //! ids with padding and unknown). Adam, learning rate 0.003, batches of 32.
 //!
+//! Result (measured): the PyTorch reference on the same text and windows reaches validation
+//! perplexities 11.28, 8.93 and 8.01 after epochs 1, 2 and 3 (`scripts/char_lm_reference.py`,
+//! one thread, 65 s of CPU time). typenet's run of this example has not been measured to the
+//! end yet: its LSTM steps are dfdx tensor ops (about twenty per step and layer), several times
+//! the CPU time of PyTorch's fused LSTM kernel.
+//!
 //! With `--json` the last line is one JSON object with `val_perplexity` (after the last epoch)
 //! and the perplexity of every epoch. Without the fortunes the example exits with code 2 and the
 //! `apt-get install` line.

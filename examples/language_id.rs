@@ -24,8 +24,18 @@
 //! at the start, so the GRU's last step reads the last character. Both models train 5 epochs
 //! with Adam (learning rate 0.003, batches of 64).
 //!
-//! Result (measured, `--release`, seed 0, 5 epochs): see the note printed at the end of a run;
-//! the figures of the last measurement are in `MEASURED` below.
+//! Result (measured, `--release`, seed 0, 5 epochs; 60,000 training and 12,000 test words,
+//! 70 character ids), beside the same models trained the same way on the same split in PyTorch
+//! (`scripts/language_id_reference.py`, one thread):
+//!
+//! | model | typenet | PyTorch | difference |
+//! |---|---|---|---|
+//! | bag of characters | 0.5745 | 0.5761 | −0.0016 |
+//! | GRU | 0.8865 | 0.8832 | +0.0033 |
+//! | transformer | 0.8117 | 0.8168 | −0.0051 |
+//!
+//! The GRU beats the bag of characters by 0.31. CPU time for the three models: typenet 310 s,
+//! PyTorch 260 s (on a loaded machine: wall-clock times there are not comparable).
 //!
 //! With `--json` the last line is one JSON object with `bag_accuracy`, `recurrent_accuracy` and
 //! `transformer_accuracy`.
