@@ -318,6 +318,46 @@ pub enum Error {
         /// The central finite-difference estimate.
         numeric: f64,
     },
+    /// A token id is not below the vocabulary size of its data set or layer.
+    #[error("token id {id} at position {position} of sample {sample} is outside the vocabulary 0..{vocabulary}")]
+    TokenOutOfRange {
+        /// The sample (row of the batch for a layer).
+        sample: usize,
+        /// The position in the sequence.
+        position: usize,
+        /// The id found (as read; a non-integer feature is reported rounded down).
+        id: u64,
+        /// The vocabulary size.
+        vocabulary: usize,
+    },
+    /// A sequence is longer than the fixed length of its data set.
+    #[error("sample {sample} has {length} tokens, more than the sequence length {max}")]
+    SequenceTooLong {
+        /// The sample.
+        sample: usize,
+        /// Its number of tokens.
+        length: usize,
+        /// The data set's sequence length.
+        max: usize,
+    },
+    /// A vocabulary has more ids than the vocabulary size of the type it is used with.
+    #[error("a vocabulary of {size} ids does not fit a vocabulary type of {max} ids")]
+    VocabularyTooLarge {
+        /// Ids of the vocabulary (padding and out-of-vocabulary included).
+        size: usize,
+        /// The size the type allows.
+        max: usize,
+    },
+    /// A line of a text file cannot be used as a sample.
+    #[error("text error: {path}: line {line}: {reason}")]
+    TextLine {
+        /// The file that was read.
+        path: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// What was wrong with it.
+        reason: String,
+    },
 }
 
 /// The message of [`Error::ClassOutOfRange`].

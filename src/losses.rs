@@ -10,6 +10,9 @@
 use crate::data::{Classes, Target, ValueImages, ValueSequences, Values};
 use dfdx::prelude::*;
 
+mod tokens;
+pub use tokens::TokenCrossentropy;
+
 /// A batch's output shape: a runtime batch size and `N` outputs per sample.
 pub type BatchOutput<const N: usize> = (usize, Const<N>);
 

@@ -18,6 +18,7 @@ pub use crate::data::{
     IdxDataset, InMemory, NoLabels, Reconstruction, Subset, Target, ValueImages, ValueSequences,
     Values, FASHION_MNIST_DIR,
 };
+pub use crate::data::{CharVocab, Pad, TokenClasses, TokenSet, Tokens, Vocab, IGNORE, OOV, PAD};
 pub use crate::gradcheck::{
     gradcheck, gradcheck_fn, GradCheckConfig, GradCheckModel, GradCheckReport, TensorCheck,
 };
@@ -26,11 +27,15 @@ pub use crate::interpret::{
 };
 pub use crate::losses::{
     BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber,
-    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
+    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, TokenCrossentropy,
 };
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice, Unflatten2D,
+};
+pub use crate::nn::{
+    AllSteps, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, PositionalEmbedding,
+    SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean,
 };
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,

@@ -20,6 +20,7 @@ mod split;
 pub(crate) use split::split_indices;
 mod subset;
 mod target;
+mod tokens;
 mod transform;
 
 pub use augment::{Augmentation, Augmented, HorizontalFlip, RandomCrop};
@@ -40,4 +41,8 @@ pub use prefetch::{gather_host, prefetch, HostBatch};
 pub use reconstruction::Reconstruction;
 pub use subset::Subset;
 pub use target::{Classes, NoLabels, Target, Targets, Values};
+pub use tokens::{
+    read_lines, CharVocab, Pad, TokenClasses, TokenSet, Tokens, Vocab, IGNORE, MAX_VOCABULARY, OOV,
+    PAD,
+};
 pub use transform::{SampleTransform, Standardize, Transformed};

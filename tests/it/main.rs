@@ -28,6 +28,7 @@ mod optim_conventions;
 mod params;
 mod pytorch_fixtures;
 mod resume;
+mod sequence;
 mod support;
 mod trainer;
 mod ui;

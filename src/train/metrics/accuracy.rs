@@ -1,7 +1,7 @@
 //! Classification accuracy: arg-max (or thresholded) and top-k.
 
 use super::{argmax, Metric};
-use crate::data::Targets;
+use crate::data::{Targets, IGNORE};
 use crate::{Error, Result};
 
 /// A count of hits over a count of samples.
@@ -25,7 +25,8 @@ impl Ratio {
     }
 }
 
-/// The fraction of samples whose arg-max output is their class (or, for one-wide outputs and
+/// The fraction of samples whose arg-max output is their class, class [`IGNORE`] (padding of
+/// per-token targets) not counted (or, for one-wide outputs and
 /// 0/1 targets, whose output is on the target's side of the threshold: 0.5 unless set by
 /// [`Metric::set_binary_threshold`], which the trainer does with its loss's
 /// [`binary_threshold`](crate::losses::Loss::binary_threshold), 0 for logits).
@@ -67,12 +68,14 @@ impl Metric for Accuracy {
     fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
         match targets {
             Targets::Classes(classes) => {
+                // positions of IGNORE (padding of per-token targets) are not counted
+                let counted = classes.iter().filter(|&&c| c != IGNORE).count();
                 let hits = outputs
                     .chunks_exact(width)
                     .zip(classes)
-                    .filter(|&(row, &c)| argmax(row) == c)
+                    .filter(|&(row, &c)| c != IGNORE && argmax(row) == c)
                     .count();
-                self.ratio.add(hits as u64, classes.len() as u64);
+                self.ratio.add(hits as u64, counted as u64);
             }
             Targets::Values(values, _) => {
                 // targets are 0/1 whatever the outputs are, so they split at 0.5
@@ -138,12 +141,15 @@ impl Metric for TopKAccuracy {
     fn update(&mut self, outputs: &[f32], width: usize, targets: Targets<'_>) {
         if let Targets::Classes(classes) = targets {
             // rank of the true class = how many outputs beat it (ties count against it, as in Keras)
+            let counted = classes.iter().filter(|&&c| c < width).count();
             let hits = outputs
                 .chunks_exact(width)
                 .zip(classes)
-                .filter(|&(row, &c)| row.iter().filter(|&&v| v > row[c]).count() < self.k)
+                .filter(|&(row, &c)| {
+                    c < width && row.iter().filter(|&&v| v > row[c]).count() < self.k
+                })
                 .count();
-            self.ratio.add(hits as u64, classes.len() as u64);
+            self.ratio.add(hits as u64, counted as u64);
         }
     }
     fn compute(&self) -> f64 {

@@ -1,6 +1,8 @@
 //! The metric trait, the metrics a trainer is compiled with, and metrics by name.
 
-use super::{Accuracy, ClassAverage, MacroAverage, MeanAbsolute, MeanSquared, TopKAccuracy, R2};
+use super::{
+    Accuracy, ClassAverage, MacroAverage, MeanAbsolute, MeanSquared, Perplexity, TopKAccuracy, R2,
+};
 use crate::data::Targets;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
@@ -150,6 +152,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "mse",
     "mae",
     "r2",
+    "perplexity",
 ];
 
 /// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, `r2`, …).
@@ -165,6 +168,7 @@ pub fn metric(name: &str) -> Result<Box<dyn Metric>> {
         "precision" => Ok(Box::new(MacroAverage::new(ClassAverage::Precision))),
         "recall" => Ok(Box::new(MacroAverage::new(ClassAverage::Recall))),
         "f1" | "f1_score" => Ok(Box::new(MacroAverage::new(ClassAverage::F1))),
+        "perplexity" => Ok(Box::new(Perplexity::default())),
         _ => {
             if let Some(k) = name
                 .strip_prefix("top_")

@@ -4,12 +4,14 @@
 mod accuracy;
 mod base;
 mod confusion;
+mod perplexity;
 mod regression;
 
 pub use accuracy::{Accuracy, TopKAccuracy};
 pub(crate) use base::{argmax, Metrics};
 pub use base::{metric, Metric, MetricList, METRIC_NAMES};
 pub use confusion::{ClassAverage, ConfusionMatrix, MacroAverage};
+pub use perplexity::Perplexity;
 pub use regression::{MeanAbsolute, MeanSquared, R2};
 
 #[cfg(test)]
