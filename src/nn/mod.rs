@@ -36,6 +36,8 @@ pub use linear::builder::Linear;
 pub use params::Params;
 pub use pool2d::{AvgPool2D, AvgPool2DBy, MaxPool2D, MaxPool2DBy};
 pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
+#[cfg(feature = "onnx")]
+pub(crate) use summary::short_type_name;
 pub use summary::{summary, LayerRow, Summarize, Summary};
 
 /// The built (device-holding) forms of layers, as dfdx's `nn::modules`: dfdx's, with typenet's
