@@ -361,7 +361,7 @@ impl Reader {
             let push = |items: &mut Vec<Layer>, ty: String, tensors| {
                 items.push(Layer::Leaf { ty, tensors })
             };
-            let layer: std::result::Result<(), String> = (|| {
+            let layer: std::result::Result<(), String> = 'layer: {
                 match op {
                     "Identity" | "Dropout" => {}
                     "Relu" | "Sigmoid" | "Tanh" | "Sin" | "Cos" | "Log" | "Exp" | "Sqrt"
@@ -387,14 +387,14 @@ impl Reader {
                     "Softmax" | "LogSoftmax" => {
                         let axis = int(node, "axis").unwrap_or(-1);
                         if axis != -1 && axis != shape.len() as i64 {
-                            return Err(format!("{op} (axis {axis}, not the last)"));
+                            break 'layer Err(format!("{op} (axis {axis}, not the last)"));
                         }
                         push(&mut items, op.to_string(), vec![]);
                     }
                     "Gemm" => {
                         let (Some((wd, w)), [i_]) = (self.weight(node.input.get(1)), &shape[..])
                         else {
-                            return Err(
+                            break 'layer Err(
                                 "Gemm (without a weight initializer, or on a non-flat input)"
                                     .into(),
                             );
@@ -404,7 +404,7 @@ impl Reader {
                             || float(node, "alpha").is_some_and(|a| a != 1.0)
                             || float(node, "beta").is_some_and(|b| b != 1.0)
                         {
-                            return Err("Gemm (transA, alpha or beta)".into());
+                            break 'layer Err("Gemm (transA, alpha or beta)".into());
                         }
                         let (o, inp, weight) = if trans_b {
                             (wd[0], wd[1], w)
@@ -412,11 +412,11 @@ impl Reader {
                             (wd[1], wd[0], transpose(&w, wd[0], wd[1]))
                         };
                         if inp != *i_ {
-                            return Err(format!("Gemm (takes {inp} features, its input has {i_})"));
+                            break 'layer Err(format!("Gemm (takes {inp} features, its input has {i_})"));
                         }
                         let bias = match self.weight(node.input.get(2)) {
                             Some((bd, b)) if bd.iter().product::<usize>() == o => b,
-                            Some(_) => return Err("Gemm (bias not of the output's size)".into()),
+                            Some(_) => break 'layer Err("Gemm (bias not of the output's size)".into()),
                             None => vec![0.0; o],
                         };
                         shape = vec![o];
@@ -430,11 +430,11 @@ impl Reader {
                         let Some((wd, w)) =
                             self.weight(node.input.get(1)).filter(|(d, _)| d.len() == 2)
                         else {
-                            return Err("MatMul (without a 2-D weight initializer)".into());
+                            break 'layer Err("MatMul (without a 2-D weight initializer)".into());
                         };
                         let (inp, o) = (wd[0], wd[1]);
                         if shape.last() != Some(&inp) {
-                            return Err(format!(
+                            break 'layer Err(format!(
                                 "MatMul (takes {inp} features, its input has shape {shape:?})"
                             ));
                         }
@@ -461,27 +461,30 @@ impl Reader {
                             ],
                         );
                         current = output.clone();
-                        return Ok(());
+                        break 'layer Ok(());
                     }
                     "Conv" => {
                         let Some((wd, w)) =
                             self.weight(node.input.get(1)).filter(|(d, _)| d.len() == 4)
                         else {
-                            return Err("Conv (without a 4-D weight initializer)".into());
+                            break 'layer Err("Conv (without a 4-D weight initializer)".into());
                         };
                         let (o, c, k) = (wd[0], wd[1], wd[2]);
-                        let (s, p) = square(node, k)?;
+                        let (s, p) = match square(node, k) {
+                            Ok(sp) => sp,
+                            Err(e) => break 'layer Err(e),
+                        };
                         if wd[3] != k
                             || int(node, "group").unwrap_or(1) != 1
                             || ints(node, "dilations").is_some_and(|d| d.iter().any(|&x| x != 1))
                         {
-                            return Err("Conv (non-square kernel, groups or dilation)".into());
+                            break 'layer Err("Conv (non-square kernel, groups or dilation)".into());
                         }
                         let [ci, h, wi] = shape[..] else {
-                            return Err("Conv (on a non-(C, H, W) input)".into());
+                            break 'layer Err("Conv (on a non-(C, H, W) input)".into());
                         };
                         if ci != c {
-                            return Err(format!("Conv (takes {c} channels, its input has {ci})"));
+                            break 'layer Err(format!("Conv (takes {c} channels, its input has {ci})"));
                         }
                         let bias = self
                             .weight(node.input.get(2))
@@ -502,21 +505,24 @@ impl Reader {
                     "MaxPool" | "AveragePool" => {
                         let k = ints(node, "kernel_shape").unwrap_or_default();
                         let [k0, k1] = k[..] else {
-                            return Err(format!("{op} (not 2-D)"));
+                            break 'layer Err(format!("{op} (not 2-D)"));
                         };
                         if k0 != k1 || int(node, "ceil_mode").unwrap_or(0) != 0 {
-                            return Err(format!("{op} (non-square kernel or ceil_mode)"));
+                            break 'layer Err(format!("{op} (non-square kernel or ceil_mode)"));
                         }
                         let k = k0 as usize;
-                        let (s, p) = square(node, k)?;
+                        let (s, p) = match square(node, k) {
+                            Ok(sp) => sp,
+                            Err(e) => break 'layer Err(e),
+                        };
                         if op == "AveragePool"
                             && p > 0
                             && int(node, "count_include_pad").unwrap_or(0) != 1
                         {
-                            return Err("AveragePool (padding not counted)".into());
+                            break 'layer Err("AveragePool (padding not counted)".into());
                         }
                         let [c, h, w] = shape[..] else {
-                            return Err(format!("{op} (on a non-(C, H, W) input)"));
+                            break 'layer Err(format!("{op} (on a non-(C, H, W) input)"));
                         };
                         shape = vec![c, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1];
                         let name = if op == "MaxPool" {
@@ -533,7 +539,7 @@ impl Reader {
                     }
                     "GlobalAveragePool" | "GlobalMaxPool" => {
                         let [c, _, _] = shape[..] else {
-                            return Err(format!("{op} (on a non-(C, H, W) input)"));
+                            break 'layer Err(format!("{op} (on a non-(C, H, W) input)"));
                         };
                         pending_global = Some((
                             if op == "GlobalMaxPool" {
@@ -546,7 +552,7 @@ impl Reader {
                     }
                     "Flatten" => {
                         if int(node, "axis").unwrap_or(1) != 1 {
-                            return Err("Flatten (axis other than 1)".into());
+                            break 'layer Err("Flatten (axis other than 1)".into());
                         }
                         if let Some((ty, c)) = pending_global.take() {
                             shape = vec![c];
@@ -555,26 +561,28 @@ impl Reader {
                             shape = vec![c * h * w];
                             push(&mut items, "Flatten2D".into(), vec![]);
                         } else if shape.len() != 1 {
-                            return Err("Flatten (of other than a (C, H, W) input)".into());
+                            break 'layer Err("Flatten (of other than a (C, H, W) input)".into());
                         }
                     }
                     "BatchNormalization" => {
                         let stats: Option<Vec<_>> =
                             (1..5).map(|j| self.weight(node.input.get(j))).collect();
                         let Some(stats) = stats else {
-                            return Err("BatchNormalization (statistics not initializers)".into());
+                            break 'layer Err("BatchNormalization (statistics not initializers)".into());
                         };
                         let c = shape[0];
                         let ty = match shape.len() {
                             3 => format!("BatchNorm2D<{c}>"),
                             1 => format!("BatchNorm1D<{c}>"),
                             _ => {
-                                return Err(
+                                break 'layer Err(
                                     "BatchNormalization (on other than (C,) or (C, H, W))".into()
                                 )
                             }
                         };
-                        check_epsilon(node, op)?;
+                        if let Err(e) = check_epsilon(node, op) {
+                            break 'layer Err(e);
+                        }
                         let mut it = stats.into_iter().map(|(_, v)| v);
                         let mut next = || it.next().unwrap_or_default();
                         push(
@@ -592,14 +600,16 @@ impl Reader {
                         let m = *shape.last().unwrap_or(&0);
                         let axis = int(node, "axis").unwrap_or(-1);
                         if axis != -1 && axis != shape.len() as i64 {
-                            return Err("LayerNormalization (not over the last axis)".into());
+                            break 'layer Err("LayerNormalization (not over the last axis)".into());
                         }
-                        check_epsilon(node, op)?;
+                        if let Err(e) = check_epsilon(node, op) {
+                            break 'layer Err(e);
+                        }
                         let (Some((_, g)), Some((_, b))) = (
                             self.weight(node.input.get(1)),
                             self.weight(node.input.get(2)),
                         ) else {
-                            return Err(
+                            break 'layer Err(
                                 "LayerNormalization (scale or bias not initializers)".into()
                             );
                         };
@@ -609,11 +619,11 @@ impl Reader {
                             vec![("weight", vec![m], g), ("bias", vec![m], b)],
                         );
                     }
-                    other => return Err(other.to_string()),
+                    other => break 'layer Err(other.to_string()),
                 }
                 current = out.clone();
                 Ok(())
-            })();
+            };
             if let Err(what) = layer {
                 fail(what);
                 current = out;

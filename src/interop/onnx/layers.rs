@@ -403,7 +403,6 @@ impl ToOnnx for m::MaxPoolGlobal {
 }
 
 /// Batch norm in inference form: the running statistics.
-#[allow(clippy::too_many_arguments)]
 fn batch_norm<L: ?Sized>(
     g: &mut OnnxGraph,
     path: &str,
