@@ -43,7 +43,7 @@ pub fn run_tract(path: &Path, input: Vec<f32>, shape: &[usize]) -> (Vec<f32>, Ve
     let out = model
         .run(tvec!(Tensor::from(x).into()))
         .unwrap_or_else(|e| panic!("tract cannot run {}: {e:?}", path.display()));
-    let view = out[0].to_array_view::<f32>().expect("f32 output");
+    let view = out[0].to_plain_array_view::<f32>().expect("f32 output");
     (view.iter().copied().collect(), view.shape().to_vec())
 }
 

@@ -412,11 +412,15 @@ impl Reader {
                             (wd[1], wd[0], transpose(&w, wd[0], wd[1]))
                         };
                         if inp != *i_ {
-                            break 'layer Err(format!("Gemm (takes {inp} features, its input has {i_})"));
+                            break 'layer Err(format!(
+                                "Gemm (takes {inp} features, its input has {i_})"
+                            ));
                         }
                         let bias = match self.weight(node.input.get(2)) {
                             Some((bd, b)) if bd.iter().product::<usize>() == o => b,
-                            Some(_) => break 'layer Err("Gemm (bias not of the output's size)".into()),
+                            Some(_) => {
+                                break 'layer Err("Gemm (bias not of the output's size)".into())
+                            }
                             None => vec![0.0; o],
                         };
                         shape = vec![o];
@@ -484,7 +488,9 @@ impl Reader {
                             break 'layer Err("Conv (on a non-(C, H, W) input)".into());
                         };
                         if ci != c {
-                            break 'layer Err(format!("Conv (takes {c} channels, its input has {ci})"));
+                            break 'layer Err(format!(
+                                "Conv (takes {c} channels, its input has {ci})"
+                            ));
                         }
                         let bias = self
                             .weight(node.input.get(2))
@@ -568,7 +574,9 @@ impl Reader {
                         let stats: Option<Vec<_>> =
                             (1..5).map(|j| self.weight(node.input.get(j))).collect();
                         let Some(stats) = stats else {
-                            break 'layer Err("BatchNormalization (statistics not initializers)".into());
+                            break 'layer Err(
+                                "BatchNormalization (statistics not initializers)".into()
+                            );
                         };
                         let c = shape[0];
                         let ty = match shape.len() {
@@ -576,7 +584,7 @@ impl Reader {
                             1 => format!("BatchNorm1D<{c}>"),
                             _ => {
                                 break 'layer Err(
-                                    "BatchNormalization (on other than (C,) or (C, H, W))".into()
+                                    "BatchNormalization (on other than (C,) or (C, H, W))".into(),
                                 )
                             }
                         };
@@ -610,7 +618,7 @@ impl Reader {
                             self.weight(node.input.get(2)),
                         ) else {
                             break 'layer Err(
-                                "LayerNormalization (scale or bias not initializers)".into()
+                                "LayerNormalization (scale or bias not initializers)".into(),
                             );
                         };
                         push(
