@@ -52,8 +52,11 @@ struct Slot {
     spec: TensorSpec,
 }
 
+/// Each tensor's slot and its little-endian bytes (empty unless asked for).
+type Slots = Vec<(Slot, Vec<u8>)>;
+
 /// The model's tensors under their PyTorch keys, and the `num_batches_tracked` keys it accepts.
-fn slots<E, M, D>(model: &M, with_data: bool) -> Result<(Vec<(Slot, Vec<u8>)>, Vec<String>)>
+fn slots<E, M, D>(model: &M, with_data: bool) -> Result<(Slots, Vec<String>)>
 where
     E: Dtype,
     D: Device<E>,
