@@ -358,6 +358,33 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+    /// A model cannot be written as ONNX: a layer does not fit the input it is given (a model
+    /// exported for another input shape).
+    #[error("ONNX export: layer {layer}: {reason}")]
+    Onnx {
+        /// The layer: its place in the model (e.g. `1.0`) and type.
+        layer: String,
+        /// What does not fit.
+        reason: String,
+    },
+    /// An ONNX file cannot be read as a typenet model: not an ONNX model, or a graph typenet
+    /// cannot take (several inputs, weights that are not `float32`).
+    #[error("ONNX import: {path}: {reason}")]
+    OnnxImport {
+        /// The file read.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// An ONNX file uses operators (or settings of them) typenet has no layer for: every one.
+    #[error("ONNX import: {path}: no typenet layer for: {}", ops.join(", "))]
+    OnnxUnsupported {
+        /// The file read.
+        path: PathBuf,
+        /// Each unsupported operator, with the setting that is not supported where it is one
+        /// (e.g. `Conv (non-square kernel, groups or dilation)`), in graph order.
+        ops: Vec<String>,
+    },
 }
 
 /// The message of [`Error::ClassOutOfRange`].

@@ -49,6 +49,8 @@
 //! - [`checkpoint`]: model files (safetensors with metadata, checked on load), `.npz` export.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
+//! - [`interop`]: PyTorch `state_dict`s (safetensors) in and out; ONNX export and import
+//!   (feature `onnx`).
 //! - [`interpret`]: saliency maps, integrated gradients and heat-map PNGs.
 //! - [`for_keras_and_pytorch_users`]: a phrase book, Keras and PyTorch side by side with typenet.
 //! - [`Error`]: the one error type.
@@ -59,6 +61,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod for_keras_and_pytorch_users;
 pub mod gradcheck;
+pub mod interop;
 pub mod interpret;
 pub mod losses;
 pub mod nn;
@@ -69,6 +72,11 @@ pub mod train;
 mod type_name;
 
 pub use error::{Error, Result};
+
+/// ONNX export and import (feature `onnx`): [`interop::onnx`] under a short path, so
+/// `typenet::onnx::export::<Model, Rank3<1, 28, 28>>(&model, path)`.
+#[cfg(feature = "onnx")]
+pub use interop::onnx;
 
 // `#[network]` expands to `::typenet::…` paths, which this lets typenet's own code use too.
 extern crate self as typenet;

@@ -24,11 +24,11 @@ pub use crate::error::{TensorMismatch, TensorSpec};
 pub use architecture::architecture;
 pub(crate) use atomic::{write_dir, write_file};
 pub use file::CheckpointInfo;
-pub(crate) use file::{read_checked, write};
+pub(crate) use file::{read, read_checked, write};
 pub use lock::DirLock;
 pub use npz::{export_npz, import_npz, import_npz_with};
 pub use snapshot::Snapshot;
-pub(crate) use tensors::{Entry, Values};
+pub(crate) use tensors::{assign, entries, Entry, Values};
 
 use crate::{Error, Result};
 use dfdx::nn::tensor_collection::TensorCollection;

@@ -20,6 +20,7 @@ mod gradcheck_layers;
 mod gradcheck_losses;
 mod gradcheck_rejects;
 mod idx;
+mod interop_pytorch;
 mod known_answers;
 mod linear;
 mod malformed;
