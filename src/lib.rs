@@ -57,6 +57,7 @@ mod error;
 
 pub mod checkpoint;
 pub mod data;
+pub mod distributed;
 pub mod for_keras_and_pytorch_users;
 pub mod gradcheck;
 pub mod interpret;
