@@ -29,3 +29,6 @@ mod resume;
 mod support;
 mod trainer;
 mod ui;
+mod accumulation;
+mod distributed;
+mod mpi;
