@@ -37,11 +37,23 @@ where
     SparseCategoricalCrossentropy: typenet::losses::Loss<M::Out, Classes<10>, f32>,
 {
     let n = 2048;
-    let x = (0..n * S::NUMEL).map(|i| ((i * 7919) % 255) as f32 / 255.0).collect();
+    let x = (0..n * S::NUMEL)
+        .map(|i| ((i * 7919) % 255) as f32 / 255.0)
+        .collect();
     let data = InMemory::<S, Classes<10>>::new(x, (0..n).map(|i| i % 10).collect())?;
     let dev = Cpu::seed_from_u64(0);
-    let mut t = Trainer::compile(&dev, model, AdamConfig::default(), SparseCategoricalCrossentropy, &[])?;
-    let cfg = FitConfig { epochs: 2, verbosity: Verbosity::Silent, ..Default::default() };
+    let mut t = Trainer::compile(
+        &dev,
+        model,
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &[],
+    )?;
+    let cfg = FitConfig {
+        epochs: 2,
+        verbosity: Verbosity::Silent,
+        ..Default::default()
+    };
     let h = t.fit(&data, &cfg)?;
     Ok(h.epochs[1].seconds * 1e3 / (n / 32) as f64)
 }
@@ -77,7 +89,10 @@ fn main() -> typenet::Result<()> {
     }
     if rank == 0 && !args.json {
         println!("{ranks} ranks; median of {} exchanges", args.repeats);
-        println!("{:>9} {:>10} {:>14} {:>14} {:>9}", "floats", "bytes", "gather+sum µs", "allreduce µs", "same bits");
+        println!(
+            "{:>9} {:>10} {:>14} {:>14} {:>9}",
+            "floats", "bytes", "gather+sum µs", "allreduce µs", "same bits"
+        );
     }
     for p in (10..=22).step_by(2).map(|k| 1usize << k) {
         // values that round differently in different orders

@@ -48,6 +48,8 @@
 //!   ([`Resumable`](optim::Resumable)).
 //! - [`checkpoint`]: model files (safetensors with metadata, checked on load), `.npz` export.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
+//! - [`distributed`]: data-parallel `fit` over ranks ([`Communicator`](distributed::Communicator);
+//!   MPI with the `mpi` feature), bit-identical to one process with gradient accumulation.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
 //! - [`interpret`]: saliency maps, integrated gradients and heat-map PNGs.
 //! - [`for_keras_and_pytorch_users`]: a phrase book, Keras and PyTorch side by side with typenet.

@@ -262,10 +262,7 @@ where
                 0 => Vec::new(),
                 _ => super::trainer::to_f32(out.retaped::<NoneTape>().as_vec()),
             };
-            let loss = self
-                .loss
-                .try_loss(out, &tensors.y)
-                .map_err(Error::device)?;
+            let loss = self.loss.try_loss(out, &tensors.y).map_err(Error::device)?;
             let value = super::trainer::scalar(&loss);
             if !value.is_finite() {
                 return Err(Error::NonFinite {

@@ -1,8 +1,8 @@
 //! `fit`: the training loop, and the builder for its optional parts (validation data,
 //! callbacks, backup and resume).
 
-use super::callbacks::base::{ModelStore, OptimizerRef, StatefulOptimizer};
 use super::accumulate::Step;
+use super::callbacks::base::{ModelStore, OptimizerRef, StatefulOptimizer};
 use super::callbacks::{BackupAndRestore, ProgressLogger};
 use super::trainer::check_batch_size;
 use super::{
@@ -316,14 +316,16 @@ where
     let mut settings =
         super::resume::run_settings(trainer, cfg, Some(train.len()), validation.map(|v| v.len()));
     if cfg.accumulation_steps > 1 {
-        settings.insert("accumulation_steps".into(), cfg.accumulation_steps.to_string());
+        settings.insert(
+            "accumulation_steps".into(),
+            cfg.accumulation_steps.to_string(),
+        );
     }
     if ranks > 1 {
         settings.insert("ranks".into(), ranks.to_string());
     }
-    let mut backup_cb = backup.map(|b| {
-        BackupAndRestore::new(b.dir, b.resume, settings).writing(comm.is_root())
-    });
+    let mut backup_cb =
+        backup.map(|b| BackupAndRestore::new(b.dir, b.resume, settings).writing(comm.is_root()));
     let mut callbacks: Vec<Box<dyn Callback<M> + '_>> = Vec::with_capacity(user + 2);
     callbacks.push(Box::new(&mut progress));
     for cb in given {
@@ -434,30 +436,30 @@ where
             )?
         } else {
             for_each_batch(
-            train,
-            &order,
-            cfg.batch_size,
-            Some(&mut augment_rng),
-            cfg.prefetch,
-            |batches| -> Result<(f64, usize)> {
-                let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-                for (b, host) in batches.enumerate() {
-                    let n = host.targets.len();
-                    let value = trainer.train_step::<Ds>(host, cfg, epoch, b + 1)?;
-                    loss_sum += value * n as f64;
-                    seen += n;
-                    let log = BatchLog {
-                        epoch,
-                        batch: b + 1,
-                        seen,
-                        samples,
-                        loss: loss_sum / seen as f64,
-                    };
-                    each!(|cb, ctx| cb.on_batch_end(&log, &mut ctx)?);
-                }
-                Ok((loss_sum, seen))
-            },
-        )?
+                train,
+                &order,
+                cfg.batch_size,
+                Some(&mut augment_rng),
+                cfg.prefetch,
+                |batches| -> Result<(f64, usize)> {
+                    let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+                    for (b, host) in batches.enumerate() {
+                        let n = host.targets.len();
+                        let value = trainer.train_step::<Ds>(host, cfg, epoch, b + 1)?;
+                        loss_sum += value * n as f64;
+                        seen += n;
+                        let log = BatchLog {
+                            epoch,
+                            batch: b + 1,
+                            seen,
+                            samples,
+                            loss: loss_sum / seen as f64,
+                        };
+                        each!(|cb, ctx| cb.on_batch_end(&log, &mut ctx)?);
+                    }
+                    Ok((loss_sum, seen))
+                },
+            )?
         };
         let mut values = BTreeMap::new();
         values.insert("loss".to_string(), loss_sum / seen as f64);

@@ -70,7 +70,10 @@ fn two_micro_batches_step_on_the_mean_gradient_of_all_four_samples() {
     let history = m.fit(&data, &quiet(2, 2, 1)).unwrap();
     let got = m.model.weight.as_vec();
     for (g, e) in got.iter().zip(w) {
-        assert!((*g as f64 - e).abs() < 1e-6, "weights {got:?}, expected {w:?}");
+        assert!(
+            (*g as f64 - e).abs() < 1e-6,
+            "weights {got:?}, expected {w:?}"
+        );
     }
     assert!((m.model.bias.as_vec()[0] as f64 - b).abs() < 1e-6);
     // the History counts all five samples once, each at the weights of its step
@@ -100,7 +103,9 @@ fn sgd_net() -> Trainer<Built<Net>, Sgd<Built<Net>, f32, Cpu>, SparseCategorical
     Trainer::compile(&dev, net, sgd, SparseCategoricalCrossentropy, &["accuracy"]).unwrap()
 }
 
-fn weights(m: &Trainer<Built<Net>, Sgd<Built<Net>, f32, Cpu>, SparseCategoricalCrossentropy>) -> Vec<f32> {
+fn weights(
+    m: &Trainer<Built<Net>, Sgd<Built<Net>, f32, Cpu>, SparseCategoricalCrossentropy>,
+) -> Vec<f32> {
     let mut w = m.model.0.weight.as_vec();
     w.extend(m.model.0.bias.as_vec());
     w.extend(m.model.2.weight.as_vec());
@@ -118,7 +123,11 @@ fn four_micro_batches_of_8_match_one_batch_of_32_to_rounding() {
     let mut micro = sgd_net();
     let hm = micro.fit(&data, &quiet(8, 4, 3)).unwrap();
     let (a, b) = (weights(&whole), weights(&micro));
-    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
     assert!(worst < 1e-5, "largest weight difference {worst}");
     assert!(a != vec![0.0; a.len()]);
     for (x, y) in hw.epochs.iter().zip(&hm.epochs) {
@@ -151,7 +160,13 @@ fn the_micro_batch_path_with_one_rank_and_one_micro_batch_is_the_plain_step_bit_
 fn zero_accumulation_steps_is_refused() {
     let err = sgd_net().fit(&blobs(), &quiet(8, 0, 1)).unwrap_err();
     assert!(
-        matches!(err, Error::InvalidArgument { what: "accumulation_steps", .. }),
+        matches!(
+            err,
+            Error::InvalidArgument {
+                what: "accumulation_steps",
+                ..
+            }
+        ),
         "{err}"
     );
 }

@@ -7,7 +7,13 @@ use typenet::prelude::*;
 
 #[test]
 fn the_shards_of_an_epoch_are_disjoint_and_cover_it() {
-    for (len, ranks, run) in [(10, 3, 2), (60_000, 2, 32), (7, 4, 3), (5, 8, 1), (64, 2, 32)] {
+    for (len, ranks, run) in [
+        (10, 3, 2),
+        (60_000, 2, 32),
+        (7, 4, 3),
+        (5, 8, 1),
+        (64, 2, 32),
+    ] {
         // a shuffled order: the shards must hold its samples, not positions
         let order: Vec<usize> = (0..len).map(|i| (i * 7919 + 3) % len).collect();
         let mut seen = vec![0u32; len];
@@ -16,7 +22,10 @@ fn the_shards_of_an_epoch_are_disjoint_and_cover_it() {
                 seen[s] += 1;
             }
         }
-        assert!(seen.iter().all(|&c| c == 1), "{len} samples, {ranks} ranks × {run}");
+        assert!(
+            seen.iter().all(|&c| c == 1),
+            "{len} samples, {ranks} ranks × {run}"
+        );
     }
     // and each step hands rank r the r-th run of the step's samples
     let order: Vec<usize> = (100..110).collect();

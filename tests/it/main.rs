@@ -1,6 +1,7 @@
 //! typenet's integration tests, as one test crate: one link of the library and its dependencies
 //! instead of one per file. Each module is one subject; `cargo test --test it <module>::` runs one.
 
+mod accumulation;
 mod catalog;
 mod checkpoint;
 mod checkpoint_kill;
@@ -10,6 +11,7 @@ mod conv_fallback;
 mod cuda;
 mod custom_layer;
 mod data_pipeline;
+mod distributed;
 mod fashion_mnist;
 mod fit_api;
 mod gradcheck_activations;
@@ -21,6 +23,7 @@ mod idx;
 mod known_answers;
 mod linear;
 mod malformed;
+mod mpi;
 mod non_finite;
 mod optim_conventions;
 mod params;
@@ -29,6 +32,3 @@ mod resume;
 mod support;
 mod trainer;
 mod ui;
-mod accumulation;
-mod distributed;
-mod mpi;

@@ -111,10 +111,7 @@ fn two_ranks_equal_one_process_bit_for_bit() {
     let exe = std::env::current_exe().unwrap();
     let args = ["mpi::rank", "--exact", "--include-ignored", "--nocapture"];
     let run = |cmd: &mut std::process::Command| {
-        let out = cmd
-            .env("RAYON_NUM_THREADS", "1")
-            .output()
-            .unwrap();
+        let out = cmd.env("RAYON_NUM_THREADS", "1").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -122,7 +119,10 @@ fn two_ranks_equal_one_process_bit_for_bit() {
             String::from_utf8_lossy(&out.stderr)
         );
         text.lines()
-            .filter_map(|l| l.split_once("RESULT ").map(|(head, r)| (head.to_string(), r.to_string())))
+            .filter_map(|l| {
+                l.split_once("RESULT ")
+                    .map(|(head, r)| (head.to_string(), r.to_string()))
+            })
             .collect::<Vec<_>>()
     };
     let one = run(std::process::Command::new(&exe)
