@@ -97,7 +97,7 @@ fn main() -> typenet::Result<()> {
     for p in (10..=22).step_by(2).map(|k| 1usize << k) {
         // values that round differently in different orders
         let local: Vec<f32> = (0..p)
-            .map(|i| ((i * 7919 + rank * 104_729) % 1_000_003) as f32 * 1.000_000_1e-3 - 0.3)
+            .map(|i| ((i * 7919 + rank * 104_729) % 1_000_003) as f32 * 1.3e-3 - 0.3)
             .collect();
         let mut all = vec![0.0f32; p * ranks];
         let mut reduced = vec![0.0f32; p];

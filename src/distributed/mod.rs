@@ -3,7 +3,7 @@
 //! weights are bit-identical to one process that accumulates the same micro-batches.
 //!
 //! [`Fit::distributed`](crate::train::Fit::distributed) takes any [`Communicator`]; with the
-//! `mpi` feature, [`Mpi`] is one over MPI (`mpirun -np N program …`).
+//! `mpi` feature, `Mpi` is one over MPI (`mpirun -np N program …`).
 //!
 //! # The step, and why it is bit-identical to one process
 //! With `batch_size` b, [`accumulation_steps`](crate::train::FitConfig::accumulation_steps) k
@@ -45,7 +45,7 @@ pub use self::mpi::Mpi;
 use crate::{Error, Result};
 
 /// The collective that data-parallel `fit` needs from a transport: every rank's buffer, in rank
-/// order, on every rank. Implemented by [`Mpi`] (feature `mpi`) and by [`Single`] (one rank).
+/// order, on every rank. Implemented by `Mpi` (feature `mpi`) and by [`Single`] (one rank).
 pub trait Communicator {
     /// This process's rank, `0..size()`.
     fn rank(&self) -> usize;

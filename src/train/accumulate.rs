@@ -92,6 +92,8 @@ fn float<E: Dtype>(v: f64) -> E {
 }
 
 /// Every rank's `local`, rank 0's first, through the communicator's `f32` or `f64` gather.
+// a `&Vec` because the element type is found by downcasting it (`[E]` is unsized, not `Any`)
+#[allow(clippy::ptr_arg)]
 fn gather<E: Dtype>(comm: &dyn Communicator, local: &Vec<E>) -> Result<Vec<E>> {
     let mut all = vec![E::default(); local.len() * comm.size()];
     let done = if let (Some(l), Some(a)) = (
