@@ -36,6 +36,10 @@
 //! within seed-to-seed noise), about 0.7 s per epoch on a 2-core machine (1.2 s on dfdx's own
 //! `Linear`).
 //!
+//! Under `mpirun -np 2` (batch 32 per rank, `RAYON_NUM_THREADS=1`, measured): test accuracy
+//! 0.8764 after 5 epochs, and the History and test figures of one process run with
+//! `--accumulation-steps 2`, to the last digit; docs/distributed.md gives the times.
+//!
 //! With `--json` the last line is one JSON object with `test_accuracy`, `train_seconds`,
 //! `test_loss`, `epochs`, `seed`, the per-epoch `history` (figures only) and `timing`
 //! (`train_seconds` and each epoch's seconds). `train_seconds` and `timing` are the only fields
