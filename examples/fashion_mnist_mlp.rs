@@ -9,7 +9,16 @@
 //! cargo run --release --example fashion_mnist_mlp -- --epochs 2 --checkpoint ckpt --json
 //! cargo run --release --example fashion_mnist_mlp -- --epochs 4 --checkpoint ckpt --resume --json
 //! cargo run --release --features cuda --example fashion_mnist_mlp -- --device cuda
+//! cargo build --release --features mpi --example fashion_mnist_mlp
+//! mpirun -np 2 target/release/examples/fashion_mnist_mlp --epochs 5
 //! ```
+//!
+//! Under `mpirun` (a build with `--features mpi`) every rank runs this program with the same
+//! flags: each trains on its shard of every epoch with `--batch-size` samples per step, and the
+//! ranks sum their gradients before each step (`Fit::distributed`), so N ranks take steps of
+//! N·batch samples and end with the weights of one process run with `--accumulation-steps N`
+//! (bit for bit with `RAYON_NUM_THREADS=1`). Rank 0 alone prints, plots and writes
+//! `--checkpoint`; `--resume` needs the same number of ranks. A rank that fails ends the job.
 //!
 //! With `--checkpoint DIR` the training state (model, Adam's moments and step, epoch, History)
 //! is saved to `DIR/epoch-NNNN` after every epoch (the newest two are kept; `DIR/latest` names
@@ -26,6 +35,10 @@
 //! 0.8735 (with `--pytorch-init`: 0.8810, 0.8688, 0.8709, 0.8671 — the two initialisations are
 //! within seed-to-seed noise), about 0.7 s per epoch on a 2-core machine (1.2 s on dfdx's own
 //! `Linear`).
+//!
+//! Under `mpirun -np 2` (batch 32 per rank, `RAYON_NUM_THREADS=1`, measured): test accuracy
+//! 0.8764 after 5 epochs, and the History and test figures of one process run with
+//! `--accumulation-steps 2`, to the last digit; docs/distributed.md gives the times.
 //!
 //! With `--json` the last line is one JSON object with `test_accuracy`, `train_seconds`,
 //! `test_loss`, `epochs`, `seed`, the per-epoch `history` (figures only) and `timing`
@@ -59,6 +72,12 @@ struct Args {
     /// Passes over the 60,000 training images.
     #[arg(long, default_value_t = 5, value_parser = common::at_least_one)]
     epochs: usize,
+    /// Samples per forward and backward pass (per rank under mpirun).
+    #[arg(long, default_value_t = 32, value_parser = common::at_least_one)]
+    batch_size: usize,
+    /// Micro-batches of --batch-size whose gradients make one optimizer step.
+    #[arg(long, default_value_t = 1, value_parser = common::at_least_one)]
+    accumulation_steps: usize,
     /// Seed of the weight initialisation and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -86,6 +105,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    let world = common::world();
     let args = Args::parse();
     common::require_valid([
         args.plot
@@ -96,8 +116,18 @@ fn main() -> ExitCode {
             .map_or(Ok(()), |d| common::check_output_dir("--checkpoint", d)),
         resumable(&args),
     ]);
-    let outcome = common::dispatch(&args, args.device.device, args.seed, "fashion_mnist_mlp");
-    common::exit(outcome, Some(common::FASHION_MNIST_HINT))
+    let job = Job {
+        args: &args,
+        world: &world,
+    };
+    let outcome = common::dispatch(&job, args.device.device, args.seed, "fashion_mnist_mlp");
+    common::exit_world(&world, outcome, Some(common::FASHION_MNIST_HINT))
+}
+
+/// The flags, and the ranks to train on.
+struct Job<'a> {
+    args: &'a Args,
+    world: &'a common::World,
 }
 
 /// With `--resume`, the `--checkpoint` directory must hold a state to continue from.
@@ -115,15 +145,19 @@ fn resumable(args: &Args) -> std::result::Result<(), String> {
     }
 }
 
-impl OnDevice for Args {
+impl OnDevice for Job<'_> {
     fn run<D: ExampleDevice>(&self, dev: D) -> typenet::Result<()> {
-        train(self, dev)
+        train(self.args, self.world, dev)
     }
 }
 
-fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
+fn train<D: ExampleDevice>(args: &Args, world: &common::World, dev: D) -> typenet::Result<()> {
+    use typenet::distributed::Communicator;
     let data = FashionMnist::load(&args.data)?;
-    println!("{}", summary::<Mlp, Rank1<784>>());
+    let root = world.is_root();
+    if root {
+        println!("{}", summary::<Mlp, Rank1<784>>());
+    }
     let mut mlp = dev.build_module::<Mlp, f32>();
     if !args.pytorch_init {
         glorot_uniform(&mut mlp)?;
@@ -137,20 +171,23 @@ fn train<D: ExampleDevice>(args: &Args, dev: D) -> typenet::Result<()> {
         SparseCategoricalCrossentropy,
         &["accuracy"],
     )?;
-    let history = match &args.checkpoint {
-        Some(dir) => {
-            if args.resume
-                && let Some(state) = typenet::train::latest_state(dir)?
-            {
-                println!("resuming from {}", state.display());
-            }
-            model
-                .fitting(&data.train)
-                .backup(dir, args.resume)
-                .run(&cfg)?
+    let mut fit = model.fitting(&data.train);
+    if world.size() > 1 {
+        fit = fit.distributed(world);
+    }
+    if let Some(dir) = &args.checkpoint {
+        if root
+            && args.resume
+            && let Some(state) = typenet::train::latest_state(dir)?
+        {
+            println!("resuming from {}", state.display());
         }
-        None => model.fit(&data.train, &cfg)?,
-    };
+        fit = fit.backup(dir, args.resume);
+    }
+    let history = fit.run(&cfg)?;
+    if !root {
+        return Ok(());
+    }
     let test = model.evaluate(&data.test)?;
     report(args, &history, &test)
 }
@@ -198,6 +235,8 @@ fn report(args: &Args, history: &History, test: &Evaluation) -> typenet::Result<
 fn fit_config(args: &Args) -> FitConfig {
     FitConfig {
         epochs: args.epochs,
+        batch_size: args.batch_size,
+        accumulation_steps: args.accumulation_steps,
         seed: args.seed,
         validation_split: args.validation_split,
         ..Default::default()

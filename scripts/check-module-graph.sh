@@ -2,7 +2,8 @@
 # Checks that typenet's top-level modules import each other only downward, so the module graph
 # stays acyclic and the crate reads bottom-up:
 #
-#   error, type_name  <-  data, nn, checkpoint, gradcheck, plot  <-  losses, optim  <-  train  <-  interpret
+#   error, type_name  <-  data, nn, checkpoint, gradcheck, plot, distributed  <-  losses, optim
+#          <-  train  <-  interpret
 #          <-  prelude, for_keras_and_pytorch_users (the doc-only phrase book)
 #
 # A module may import from modules on lower levels only (not from its own level, not upward).
@@ -27,7 +28,7 @@ use File::Find;
 
 my %level = (
     error => 0, type_name => 0,
-    data => 1, nn => 1, checkpoint => 1, gradcheck => 1, plot => 1,
+    data => 1, nn => 1, checkpoint => 1, gradcheck => 1, plot => 1, distributed => 1,
     losses => 2, optim => 2,
     train => 3,
     interpret => 4,

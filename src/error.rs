@@ -385,6 +385,16 @@ pub enum Error {
         /// (e.g. `Conv (non-square kernel, groups or dilation)`), in graph order.
         ops: Vec<String>,
     },
+    /// Data-parallel training failed on one of the ranks (see
+    /// [`distributed`](crate::distributed)): its transport failed, or another rank reported an
+    /// error during the step, which every rank then stops with.
+    #[error("distributed training: rank {rank}: {reason}")]
+    Distributed {
+        /// The rank that failed (0-based).
+        rank: usize,
+        /// What went wrong there.
+        reason: String,
+    },
 }
 
 /// The message of [`Error::ClassOutOfRange`].

@@ -48,6 +48,8 @@
 //!   ([`Resumable`](optim::Resumable)).
 //! - [`checkpoint`]: model files (safetensors with metadata, checked on load), `.npz` export.
 //! - [`train`]: [`Trainer`](train::Trainer) (`fit`, `evaluate`, `predict`), metrics, history.
+//! - [`distributed`]: data-parallel `fit` over ranks ([`Communicator`](distributed::Communicator);
+//!   MPI with the `mpi` feature), bit-identical to one process with gradient accumulation.
 //! - [`gradcheck`]: finite-difference gradient checks and proptest strategies.
 //! - [`interop`]: PyTorch `state_dict`s (safetensors) in and out; ONNX export and import
 //!   (feature `onnx`).
@@ -59,6 +61,7 @@ mod error;
 
 pub mod checkpoint;
 pub mod data;
+pub mod distributed;
 pub mod for_keras_and_pytorch_users;
 pub mod gradcheck;
 pub mod interop;

@@ -294,3 +294,39 @@ pub fn require_valid(checks: impl IntoIterator<Item = std::result::Result<(), St
         }
     }
 }
+
+/// The ranks an example trains on: with the `mpi` feature, MPI's world (`mpirun -np N …`; one
+/// rank when started without `mpirun`), otherwise this process alone.
+#[cfg(feature = "mpi")]
+pub type World = typenet::distributed::Mpi;
+/// The ranks an example trains on: this process alone (build with `--features mpi` for more).
+#[cfg(not(feature = "mpi"))]
+pub type World = typenet::distributed::Single;
+
+/// Joins the ranks (initialises MPI with the `mpi` feature); exits with code 2 if that fails.
+pub fn world() -> World {
+    #[cfg(feature = "mpi")]
+    return match typenet::distributed::Mpi::init() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        }
+    };
+    #[cfg(not(feature = "mpi"))]
+    typenet::distributed::Single
+}
+
+/// The exit code of an example run on `world`: as [`exit`] on one rank; on several, a rank that
+/// failed prints its error and ends the whole job (`MPI_Abort`), so that no rank waits for it.
+pub fn exit_world(world: &World, outcome: Outcome, missing: Option<&str>) -> ExitCode {
+    use typenet::distributed::Communicator;
+    #[cfg(feature = "mpi")]
+    if world.size() > 1 && !matches!(outcome, Ok(Ok(()))) {
+        eprint!("rank {} of {}: ", world.rank(), world.size());
+        exit(outcome, missing);
+        world.abort(1);
+    }
+    let _ = world.size();
+    exit(outcome, missing)
+}

@@ -30,8 +30,21 @@ pub struct FitConfig {
     /// the same shuffle it would have had in an uninterrupted run. Default `0`.
     pub initial_epoch: usize,
     /// Samples per gradient step. Default `32` (Keras's default). The last batch of an epoch holds
-    /// the remainder (it is smaller, never dropped).
+    /// the remainder (it is smaller, never dropped). With
+    /// [`accumulation_steps`](Self::accumulation_steps) k > 1 (or several ranks), the samples
+    /// per forward and backward pass: a micro-batch.
     pub batch_size: usize,
+    /// Micro-batches of `batch_size` per optimizer step (gradient accumulation): the step takes
+    /// the next `accumulation_steps · batch_size` samples, computes each micro-batch's gradient
+    /// of its mean loss alone, and sums them weighted by their share of the step's samples, in
+    /// order, so the step follows the gradient of the mean loss over all its samples (one batch
+    /// of k·b, to float rounding; see [`distributed`](crate::distributed) for the exact
+    /// order). The epoch's last step takes what is left. Metrics, the loss and callbacks'
+    /// `on_batch_end` count steps, not micro-batches. Default `1` (every batch is a step).
+    ///
+    /// **PyTorch equivalent**: calling `backward` on k micro-batches' `loss / k` before one
+    /// `optimizer.step()`; Hugging Face's `gradient_accumulation_steps`.
+    pub accumulation_steps: usize,
     /// Reshuffle the training set before every epoch. Default `true`.
     pub shuffle: bool,
     /// Seed of the shuffling and of the validation split. Each epoch's shuffle and augmentation
@@ -65,6 +78,7 @@ impl Default for FitConfig {
             epochs: 1,
             initial_epoch: 0,
             batch_size: 32,
+            accumulation_steps: 1,
             shuffle: true,
             seed: 0,
             validation_split: None,

@@ -1,6 +1,7 @@
 //! `fit`: the training loop, and the builder for its optional parts (validation data,
 //! callbacks, backup and resume).
 
+use super::accumulate::Step;
 use super::callbacks::base::{ModelStore, OptimizerRef, StatefulOptimizer};
 use super::callbacks::{BackupAndRestore, ProgressLogger};
 use super::trainer::check_batch_size;
@@ -10,6 +11,7 @@ use super::{
 };
 use crate::checkpoint::{load_model, save_model, Snapshot};
 use crate::data::{for_each_batch, split_indices, BatchOf, Dataset, Subset};
+use crate::distributed::{epoch_shard, samples_of_rank, Communicator, Single};
 use crate::losses::Loss;
 use crate::nn::TrainingDevice;
 use crate::optim::LearningRate;
@@ -87,6 +89,7 @@ pub struct Fit<'r, M, O, L, D: TrainingDevice<E>, Ds, Vs = Ds, E: Dtype = f32> {
     validation: Option<&'r Vs>,
     callbacks: Vec<Box<dyn Callback<M> + 'r>>,
     backup: Option<Backup<O>>,
+    comm: Option<&'r dyn Communicator>,
 }
 
 impl<M, O, L, D: TrainingDevice<E>, E: Dtype> Trainer<M, O, L, D, E> {
@@ -98,6 +101,7 @@ impl<M, O, L, D: TrainingDevice<E>, E: Dtype> Trainer<M, O, L, D, E> {
             validation: None,
             callbacks: Vec::new(),
             backup: None,
+            comm: None,
         }
     }
 }
@@ -115,7 +119,26 @@ impl<'r, M, O, L, D: TrainingDevice<E>, E: Dtype, Ds: Dataset, Vs> Fit<'r, M, O,
             validation: Some(validation),
             callbacks: self.callbacks,
             backup: self.backup,
+            comm: self.comm,
         }
+    }
+
+    /// Trains data-parallel on the ranks of `comm`: every rank runs this same `fit` (same
+    /// model seed, data and settings); each reads its shard of every epoch, the gradients of
+    /// all ranks are summed in rank order before every step (see
+    /// [`distributed`](crate::distributed)), and validation is shared among the ranks, so
+    /// every rank ends with the same weights and the same global [`History`]. One step takes
+    /// `ranks · accumulation_steps · batch_size` samples.
+    ///
+    /// Rank 0 alone prints progress and writes the backup; every rank reads the backup to
+    /// resume (a file system they share), and a backup is resumed with the same number of
+    /// ranks only. Callbacks run on every rank (early stopping and schedules must, to keep
+    /// the ranks in step): give those that write files on rank 0 only.
+    ///
+    /// **PyTorch equivalent**: `DistributedDataParallel` with a `DistributedSampler`.
+    pub fn distributed(mut self, comm: &'r dyn Communicator) -> Self {
+        self.comm = Some(comm);
+        self
     }
 
     /// Adds a callback (early stopping, checkpoints, loggers, schedules, yours); callbacks run
@@ -212,19 +235,35 @@ where
             validation,
             callbacks,
             backup,
+            comm,
         } = self;
+        let parts = Parts {
+            callbacks,
+            backup,
+            comm,
+        };
         match (validation, cfg.validation_split) {
-            (Some(_), _) | (None, None) => {
-                run_loop(trainer, train, validation, callbacks, backup, cfg)
-            }
+            (Some(_), _) | (None, None) => run_loop(trainer, train, validation, parts, cfg),
             (None, Some(fraction)) => {
                 let seed = cfg.seed ^ SPLIT_SEED_SALT;
                 let (kept, held) = split_indices(train.len(), fraction, seed)?;
                 let (kept, held) = (Subset::new(train, kept), Subset::new(train, held));
-                run_loop(trainer, &kept, Some(&held), callbacks, backup, cfg)
+                run_loop(trainer, &kept, Some(&held), parts, cfg)
             }
         }
     }
+}
+
+/// A [`Fit`]'s optional parts besides validation.
+struct Parts<'r, M, O> {
+    callbacks: Vec<Box<dyn Callback<M> + 'r>>,
+    backup: Option<Backup<O>>,
+    comm: Option<&'r dyn Communicator>,
+}
+
+/// Mixed into the augmentation seed of rank `rank` (rank 0 draws as one process does).
+fn rank_salt(rank: usize) -> u64 {
+    (rank as u64).wrapping_mul(0xd1b5_4a32_d192_ed03)
 }
 
 /// The epoch loop.
@@ -232,8 +271,7 @@ fn run_loop<M, O, L, D, E, Ds, Vs>(
     trainer: &mut Trainer<M, O, L, D, E>,
     train: &Ds,
     validation: Option<&Vs>,
-    given: Vec<Box<dyn Callback<M> + '_>>,
-    backup: Option<Backup<O>>,
+    parts: Parts<'_, M, O>,
     cfg: &FitConfig,
 ) -> Result<History>
 where
@@ -247,6 +285,16 @@ where
 {
     check_batch_size("batch_size", cfg.batch_size)?;
     check_batch_size("eval_batch_size", cfg.eval_batch_size)?;
+    check_batch_size("accumulation_steps", cfg.accumulation_steps)?;
+    let Parts {
+        callbacks: given,
+        backup,
+        comm,
+    } = parts;
+    // micro-batches and a gather per step, or the plain step per batch
+    let grouped = cfg.accumulation_steps > 1 || comm.is_some();
+    let comm = comm.unwrap_or(&Single);
+    let (rank, ranks) = (comm.rank(), comm.size());
     if train.is_empty() {
         return Err(Error::Empty {
             what: "training set",
@@ -258,12 +306,26 @@ where
         trainer.device.try_enable_cache().map_err(Error::device)?;
     }
     // the progress display first, the backup last (it saves what the others did)
-    let mut progress = ProgressLogger::new(cfg.verbosity, cfg.epochs);
+    let verbosity = match comm.is_root() {
+        true => cfg.verbosity,
+        false => super::Verbosity::Silent,
+    };
+    let mut progress = ProgressLogger::new(verbosity, cfg.epochs);
     let user = given.len();
     let state_of = backup.as_ref().map(|b| b.state);
-    let settings =
+    let mut settings =
         super::resume::run_settings(trainer, cfg, Some(train.len()), validation.map(|v| v.len()));
-    let mut backup_cb = backup.map(|b| BackupAndRestore::new(b.dir, b.resume, settings));
+    if cfg.accumulation_steps > 1 {
+        settings.insert(
+            "accumulation_steps".into(),
+            cfg.accumulation_steps.to_string(),
+        );
+    }
+    if ranks > 1 {
+        settings.insert("ranks".into(), ranks.to_string());
+    }
+    let mut backup_cb =
+        backup.map(|b| BackupAndRestore::new(b.dir, b.resume, settings).writing(comm.is_root()));
     let mut callbacks: Vec<Box<dyn Callback<M> + '_>> = Vec::with_capacity(user + 2);
     callbacks.push(Box::new(&mut progress));
     for cb in given {
@@ -325,40 +387,88 @@ where
         if cfg.shuffle {
             order.shuffle(&mut StdRng::seed_from_u64(epoch_seed(cfg.seed, epoch)));
         }
-        let mut augment_rng =
-            StdRng::seed_from_u64(epoch_seed(cfg.seed ^ AUGMENT_SEED_SALT, epoch));
+        let mut augment_rng = StdRng::seed_from_u64(epoch_seed(
+            cfg.seed ^ AUGMENT_SEED_SALT ^ rank_salt(rank),
+            epoch,
+        ));
         trainer.metrics.reset();
         let samples = train.len();
-        let (loss_sum, seen) = for_each_batch(
-            train,
-            &order,
-            cfg.batch_size,
-            Some(&mut augment_rng),
-            cfg.prefetch,
-            |batches| -> Result<(f64, usize)> {
-                let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-                for (b, host) in batches.enumerate() {
-                    let n = host.targets.len();
-                    let value = trainer.train_step::<Ds>(host, cfg, epoch, b + 1)?;
-                    loss_sum += value * n as f64;
-                    seen += n;
-                    let log = BatchLog {
-                        epoch,
-                        batch: b + 1,
-                        seen,
-                        samples,
-                        loss: loss_sum / seen as f64,
-                    };
-                    each!(|cb, ctx| cb.on_batch_end(&log, &mut ctx)?);
-                }
-                Ok((loss_sum, seen))
-            },
-        )?;
+        let run = cfg.accumulation_steps * cfg.batch_size;
+        let per_step = run * ranks;
+        let (loss_sum, seen) = if grouped {
+            for_each_batch(
+                train,
+                &epoch_shard(&order, rank, ranks, run),
+                cfg.batch_size,
+                Some(&mut augment_rng),
+                cfg.prefetch,
+                |batches| -> Result<(f64, usize)> {
+                    let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+                    for s in 0..samples.div_ceil(per_step) {
+                        let start = s * per_step;
+                        let held = samples_of_rank(samples, start, rank, run);
+                        let micro = (&mut *batches).take(held.div_ceil(cfg.batch_size));
+                        let step = Step {
+                            samples: (samples - start).min(per_step),
+                            batch_size: cfg.batch_size,
+                            micro_batches: cfg.accumulation_steps,
+                        };
+                        let (sum, n) = trainer.accumulated_step::<Ds>(
+                            micro.collect(),
+                            &step,
+                            comm,
+                            cfg,
+                            (epoch, s + 1),
+                        )?;
+                        loss_sum += sum;
+                        seen += n;
+                        let log = BatchLog {
+                            epoch,
+                            batch: s + 1,
+                            seen,
+                            samples,
+                            loss: loss_sum / seen as f64,
+                        };
+                        each!(|cb, ctx| cb.on_batch_end(&log, &mut ctx)?);
+                    }
+                    Ok((loss_sum, seen))
+                },
+            )?
+        } else {
+            for_each_batch(
+                train,
+                &order,
+                cfg.batch_size,
+                Some(&mut augment_rng),
+                cfg.prefetch,
+                |batches| -> Result<(f64, usize)> {
+                    let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+                    for (b, host) in batches.enumerate() {
+                        let n = host.targets.len();
+                        let value = trainer.train_step::<Ds>(host, cfg, epoch, b + 1)?;
+                        loss_sum += value * n as f64;
+                        seen += n;
+                        let log = BatchLog {
+                            epoch,
+                            batch: b + 1,
+                            seen,
+                            samples,
+                            loss: loss_sum / seen as f64,
+                        };
+                        each!(|cb, ctx| cb.on_batch_end(&log, &mut ctx)?);
+                    }
+                    Ok((loss_sum, seen))
+                },
+            )?
+        };
         let mut values = BTreeMap::new();
         values.insert("loss".to_string(), loss_sum / seen as f64);
         values.extend(trainer.metrics.values());
         if let Some(val) = validation {
-            let ev = trainer.evaluate_in_batches(val, cfg.eval_batch_size)?;
+            let ev = match ranks {
+                1 => trainer.evaluate_in_batches(val, cfg.eval_batch_size)?,
+                _ => trainer.evaluate_shared(val, cfg.eval_batch_size, comm)?,
+            };
             values.insert("val_loss".to_string(), ev.loss);
             for (k, v) in ev.metrics {
                 values.insert(format!("val_{k}"), v);

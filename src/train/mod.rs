@@ -1,6 +1,7 @@
 //! Training: the Keras-style [`Trainer`] (`compile`, `fit`, `evaluate`, `predict`), the
 //! [`Fit`] builder for validation, callbacks and backups, metrics and the history.
 
+mod accumulate;
 pub mod callbacks;
 mod clip;
 mod config;

@@ -54,7 +54,7 @@ pub struct Trainer<M, O, L, D: Device<E> = Cpu, E: Dtype = f32> {
     pub eval_batch_size: usize,
     pub(super) metrics: Metrics,
     pub(super) device: D,
-    grads: Option<Gradients<E, D>>,
+    pub(super) grads: Option<Gradients<E, D>>,
 }
 
 /// The module that model type `M` builds into on device `D` in `f32`, e.g.
@@ -159,7 +159,7 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
 }
 
 /// The value of a scalar tensor (NaN if it somehow holds none, which the NaN guard then reports).
-fn scalar<E: Dtype, D: Device<E>, T>(t: &Tensor<Rank0, E, D, T>) -> f64 {
+pub(super) fn scalar<E: Dtype, D: Device<E>, T>(t: &Tensor<Rank0, E, D, T>) -> f64 {
     t.as_vec()
         .first()
         .and_then(|v| v.to_f64())
@@ -168,7 +168,7 @@ fn scalar<E: Dtype, D: Device<E>, T>(t: &Tensor<Rank0, E, D, T>) -> f64 {
 
 /// Outputs as `f32`, what metrics and [`Predictions`] hold: the same vector for an `f32` model
 /// (no copy), converted otherwise.
-fn to_f32<E: Dtype>(values: Vec<E>) -> Vec<f32> {
+pub(super) fn to_f32<E: Dtype>(values: Vec<E>) -> Vec<f32> {
     let mut slot = Some(values);
     if let Some(same) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Vec<f32>>>() {
         return same.take().unwrap_or_default();
@@ -235,7 +235,30 @@ where
         if !value.is_finite() {
             return Err(diverged("loss".into(), "", value));
         }
-        let mut grads = loss.try_backward().map_err(Error::device)?;
+        let grads = loss.try_backward().map_err(Error::device)?;
+        self.finish_step(grads, cfg, epoch, batch)?;
+        Ok(value)
+    }
+
+    /// The end of a step, once `grads` holds its gradient: clipping, the non-finite guards, the
+    /// optimizer's update; the zeroed gradients are kept for the next step.
+    pub(super) fn finish_step(
+        &mut self,
+        mut grads: Gradients<E, D>,
+        cfg: &FitConfig,
+        epoch: usize,
+        batch: usize,
+    ) -> Result<()>
+    where
+        M: TensorCollection<E, D>,
+    {
+        let diverged = |what: String, tensor: &str, value| Error::NonFinite {
+            what,
+            tensor: (!tensor.is_empty()).then(|| tensor.to_string()),
+            value,
+            epoch,
+            batch,
+        };
         // gradients checked before value clipping (which would turn ±∞ into the bound); norm
         // clipping's global norm already covers every gradient, so they are searched only if
         // it is not finite
@@ -260,7 +283,7 @@ where
             .try_zero_grads(&mut grads)
             .map_err(Error::device)?;
         self.grads = Some(grads);
-        Ok(value)
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! typenet's integration tests, as one test crate: one link of the library and its dependencies
 //! instead of one per file. Each module is one subject; `cargo test --test it <module>::` runs one.
 
+mod accumulation;
 mod catalog;
 mod checkpoint;
 mod checkpoint_kill;
@@ -11,6 +12,7 @@ mod cuda;
 mod custom_layer;
 mod data_pipeline;
 mod dense_targets;
+mod distributed;
 mod fashion_mnist;
 mod fit_api;
 mod frozen;
@@ -24,6 +26,7 @@ mod interop_pytorch;
 mod known_answers;
 mod linear;
 mod malformed;
+mod mpi;
 mod non_finite;
 mod optim_conventions;
 mod params;

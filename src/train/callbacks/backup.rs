@@ -32,6 +32,8 @@ pub(crate) struct BackupAndRestore {
     seed: u64,
     settings: BTreeMap<String, String>,
     lock: Option<DirLock>,
+    /// Whether this process writes the backup (one rank of several only reads it to resume).
+    writes: bool,
     /// The state directories of this run to keep, oldest first.
     kept: Vec<PathBuf>,
 }
@@ -50,8 +52,15 @@ impl BackupAndRestore {
             seed,
             settings,
             lock: None,
+            writes: true,
             kept: Vec::new(),
         }
+    }
+
+    /// Whether this process writes the backup (`false`: it only restores from it).
+    pub(crate) fn writing(mut self, writes: bool) -> Self {
+        self.writes = writes;
+        self
     }
 
     fn no_state(&self) -> Error {
@@ -72,9 +81,11 @@ impl<M> Callback<M> for BackupAndRestore {
         if !optimizer.is_empty() {
             self.settings.insert("optimizer".into(), optimizer);
         }
-        self.lock = Some(DirLock::acquire(&self.dir)?);
-        // no other writer: what a killed one left half-written can go
-        remove_temporaries(&self.dir)?;
+        if self.writes {
+            self.lock = Some(DirLock::acquire(&self.dir)?);
+            // no other writer: what a killed one left half-written can go
+            remove_temporaries(&self.dir)?;
+        }
         if !self.resume {
             return Ok(());
         }
@@ -122,6 +133,9 @@ impl<M> Callback<M> for BackupAndRestore {
     fn on_epoch_end(&mut self, log: &EpochLog, ctx: &mut Context<'_, M>) -> Result<Control> {
         // `fit` runs this one last, after the epoch is in the History and the other callbacks'
         // states are taken
+        if !self.writes {
+            return Ok(Control::Continue);
+        }
         let state = TrainState {
             epoch: log.epoch,
             seed: self.seed,
