@@ -3,7 +3,7 @@
 # stays acyclic and the crate reads bottom-up:
 #
 #   error, type_name  <-  data, nn, checkpoint, gradcheck, plot, distributed  <-  losses, optim
-#          <-  train  <-  interpret
+#          (interop: level 2)  <-  train  <-  interpret
 #          <-  prelude, for_keras_and_pytorch_users (the doc-only phrase book)
 #
 # A module may import from modules on lower levels only (not from its own level, not upward).
@@ -29,7 +29,7 @@ use File::Find;
 my %level = (
     error => 0, type_name => 0,
     data => 1, nn => 1, checkpoint => 1, gradcheck => 1, plot => 1, distributed => 1,
-    losses => 2, optim => 2,
+    losses => 2, optim => 2, interop => 2,
     train => 3,
     interpret => 4,
     prelude => 5, for_keras_and_pytorch_users => 5,
