@@ -61,6 +61,7 @@ mod error;
 
 pub mod checkpoint;
 pub mod data;
+mod dims;
 pub mod distributed;
 pub mod for_keras_and_pytorch_users;
 pub mod gradcheck;

@@ -15,12 +15,12 @@
 use super::{BatchShape, Dataset, Target, Targets};
 use crate::{Error, Result};
 use dfdx::prelude::{Device, Dtype, Tensor};
-use dfdx::shapes::{Const, ConstDim, Dim};
+use dfdx::shapes::Const;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// The padding id: what fills a sequence after (or before) its tokens.
-pub const PAD: u32 = 0;
+pub use crate::dims::{Vocab, PAD};
+
 /// The id a [`CharVocab`] gives a character it does not hold.
 pub const OOV: u32 = 1;
 /// Ids must stay below this to be exact as `f32` (2²⁴).
@@ -64,29 +64,6 @@ impl<const L: usize, const C: usize> Target for TokenClasses<L, C> {
     fn view(items: &[[usize; L]]) -> Targets<'_> {
         Targets::Classes(items.as_flattened())
     }
-}
-
-/// The last dimension of a batch of token ids: one id per position, and the vocabulary size `V`
-/// in the type.
-///
-/// Its size is 1 (a sample of [`Tokens<L, V>`] holds `L` values); `V` is what an
-/// [`Embedding<V, M>`](crate::nn::Embedding) checks at compile time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Vocab<const V: usize>;
-
-impl<const V: usize> Dim for Vocab<V> {
-    #[inline(always)]
-    fn size(&self) -> usize {
-        1
-    }
-    #[inline(always)]
-    fn from_size(size: usize) -> Option<Self> {
-        (size == 1).then_some(Vocab)
-    }
-}
-
-impl<const V: usize> ConstDim for Vocab<V> {
-    const SIZE: usize = 1;
 }
 
 /// The sample shape of token data: `L` ids, each below `V`.

@@ -10,7 +10,7 @@
 
 use super::summary::Summarize;
 use super::Params;
-use crate::data::{Vocab, PAD};
+use crate::dims::{Vocab, PAD};
 use dfdx::prelude::*;
 use dfdx::tensor::CpuError;
 use num_traits::Float;
