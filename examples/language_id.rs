@@ -155,13 +155,16 @@ fn load_words(dict: &Path) -> typenet::Result<Vec<Vec<String>>> {
         .collect())
 }
 
+/// Words with their language's index.
+type LabelledWords = Vec<(String, usize)>;
+
 /// A balanced split: `train` and `test` words of each language, drawn with `seed`.
 fn split(
     lists: &[Vec<String>],
     train: usize,
     test: usize,
     seed: u64,
-) -> typenet::Result<(Vec<(String, usize)>, Vec<(String, usize)>)> {
+) -> typenet::Result<(LabelledWords, LabelledWords)> {
     let smallest = lists.iter().map(Vec::len).min().unwrap_or(0);
     if smallest < train + test {
         return Err(Error::InvalidArgument {
