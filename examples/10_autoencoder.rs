@@ -11,9 +11,10 @@
 //! cargo run --release --example 10_autoencoder -- --epochs 1 --json --out docs/autoencoder.png
 //! ```
 //!
-//! Result (measured, seed 0, 5 epochs): test MSE 0.0105 against PCA-32's 0.0141 (pixels in
-//! [0, 1]). The example exits with code 1 if the autoencoder does not beat PCA. With `--json`
-//! the last line holds `test_mse` and `pca_mse`.
+//! Result (measured, seed 0, 5 epochs): test MSE 0.0087 against PCA-32's 0.0146 (pixels in
+//! [0, 1]; NumPy's `eigh` on the same 10,000 images gives PCA-32 0.014557, as here), 2.5 minutes
+//! per epoch on a busy 2-core machine. The example exits with code 1 if the autoencoder does not
+//! beat PCA. With `--json` the last line holds `test_mse` and `pca_mse`.
 //!
 //! Keras:
 //! ```python
