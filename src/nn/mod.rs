@@ -49,8 +49,6 @@ pub use recurrent::builder::{Gru, Lstm};
 pub use recurrent::{AllSteps, LastStep, Steps};
 pub use seq_pool::{SeqFirst, SeqLast, SeqMax, SeqMean};
 pub use shape::{Channels, Features, FlatDims, FlatRule, PlaneRule, Tables, Window};
-#[cfg(feature = "onnx")]
-pub(crate) use summary::short_type_name;
 pub use summary::{summary, LayerRow, Summarize, Summary};
 pub use unflatten::Unflatten2D;
 

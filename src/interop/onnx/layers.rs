@@ -24,7 +24,7 @@ fn named(path: &str, leaf: &str) -> String {
 }
 
 fn error<L: ?Sized>(path: &str, reason: String) -> Error {
-    let name = crate::nn::short_type_name::<L>();
+    let name = crate::type_name::short_type_name::<L>();
     Error::Onnx {
         layer: if path.is_empty() {
             name

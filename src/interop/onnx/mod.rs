@@ -97,7 +97,12 @@ pub fn to_proto<M: ToOnnx, In: ConstShape>(model: &M, batch: Batch) -> Result<pr
         shape: sample,
     };
     let outputs = model.to_onnx(&mut graph, "", vec![input.clone()])?;
-    Ok(graph.into_model(input, outputs, batch, crate::nn::short_type_name::<M>()))
+    Ok(graph.into_model(
+        input,
+        outputs,
+        batch,
+        crate::type_name::short_type_name::<M>(),
+    ))
 }
 
 /// Writes `model`, on samples of shape `In` (without the batch), to the ONNX file `path`, with a
