@@ -2,7 +2,7 @@
 //! ranks ([`distributed`](crate::distributed) describes the step and its summation order), and
 //! validation shared among ranks.
 
-use super::clip::first_non_finite;
+use super::clip::{check_features, check_loss};
 use super::{FitConfig, TrainModel, Trainer};
 use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target, Targets};
 use crate::distributed::{epoch_shard, samples_of_rank, Communicator};
@@ -237,20 +237,7 @@ where
         let count = micro.len();
         for host in micro {
             let n = host.targets.len();
-            if let Some((i, value)) = first_non_finite(&host.features) {
-                let per_row = host.features.len() / n.max(1);
-                return Err(Error::NonFinite {
-                    what: format!(
-                        "input feature {} of row {} of the batch",
-                        i % per_row.max(1),
-                        i / per_row.max(1)
-                    ),
-                    tensor: Some("input".into()),
-                    value,
-                    epoch,
-                    batch,
-                });
-            }
+            check_features(&host.features, n, (epoch, batch))?;
             let tensors = Batch::<Ds, D, E>::upload(&self.device, host)?;
             let grads = match self.grads.take() {
                 Some(g) => g,
@@ -266,15 +253,7 @@ where
             };
             let loss = self.loss.try_loss(out, &tensors.y).map_err(Error::device)?;
             let value = super::trainer::scalar(&loss);
-            if !value.is_finite() {
-                return Err(Error::NonFinite {
-                    what: "loss".into(),
-                    tensor: None,
-                    value,
-                    epoch,
-                    batch,
-                });
-            }
+            check_loss(value, (epoch, batch))?;
             let mut grads = loss.try_backward().map_err(Error::device)?;
             flat_grads(&self.model, &mut grads, &mut flat, true)?;
             let w = float::<E>(n as f64 / step.samples as f64);

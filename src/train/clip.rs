@@ -138,6 +138,49 @@ pub fn clip_gradients<E: Dtype, M: TensorCollection<E, D>, D: TrainingDevice<E>>
     }
 }
 
+/// The error for a non-finite `value` found in training step (`epoch`, `batch`): `what` in words,
+/// `tensor` the parameter's path or `input` (`None` for the loss).
+pub(crate) fn diverged(
+    what: String,
+    tensor: Option<&str>,
+    value: f64,
+    (epoch, batch): (usize, usize),
+) -> Error {
+    Error::NonFinite {
+        what,
+        tensor: tensor.map(str::to_string),
+        value,
+        epoch,
+        batch,
+    }
+}
+
+/// Checks a batch's features (`rows` samples, row-major) before a training step: the first
+/// NaN or infinity is an error naming its row and feature.
+pub(crate) fn check_features(features: &[f32], rows: usize, at: (usize, usize)) -> Result<()> {
+    match first_non_finite(features) {
+        None => Ok(()),
+        Some((i, value)) => {
+            let per_row = (features.len() / rows.max(1)).max(1);
+            let what = format!(
+                "input feature {} of row {} of the batch",
+                i % per_row,
+                i / per_row
+            );
+            Err(diverged(what, Some("input"), value, at))
+        }
+    }
+}
+
+/// Checks a step's loss: NaN or an infinity is an error.
+pub(crate) fn check_loss(value: f64, at: (usize, usize)) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(diverged("loss".into(), None, value, at))
+    }
+}
+
 /// The first element of `v` that is NaN or infinite, as `f64`.
 pub(crate) fn first_non_finite<E: Dtype>(v: &[E]) -> Option<(usize, f64)> {
     let value = |x: &E| x.to_f64().unwrap_or(f64::NAN);

@@ -1,6 +1,8 @@
 //! The Keras-style training loop: `compile`, `fit`, `evaluate`, `predict`.
 
-use super::clip::{first_non_finite, non_finite_gradient, non_finite_parameter};
+use super::clip::{
+    check_features, check_loss, diverged, non_finite_gradient, non_finite_parameter,
+};
 use super::metrics::{MetricList, Metrics};
 use super::{clip_gradients, FitConfig, GradClip, TrainModel};
 use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target};
@@ -200,19 +202,7 @@ where
         L: Loss<M::Out, Ds::Target, E>,
     {
         let width = <Ds::Target as Target>::WIDTH;
-        let diverged = |what: String, tensor: &str, value| Error::NonFinite {
-            what,
-            tensor: (!tensor.is_empty()).then(|| tensor.to_string()),
-            value,
-            epoch,
-            batch,
-        };
-        if let Some((i, value)) = first_non_finite(&host.features) {
-            let per_row = host.features.len() / host.targets.len().max(1);
-            let (row, feature) = (i / per_row.max(1), i % per_row.max(1));
-            let what = format!("input feature {feature} of row {row} of the batch");
-            return Err(diverged(what, "input", value));
-        }
+        check_features(&host.features, host.targets.len(), (epoch, batch))?;
         let batch_tensors = Batch::<Ds, D, E>::upload(&self.device, host)?;
         let grads = match self.grads.take() {
             Some(g) => g,
@@ -232,9 +222,7 @@ where
             .try_loss(out, &batch_tensors.y)
             .map_err(Error::device)?;
         let value = scalar(&loss);
-        if !value.is_finite() {
-            return Err(diverged("loss".into(), "", value));
-        }
+        check_loss(value, (epoch, batch))?;
         let grads = loss.try_backward().map_err(Error::device)?;
         self.finish_step(grads, cfg, epoch, batch)?;
         Ok(value)
@@ -252,13 +240,6 @@ where
     where
         M: TensorCollection<E, D>,
     {
-        let diverged = |what: String, tensor: &str, value| Error::NonFinite {
-            what,
-            tensor: (!tensor.is_empty()).then(|| tensor.to_string()),
-            value,
-            epoch,
-            batch,
-        };
         // gradients checked before value clipping (which would turn ±∞ into the bound); norm
         // clipping's global norm already covers every gradient, so they are searched only if
         // it is not finite
@@ -269,7 +250,8 @@ where
         if !norm.is_finite()
             && let Some((name, v)) = non_finite_gradient(&self.model, &mut grads)?
         {
-            return Err(diverged(format!("the gradient of {name}"), &name, v));
+            let what = format!("the gradient of {name}");
+            return Err(diverged(what, Some(&name), v, (epoch, batch)));
         }
         if let Some(clip @ GradClip::Value(_)) = cfg.clip {
             clip_gradients(&self.model, &mut grads, clip)?;
@@ -277,7 +259,7 @@ where
         self.optimizer.update(&mut self.model, &grads)?;
         if let Some((name, v)) = non_finite_parameter(&self.model, &mut grads)? {
             let what = format!("parameter {name} after the optimizer step");
-            return Err(diverged(what, &name, v));
+            return Err(diverged(what, Some(&name), v, (epoch, batch)));
         }
         self.model
             .try_zero_grads(&mut grads)
