@@ -34,6 +34,12 @@
 //! | `UpSampling2D(2)` | `nn.Upsample(scale_factor=2)` | [`Upscale2D<2>`](crate::prelude::Upscale2D) (nearest neighbour) |
 //! | `Add()([f(x), g(x)])` | `f(x) + g(x)` in `forward` | [`GeneralizedResidual<F, R>`](crate::prelude::GeneralizedResidual); [`SplitInto`](crate::prelude::SplitInto) / [`AddInto`](crate::prelude::AddInto) for several branches |
 //! | a skip connection | `x + f(x)` in `forward` | [`Residual<F>`](crate::prelude::Residual) |
+//! | `Model(inputs=[a, b], …)` | `forward(self, a, b)` | samples of [`Inputs<(A, B)>`](crate::data::Inputs) (or [`Zip`](crate::data::Zip) of two data sets), a model starting with [`Unpack`](crate::nn::Unpack) |
+//! | one branch per input | a submodule per argument | [`Parallel<(BranchA, BranchB)>`](crate::nn::Parallel) |
+//! | `Concatenate()([a, b])` | `torch.cat([a, b], dim=1)` | [`Concat<N>`](crate::nn::Concat) (`N` = the widths' sum, checked when built) |
+//! | `Model(…, outputs=[c, v])` | `return c, v` | [`SplitInto<(HeadC, HeadV)>`](crate::prelude::SplitInto) then [`Pack`](crate::nn::Pack); targets [`PerOutput<(Classes<10>, Values<1>)>`](crate::data::PerOutput) |
+//! | `loss=[…, …], loss_weights=[1, 0.5]` | `l1 + 0.5 * l2` | [`Losses::weighted((L1, L2), [1.0, 0.5])`](crate::losses::Losses) |
+//! | `metrics={"value": "mae"}` | — | `"output1_mae"` ([`on_output`](crate::train::metrics::on_output)) |
 //! | `layer.trainable = False` | `p.requires_grad_(False)` for its parameters | [`Frozen<M>`](crate::nn::frozen) around the sub-model (its tensors keep their names) |
 //! | `model = …` (build) | `model = Net()` | `dev.build_module::<Model, f32>()` |
 //! | `model.summary()` | `torchinfo.summary(model)` | [`summary::<Model, Rank1<784>>()`](crate::nn::summary) |

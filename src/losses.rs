@@ -10,7 +10,9 @@
 use crate::data::{Classes, Target, ValueImages, ValueSequences, Values};
 use dfdx::prelude::*;
 
+mod per_output;
 mod tokens;
+pub use per_output::Losses;
 pub use tokens::TokenCrossentropy;
 
 /// A batch's output shape: a runtime batch size and `N` outputs per sample.
@@ -28,6 +30,12 @@ pub trait Loss<Out: Shape, T: Target, E: Dtype = f32> {
     /// trainer hands it to the metrics, so `accuracy` thresholds logits at 0.
     fn binary_threshold(&self) -> f32 {
         0.5
+    }
+    /// The threshold of output `output` of a model with several outputs
+    /// ([`Losses`] answers per output); [`Loss::binary_threshold`] otherwise.
+    fn output_threshold(&self, output: usize) -> f32 {
+        let _ = output;
+        self.binary_threshold()
     }
     /// The mean loss over the batch, recorded on the output's tape.
     fn try_loss<D: Device<E>, Tp: Tape<E, D>>(

@@ -15,8 +15,8 @@ pub use crate::data::{
 };
 pub use crate::data::{
     read_idx, Batch, BatchShape, Classes, DataLoader, Dataset, FashionMnist, FashionMnistImages,
-    IdxDataset, InMemory, NoLabels, Reconstruction, Subset, Target, ValueImages, ValueSequences,
-    Values, FASHION_MNIST_DIR,
+    IdxDataset, InMemory, Inputs, NoLabels, Packed, PerOutput, Reconstruction, Subset, Target,
+    ValueImages, ValueSequences, Values, Zip, FASHION_MNIST_DIR,
 };
 pub use crate::data::{CharVocab, Pad, TokenClasses, TokenSet, Tokens, Vocab, IGNORE, OOV, PAD};
 pub use crate::gradcheck::{
@@ -27,15 +27,16 @@ pub use crate::interpret::{
 };
 pub use crate::losses::{
     BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber,
-    Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, TokenCrossentropy,
+    Loss, Losses, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
+    TokenCrossentropy,
 };
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice, Unflatten2D,
 };
 pub use crate::nn::{
-    AllSteps, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, PositionalEmbedding,
-    SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean,
+    AllSteps, Concat, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, Pack, Parallel,
+    PositionalEmbedding, SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean, Unpack,
 };
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,

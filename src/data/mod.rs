@@ -2,18 +2,20 @@
 //! transforms, splits and augmentation.
 
 mod augment;
-mod batch;
+
 mod cifar;
 mod csv;
 mod dataset;
 mod dense;
 mod idx;
 mod idx_dataset;
+mod inputs;
 mod loader;
 mod locate;
 mod moments;
 mod normalize;
 mod one_hot;
+mod outputs;
 mod prefetch;
 mod reconstruction;
 mod split;
@@ -23,8 +25,8 @@ mod target;
 mod tokens;
 mod transform;
 
+pub use crate::dims::{BatchShape, ImageShape, Packed, ShapeList};
 pub use augment::{Augmentation, Augmented, HorizontalFlip, RandomCrop};
-pub use batch::{BatchShape, ImageShape};
 pub use cifar::{Cifar10, Cifar100, CifarImages};
 pub use csv::{CsvDataset, CsvTarget};
 pub use dataset::{Dataset, Feature, InMemory};
@@ -33,9 +35,11 @@ pub use idx::{read_idx, IdxArray};
 pub use idx_dataset::{
     FashionMnist, FashionMnistImages, IdxDataset, FASHION_MNIST_DIR, FASHION_MNIST_INSTALL,
 };
+pub use inputs::{Inputs, Zip};
 pub use loader::{gather, upload, Batch, BatchOf, DataLoader};
 pub use normalize::ChannelNorm;
 pub use one_hot::one_hot;
+pub use outputs::PerOutput;
 pub(crate) use prefetch::for_each_batch;
 pub use prefetch::{gather_host, prefetch, HostBatch};
 pub use reconstruction::Reconstruction;

@@ -27,6 +27,19 @@ pub trait Target: 'static + Send + Sync {
     ) -> Result<Self::Batch<E, D>>;
     /// A borrowed, type-erased view for metrics.
     fn view(items: &[Self::Item]) -> Targets<'_>;
+    /// How many outputs of the model these targets pair with: 1, or one per part of
+    /// [`PerOutput`](super::PerOutput).
+    const OUTPUTS: usize = 1;
+    /// Hands a batch's outputs (row-major, [`Target::WIDTH`] per sample) and targets to `f`, one
+    /// call per output `k` with that output's values, its width and its targets: how metrics of
+    /// a model with several outputs see each output alone.
+    fn for_each_output(
+        outputs: &[f32],
+        items: &[Self::Item],
+        f: &mut dyn FnMut(usize, &[f32], usize, Targets<'_>),
+    ) {
+        f(0, outputs, Self::WIDTH, Self::view(items));
+    }
 }
 
 /// Class indices in `0..N` (what Keras's `sparse_categorical_crossentropy` takes).

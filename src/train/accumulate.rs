@@ -132,18 +132,28 @@ struct Record {
 }
 
 impl Record {
-    fn new<T: Target>(capacity: usize, metrics: bool) -> Self {
+    fn new<T: Target>(capacity: usize, metrics: bool) -> Result<Self> {
+        if metrics && T::OUTPUTS > 1 {
+            return Err(Error::InvalidArgument {
+                what: "metrics of a model with several outputs",
+                value: format!("{} outputs", T::OUTPUTS),
+                expected: "left out when accumulating gradients or training on several ranks \
+                    (compute them with `evaluate` afterwards)"
+                    .into(),
+            });
+        }
+        // several outputs' targets have no flat view: refused above when metrics need them
         let (classes, label_width) = match T::view(&[]) {
             Targets::Classes(_) => (true, 1),
             Targets::Values(_, w) => (false, w),
         };
         let on = usize::from(metrics);
-        Record {
+        Ok(Record {
             capacity,
             width: T::WIDTH * on,
             label_width: label_width * on,
             classes,
-        }
+        })
     }
 
     fn len(&self) -> usize {
@@ -289,7 +299,7 @@ where
         M: TrainModel<BatchOf<Ds>, D, E>,
         L: Loss<M::Out, Ds::Target, E>,
     {
-        let record = Record::new::<Ds::Target>(step.batch_size, !self.metrics.is_empty());
+        let record = Record::new::<Ds::Target>(step.batch_size, !self.metrics.is_empty())?;
         let params = self.model.num_trainable_params();
         // one fused buffer per rank: [status, count, gradient sum, records]
         let mut sum = Vec::with_capacity(params);
@@ -369,7 +379,7 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
         let (rank, ranks) = (comm.rank(), comm.size());
         self.prepare_metrics(data)?;
         self.metrics.reset();
-        let record = Record::new::<Ds::Target>(batch_size, !self.metrics.is_empty());
+        let record = Record::new::<Ds::Target>(batch_size, !self.metrics.is_empty())?;
         let width = <Ds::Target as Target>::WIDTH;
         let order: Vec<usize> = (0..data.len()).collect();
         let mine = epoch_shard(&order, rank, ranks, batch_size);

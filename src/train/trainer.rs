@@ -5,7 +5,7 @@ use super::clip::{
 };
 use super::metrics::{MetricList, Metrics};
 use super::{clip_gradients, FitConfig, GradClip, TrainModel};
-use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target};
+use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch};
 use crate::losses::Loss;
 use crate::nn::TrainingDevice;
 use crate::optim::{LearningRate, OptimizerConfig};
@@ -201,7 +201,6 @@ where
         M: TrainModel<BatchOf<Ds>, D, E>,
         L: Loss<M::Out, Ds::Target, E>,
     {
-        let width = <Ds::Target as Target>::WIDTH;
         check_features(&host.features, host.targets.len(), (epoch, batch))?;
         let batch_tensors = Batch::<Ds, D, E>::upload(&self.device, host)?;
         let grads = match self.grads.take() {
@@ -214,8 +213,8 @@ where
             .map_err(Error::device)?;
         if !self.metrics.is_empty() {
             let values = to_f32(out.retaped::<NoneTape>().as_vec());
-            let view = Ds::Target::view(&batch_tensors.labels);
-            self.metrics.update(&values, width, view);
+            self.metrics
+                .update_outputs::<Ds::Target>(&values, &batch_tensors.labels);
         }
         let loss = self
             .loss
@@ -278,12 +277,12 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
         M: TrainModel<BatchOf<Ds>, D, E>,
         L: Loss<M::Out, Ds::Target, E>,
     {
-        let y = [data.target(0)];
         self.metrics
-            .check(<Ds::Target as Target>::WIDTH, Ds::Target::view(&y))?;
+            .check_outputs::<Ds::Target>(&[data.target(0)])?;
         // logits losses split one-wide outputs at 0, probability losses at 0.5
-        let threshold = Loss::<M::Out, Ds::Target, E>::binary_threshold(&self.loss);
-        self.metrics.set_binary_threshold(threshold);
+        let loss = &self.loss;
+        self.metrics
+            .set_binary_thresholds(|k| Loss::<M::Out, Ds::Target, E>::output_threshold(loss, k));
         Ok(())
     }
 
@@ -325,7 +324,6 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
         check_batch_size("eval_batch_size", batch_size)?;
         self.prepare_metrics(data)?;
         self.metrics.reset();
-        let width = <Ds::Target as Target>::WIDTH;
         let order: Vec<usize> = (0..data.len()).collect();
         let (loss_sum, seen) = for_each_batch(
             data,
@@ -342,7 +340,7 @@ impl<M, O, L, D: Device<E>, E: Dtype> Trainer<M, O, L, D, E> {
                     if !self.metrics.is_empty() {
                         let values = to_f32(out.as_vec());
                         self.metrics
-                            .update(&values, width, Ds::Target::view(&batch.labels));
+                            .update_outputs::<Ds::Target>(&values, &batch.labels);
                     }
                     let loss = self.loss.try_loss(out, &batch.y).map_err(Error::device)?;
                     loss_sum += scalar(&loss) * n as f64;

@@ -26,7 +26,7 @@ mod interop_pytorch;
 mod known_answers;
 mod linear;
 mod malformed;
-mod mpi;
+mod multi_io;
 mod non_finite;
 mod optim_conventions;
 mod params;

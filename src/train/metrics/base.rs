@@ -3,7 +3,7 @@
 use super::{
     Accuracy, ClassAverage, MacroAverage, MeanAbsolute, MeanSquared, Perplexity, TopKAccuracy, R2,
 };
-use crate::data::Targets;
+use crate::data::{Target, Targets};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 
@@ -29,6 +29,11 @@ pub trait Metric: Send {
     /// threshold ignore it (the default).
     fn set_binary_threshold(&mut self, threshold: f32) {
         let _ = threshold;
+    }
+    /// Which output of a model with several outputs it measures (`0`, the only one, unless
+    /// wrapped by [`on_output`](super::on_output) or named `output{k}_…`).
+    fn output(&self) -> usize {
+        0
     }
 }
 
@@ -120,13 +125,46 @@ impl Metrics {
             .map(|m| (m.name(), m.higher_is_better()))
             .collect()
     }
-    pub(crate) fn check(&self, width: usize, targets: Targets<'_>) -> Result<()> {
-        self.0.iter().try_for_each(|m| m.check(width, targets))
+    /// Checks every metric against one sample's targets of kind `T`, on the output it measures.
+    pub(crate) fn check_outputs<T: Target>(&self, sample: &[T::Item]) -> Result<()> {
+        if let Some(m) = self.0.iter().find(|m| m.output() >= T::OUTPUTS) {
+            return Err(Error::MetricMismatch {
+                metric: m.name(),
+                needs: format!(
+                    "output {} of the model, which has {} output{}",
+                    m.output(),
+                    T::OUTPUTS,
+                    if T::OUTPUTS == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        let zeros = vec![0.0; T::WIDTH * sample.len()];
+        let mut result = Ok(());
+        T::for_each_output(&zeros, sample, &mut |k, _, width, targets| {
+            for m in self.0.iter().filter(|m| m.output() == k) {
+                if result.is_ok() {
+                    result = m.check(width, targets);
+                }
+            }
+        });
+        result
     }
-    pub(crate) fn set_binary_threshold(&mut self, threshold: f32) {
+    /// Adds a batch of outputs and targets of kind `T`, each metric on its output.
+    pub(crate) fn update_outputs<T: Target>(&mut self, outputs: &[f32], items: &[T::Item]) {
+        if T::OUTPUTS == 1 {
+            return self.update(outputs, T::WIDTH, T::view(items));
+        }
+        T::for_each_output(outputs, items, &mut |k, values, width, targets| {
+            for m in self.0.iter_mut().filter(|m| m.output() == k) {
+                m.update(values, width, targets);
+            }
+        });
+    }
+    /// Tells each metric where its output splits one-wide values into two classes.
+    pub(crate) fn set_binary_thresholds(&mut self, threshold: impl Fn(usize) -> f32) {
         self.0
             .iter_mut()
-            .for_each(|m| m.set_binary_threshold(threshold));
+            .for_each(|m| m.set_binary_threshold(threshold(m.output())));
     }
     pub(crate) fn reset(&mut self) {
         self.0.iter_mut().for_each(|m| m.reset());
@@ -153,6 +191,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "mae",
     "r2",
     "perplexity",
+    "output{k}_{name} (e.g. output1_mae: output k of a model with several outputs)",
 ];
 
 /// The metric called `name` (Keras's names: `accuracy`, `top_5_accuracy`, `mse`, `mae`, `r2`, …).
@@ -170,6 +209,13 @@ pub fn metric(name: &str) -> Result<Box<dyn Metric>> {
         "f1" | "f1_score" => Ok(Box::new(MacroAverage::new(ClassAverage::F1))),
         "perplexity" => Ok(Box::new(Perplexity::default())),
         _ => {
+            if let Some((k, rest)) = name
+                .strip_prefix("output")
+                .and_then(|r| r.split_once('_'))
+                .and_then(|(k, rest)| Some((k.parse::<usize>().ok()?, rest)))
+            {
+                return Ok(super::on_output(k, metric(rest)?));
+            }
             if let Some(k) = name
                 .strip_prefix("top_")
                 .and_then(|r| r.strip_suffix("_accuracy"))

@@ -4,6 +4,7 @@
 mod accuracy;
 mod base;
 mod confusion;
+mod on_output;
 mod perplexity;
 mod regression;
 
@@ -11,6 +12,7 @@ pub use accuracy::{Accuracy, TopKAccuracy};
 pub(crate) use base::{argmax, Metrics};
 pub use base::{metric, Metric, MetricList, METRIC_NAMES};
 pub use confusion::{ClassAverage, ConfusionMatrix, MacroAverage};
+pub use on_output::{on_output, OnOutput};
 pub use perplexity::Perplexity;
 pub use regression::{MeanAbsolute, MeanSquared, R2};
 

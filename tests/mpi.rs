@@ -1,9 +1,11 @@
 //! Data-parallel training on MPI: `mpirun -np 2` ranks of this test binary, batch 32 each,
 //! against one process with batch 32 in 2 micro-batches per step, on a Fashion-MNIST subset.
 //!
-//! Needs the `mpi` feature (`cargo test --features mpi`), Open MPI's `mpirun` and the Debian
-//! package `dataset-fashion-mnist`. Without them the test says plainly that it skipped, unless
-//! `TYPENET_REQUIRE_DATA=1` (as in CI), where a missing data set or `mpirun` fails it.
+//! A test target of its own, built only with the `mpi` feature
+//! (`cargo test --features mpi --test mpi`), so the plain `cargo test` neither builds nor skips
+//! it. Needs Open MPI's `mpirun` and the Debian package `dataset-fashion-mnist`; without them the
+//! test says plainly that it skipped, unless `TYPENET_REQUIRE_DATA=1` (as in CI), where a missing
+//! data set or `mpirun` fails it.
 
 use typenet::prelude::*;
 
@@ -81,7 +83,6 @@ fn train(comm: Option<&dyn typenet::distributed::Communicator>) -> String {
 fn rank() {
     match std::env::var("TYPENET_MPI_ROLE").as_deref() {
         Ok("reference") => println!("{}", train(None)),
-        #[cfg(feature = "mpi")]
         Ok("rank") => {
             use typenet::distributed::Communicator;
             let world = typenet::distributed::Mpi::init().unwrap();
@@ -95,10 +96,6 @@ fn rank() {
 #[test]
 fn two_ranks_equal_one_process_bit_for_bit() {
     let test = "two_ranks_equal_one_process_bit_for_bit";
-    if cfg!(not(feature = "mpi")) {
-        eprintln!("SKIPPED {test}: built without the `mpi` feature (cargo test --features mpi)");
-        return;
-    }
     let data = FashionMnist::load(FASHION_MNIST_DIR).map(|_| ());
     let mpirun = std::process::Command::new("mpirun")
         .arg("--version")
@@ -109,7 +106,7 @@ fn two_ranks_equal_one_process_bit_for_bit() {
         return;
     }
     let exe = std::env::current_exe().unwrap();
-    let args = ["mpi::rank", "--exact", "--include-ignored", "--nocapture"];
+    let args = ["rank", "--exact", "--include-ignored", "--nocapture"];
     let run = |cmd: &mut std::process::Command| {
         let out = cmd.env("RAYON_NUM_THREADS", "1").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();

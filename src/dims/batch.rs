@@ -56,3 +56,24 @@ impl<const C: usize, const H: usize, const W: usize> ImageShape for (Const<C>, C
     const HEIGHT: usize = H;
     const WIDTH: usize = W;
 }
+
+/// The other direction of [`BatchShape`]: the sample shape of a batch shape,
+/// `(usize, Const<N>)` → `Rank1<N>`, `(usize, Const<C>, Const<H>, Const<W>)` → `Rank3<C, H, W>`.
+pub trait SampleOf: Shape {
+    /// The shape of one sample.
+    type Sample: BatchShape<Batched = Self>;
+}
+
+impl<const A: usize> SampleOf for (usize, Const<A>) {
+    type Sample = (Const<A>,);
+}
+
+impl<const A: usize, const B: usize> SampleOf for (usize, Const<A>, Const<B>) {
+    type Sample = (Const<A>, Const<B>);
+}
+
+impl<const A: usize, const B: usize, const C: usize> SampleOf
+    for (usize, Const<A>, Const<B>, Const<C>)
+{
+    type Sample = (Const<A>, Const<B>, Const<C>);
+}

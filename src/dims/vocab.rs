@@ -1,4 +1,4 @@
-//! Dimension types shared by data sets and layers (below both in the module graph).
+//! Token ids as a dimension: the vocabulary size in the type, and the padding id.
 
 use dfdx::prelude::*;
 
