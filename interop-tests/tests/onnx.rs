@@ -411,3 +411,107 @@ fn unsupported_operators_are_all_named() {
         "{err}"
     );
 }
+
+/// 16 sequences of `S` token ids below `V`: a random number of padding ids (id 0) at the
+/// start of each, as `TokenSet` pads, the first sequence padding alone.
+fn token_ids<const S: usize, const V: usize>(
+    dev: &Cpu,
+) -> Tensor<(Const<16>, Const<S>, Vocab<V>), f32, Cpu> {
+    let u: Vec<f32> = dev.sample_uniform::<Rank2<16, S>>().as_vec();
+    let lengths: Vec<f32> = dev.sample_uniform::<Rank1<16>>().as_vec();
+    let mut ids = Vec::with_capacity(16 * S);
+    for row in 0..16 {
+        let padding = if row == 0 {
+            S
+        } else {
+            ((lengths[row] * S as f32) as usize).min(S - 1)
+        };
+        for pos in 0..S {
+            let id = if pos < padding {
+                0.0
+            } else {
+                (1.0f32 + (u[row * S + pos] * (V - 1) as f32).floor()).min((V - 1) as f32)
+            };
+            ids.push(id);
+        }
+    }
+    dev.tensor_from_vec(ids, (Const::<16>, Const::<S>, Vocab::<V>))
+}
+
+/// `check!` for a model on token ids: the file takes the ids as `float32`, shape `(16, S, 1)`.
+macro_rules! check_tokens {
+    ($name:literal, $dev:expr, $model:expr, $s:literal, $v:literal) => {{
+        let dev = &$dev;
+        let model = &$model;
+        let x = token_ids::<$s, $v>(dev);
+        let want = model.forward(x.clone());
+        let path = temp(concat!($name, ".onnx"));
+        export_with::<_, (Const<$s>, Vocab<$v>)>(model, &path, Batch::Fixed(16)).expect("exports");
+        let (got, shape) = run_tract(&path, x.as_vec(), &[16, $s, 1]);
+        let want_shape: Vec<usize> = want.shape().concrete().into();
+        assert_eq!(shape, want_shape, "{}: output shape", $name);
+        assert_close($name, &got, &want.as_vec());
+        (path, x, want.as_vec())
+    }};
+}
+
+/// The language-identification example's bag of characters: `EmbeddingBag` leaves padding out
+/// of the mean (the first sequence, padding alone, gives the bias alone).
+type Bag = (EmbeddingBag<96, 64>, Linear<64, 6>);
+
+#[test]
+fn bag_of_characters() {
+    let dev = Cpu::seed_from_u64(11);
+    let model = dev.build_module::<Bag, f32>();
+    let (path, _, want) = check_tokens!("bag", dev, model, 16, 96);
+    assert_eq!(want[..6], model.1.bias.as_vec()[..]);
+    remove(&path);
+}
+
+/// The language-identification example's GRU: ONNX's `GRU` with `linear_before_reset`.
+type Recurrent = (Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>);
+
+#[test]
+fn gru_classifier() {
+    let dev = Cpu::seed_from_u64(12);
+    let model = dev.build_module::<Recurrent, f32>();
+    let (path, _, _) = check_tokens!("gru", dev, model, 16, 96);
+    remove(&path);
+}
+
+/// The language-identification example's transformer encoder.
+type Transformer = (
+    Embedding<96, 64>,
+    PositionalEmbedding<16, 64>,
+    EncoderBlock<64, 4, 128>,
+    SeqMean,
+    Linear<64, 6>,
+);
+
+#[test]
+fn transformer_encoder() {
+    let dev = Cpu::seed_from_u64(13);
+    let mut model = dev.build_module::<Transformer, f32>();
+    model.2.norm1.gamma = dev.sample_normal();
+    model.2.norm2.beta = dev.sample_normal();
+    let (path, _, _) = check_tokens!("transformer", dev, model, 16, 96);
+    remove(&path);
+}
+
+/// Stacked recurrent layers returning every step (`LSTM` then `GRU`), and the other three
+/// sequence pools on three branches.
+type StackedSteps = (
+    Embedding<30, 8>,
+    Lstm<8, 12, AllSteps>,
+    Gru<12, 10, AllSteps>,
+    SplitInto<(SeqFirst, SeqLast, SeqMax)>,
+    AddInto<(Linear<10, 4>, Linear<10, 4>, Linear<10, 4>)>,
+);
+
+#[test]
+fn lstm_gru_all_steps_and_sequence_pools() {
+    let dev = Cpu::seed_from_u64(14);
+    let model = dev.build_module::<StackedSteps, f32>();
+    let (path, _, _) = check_tokens!("stacked_steps", dev, model, 7, 30);
+    remove(&path);
+}
