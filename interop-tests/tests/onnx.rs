@@ -3,7 +3,7 @@
 //! file back as the hand-written model type whose reloaded weights give bit-identical outputs;
 //! a file with unsupported operators names every one.
 
-use interop_tests::{assert_close, remove, run_tract, temp};
+use interop_tests::{assert_close, keep_io, remove, run_tract, temp};
 use typenet::interop::pytorch::load_state_dict;
 use typenet::onnx::{export_with, import, Batch};
 use typenet::prelude::*;
@@ -18,6 +18,7 @@ macro_rules! check {
         let want = model.forward(x.clone());
         let path = temp(concat!($name, ".onnx"));
         export_with::<_, ($(Const<$d>,)+)>(model, &path, Batch::Fixed(16)).expect("exports");
+        keep_io(&path, &[16, $($d),+], &x.as_vec(), &want.as_vec());
         let (got, shape) = run_tract(&path, x.as_vec(), &[16, $($d),+]);
         let want_shape: Vec<usize> = want.shape().concrete().into();
         assert_eq!(shape, want_shape, "{}: output shape", $name);
@@ -447,6 +448,7 @@ macro_rules! check_tokens {
         let want = model.forward(x.clone());
         let path = temp(concat!($name, ".onnx"));
         export_with::<_, (Const<$s>, Vocab<$v>)>(model, &path, Batch::Fixed(16)).expect("exports");
+        keep_io(&path, &[16, $s, 1], &x.as_vec(), &want.as_vec());
         let (got, shape) = run_tract(&path, x.as_vec(), &[16, $s, 1]);
         let want_shape: Vec<usize> = want.shape().concrete().into();
         assert_eq!(shape, want_shape, "{}: output shape", $name);
