@@ -258,8 +258,16 @@ type Branches = (
 fn generalized_residual_padded_average_pool_and_gelu() {
     let dev = Cpu::seed_from_u64(6);
     let model = dev.build_module::<Branches, f32>();
-    let (path, _, _) = check!("branches", dev, model, [2, 12, 12]);
-    remove(&path);
+    let (path, x, want) = check!("branches", dev, model, [2, 12, 12]);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Branches,
+        "(Conv2D<2, 4, 3, 1, 1>, GeneralizedResidual<(Conv2D<4, 4, 3, 1, 1>, ExactGeLU), Conv2D<4, 4, 1>>,
+          AvgPool2D<3, 2, 1>, MaxPoolGlobal, Linear<4, 3>, FastGeLU)"
+    );
 }
 
 type SplitAdd = (
@@ -269,12 +277,30 @@ type SplitAdd = (
     AccurateGeLU,
 );
 
+/// What `import` reads back: the split's branches and the add's, one after the other, as the
+/// two branches of a generalized residual (the same sum; the flat graph does not say where the
+/// split ends), and ONNX's `Gelu`, the exact GELU.
+type SplitAddImported = (
+    Linear<8, 8>,
+    GeneralizedResidual<(Linear<8, 6>, Linear<6, 4>), (Linear<8, 6>, Sigmoid, Abs, Linear<6, 4>)>,
+    ExactGeLU,
+);
+
 #[test]
 fn split_into_and_add_into() {
     let dev = Cpu::seed_from_u64(7);
     let model = dev.build_module::<SplitAdd, f32>();
-    let (path, _, _) = check!("split_add", dev, model, [8]);
-    remove(&path);
+    let (path, x, want) = check!("split_add", dev, model, [8]);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        SplitAddImported,
+        "(Linear<8, 8>,
+          GeneralizedResidual<(Linear<8, 6>, Linear<6, 4>), (Linear<8, 6>, Sigmoid, Abs, Linear<6, 4>)>,
+          ExactGeLU)"
+    );
 }
 
 /// Thirteen layers in three groups (the grouping `import` prints), with batch norm on vectors.
@@ -465,9 +491,16 @@ type Bag = (EmbeddingBag<96, 64>, Linear<64, 6>);
 fn bag_of_characters() {
     let dev = Cpu::seed_from_u64(11);
     let model = dev.build_module::<Bag, f32>();
-    let (path, _, want) = check_tokens!("bag", dev, model, 16, 96);
+    let (path, x, want) = check_tokens!("bag", dev, model, 16, 96);
     assert_eq!(want[..6], model.1.bias.as_vec()[..]);
-    remove(&path);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Bag,
+        "(EmbeddingBag<96, 64>, Linear<64, 6>)"
+    );
 }
 
 /// The language-identification example's GRU: ONNX's `GRU` with `linear_before_reset`.
@@ -477,8 +510,15 @@ type Recurrent = (Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>);
 fn gru_classifier() {
     let dev = Cpu::seed_from_u64(12);
     let model = dev.build_module::<Recurrent, f32>();
-    let (path, _, _) = check_tokens!("gru", dev, model, 16, 96);
-    remove(&path);
+    let (path, x, want) = check_tokens!("gru", dev, model, 16, 96);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Recurrent,
+        "(Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>)"
+    );
 }
 
 /// The language-identification example's transformer encoder.
@@ -510,10 +550,32 @@ type StackedSteps = (
     AddInto<(Linear<10, 4>, Linear<10, 4>, Linear<10, 4>)>,
 );
 
+/// What `import` reads back: three branches summed as dfdx sums them, `a + (b + c)`, as
+/// generalized residuals nested the same way.
+type StackedStepsImported = (
+    Embedding<30, 8>,
+    Lstm<8, 12, AllSteps>,
+    Gru<12, 10, AllSteps>,
+    GeneralizedResidual<
+        (SeqFirst, Linear<10, 4>),
+        GeneralizedResidual<(SeqLast, Linear<10, 4>), (SeqMax, Linear<10, 4>)>,
+    >,
+);
+
 #[test]
 fn lstm_gru_all_steps_and_sequence_pools() {
     let dev = Cpu::seed_from_u64(14);
     let model = dev.build_module::<StackedSteps, f32>();
-    let (path, _, _) = check_tokens!("stacked_steps", dev, model, 7, 30);
-    remove(&path);
+    let (path, x, want) = check_tokens!("stacked_steps", dev, model, 7, 30);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        StackedStepsImported,
+        "(Embedding<30, 8>, Lstm<8, 12, AllSteps>, Gru<12, 10, AllSteps>,
+          GeneralizedResidual<
+              (SeqFirst, Linear<10, 4>),
+              GeneralizedResidual<(SeqLast, Linear<10, 4>), (SeqMax, Linear<10, 4>)>>)"
+    );
 }

@@ -593,7 +593,8 @@ macro_rules! tuples {
             }
         }
 
-        /// Branch `i` on input `i`; the sum of their outputs.
+        /// Branch `i` on input `i`; the sum of their outputs, `a + (b + (c + …))` as dfdx adds
+        /// them (the same roundings).
         impl<$($t: ToOnnx),+> ToOnnx for m::AddInto<($($t,)+)> {
             fn to_onnx(&self, g: &mut OnnxGraph, path: &str, inputs: Vec<OnnxValue>) -> Result<Vec<OnnxValue>> {
                 let n = [$($idx),+].len();
@@ -601,15 +602,15 @@ macro_rules! tuples {
                     return Err(error::<Self>(path, format!("takes {n} inputs, was given {}", inputs.len())));
                 }
                 let mut inputs = inputs.into_iter();
-                let mut sum: Option<OnnxValue> = None;
+                let mut ys = Vec::with_capacity(n);
                 $(
                     let input = inputs.next().expect("counted above");
-                    let y = one::<Self>(path, self.0.$idx.to_onnx(g, &join(path, format!("0.{}", $idx)), vec![input])?)?;
-                    sum = Some(match sum {
-                        None => y,
-                        Some(s) => add::<Self>(g, path, s, y)?,
-                    });
+                    ys.push(one::<Self>(path, self.0.$idx.to_onnx(g, &join(path, format!("0.{}", $idx)), vec![input])?)?);
                 )+
+                let mut sum = ys.pop();
+                while let Some(y) = ys.pop() {
+                    sum = Some(add::<Self>(g, path, y, sum.expect("one or more branches"))?);
+                }
                 Ok(sum.into_iter().collect())
             }
         }
