@@ -24,15 +24,28 @@ pub struct Imported {
 }
 
 impl Imported {
-    /// A Rust declaration of the model type, `#[typenet::network([..])] pub type {name} = …;`
-    /// (the attribute computes every conv, pool and flatten size, so any input size compiles).
+    /// A Rust declaration of the model type: `#[typenet::network([..])] pub type {name} = …;`
+    /// for `(C, H, W)` and `(N,)` samples (the attribute computes every conv, pool and flatten
+    /// size, so any input size compiles), a plain `pub type` for sequences, with the sample's
+    /// shape in its doc comment (`(S, 1)` token ids are a batch of `Tokens<S, V>`).
     pub fn declaration(&self, name: &str) -> String {
         let shape: Vec<String> = self.input_shape.iter().map(|d| d.to_string()).collect();
-        format!(
-            "#[typenet::network([{}])]\npub type {name} = {};\n",
-            shape.join(", "),
-            self.model_type
-        )
+        match self.input_shape[..] {
+            [_] | [_, _, _] => format!(
+                "#[typenet::network([{}])]\npub type {name} = {};\n",
+                shape.join(", "),
+                self.model_type
+            ),
+            [s, 1] if self.model_type.contains("Embedding") => format!(
+                "/// Takes token ids: batches of `(usize, Const<{s}>, Vocab<V>)`, V the embedding's vocabulary.\npub type {name} = {};\n",
+                self.model_type
+            ),
+            _ => format!(
+                "/// Takes samples of shape ({}).\npub type {name} = {};\n",
+                shape.join(", "),
+                self.model_type
+            ),
+        }
     }
 
     /// Writes the weights as safetensors (`F32`, PyTorch's names), for
@@ -75,7 +88,7 @@ impl Imported {
 enum Layer {
     Leaf {
         ty: String,
-        tensors: Vec<(&'static str, Vec<usize>, Vec<f32>)>,
+        tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
     },
     /// `Residual<F>`: `x + f(x)`.
     Residual(Vec<Layer>),
@@ -170,14 +183,23 @@ fn render_one(
     }
 }
 
-/// Reads the ONNX file at `path` as a typenet model: a chain of supported operators, with
-/// `Add`s of a value and an earlier one read as [`Residual`](dfdx::nn::modules::Residual) blocks.
+/// Reads the ONNX file at `path` as a typenet model: supported operators from the input on, the
+/// combinators as their branches and `Add`s.
 ///
 /// Supported: `Gemm` (and `MatMul` + `Add`), `Conv` (square kernel, equal strides and pads, no
 /// groups or dilation), `MaxPool`, `AveragePool` (padding counted), global pools followed by
 /// `Flatten`, `Flatten`, `BatchNormalization`, `LayerNormalization` (last axis), `Relu`,
 /// `Sigmoid`, `Tanh`, `Gelu`, `Sin`, `Cos`, `Log`, `Exp`, `Sqrt`, `Abs`, `Softmax` and
-/// `LogSoftmax` on the last axis, `Identity` and `Dropout` (dropped).
+/// `LogSoftmax` on the last axis, `Identity` and `Dropout` (dropped); and the operator groups
+/// [`export`](super::export) writes for the sequence layers (embeddings, `GRU`, `LSTM`, sequence
+/// pools, self-attention, encoder blocks).
+///
+/// A value read by several nodes is a combinator: `x + f(x)` is a
+/// [`Residual`](dfdx::nn::modules::Residual); branches whose ends `Add`s sum are
+/// [`GeneralizedResidual`](dfdx::nn::modules::GeneralizedResidual)s nested as the sums are (a
+/// `SplitInto` followed by an `AddInto` reads back this way, the same sums: the flat graph does
+/// not say where the split ends); branches that end the graph are a
+/// [`SplitInto`](dfdx::nn::modules::SplitInto).
 ///
 /// # Errors
 /// [`Error::OnnxUnsupported`] naming every operator (and every setting) typenet has no layer
@@ -413,14 +435,92 @@ struct Chain {
 /// identity), and the value it ends with.
 type Step = std::result::Result<(Option<Layer>, String), String>;
 
-fn leaf(
-    ty: impl Into<String>,
-    tensors: Vec<(&'static str, Vec<usize>, Vec<f32>)>,
-) -> Option<Layer> {
+fn leaf(ty: impl Into<String>, tensors: Vec<(&str, Vec<usize>, Vec<f32>)>) -> Option<Layer> {
     Some(Layer::Leaf {
         ty: ty.into(),
-        tensors,
+        tensors: tensors
+            .into_iter()
+            .map(|(name, shape, values)| (name.to_string(), shape, values))
+            .collect(),
     })
+}
+
+/// The numbers between `<` and `>` of a leaf of type `name<…>`.
+fn params_of(layer: &Layer, name: &str) -> Option<Vec<usize>> {
+    let Layer::Leaf { ty, .. } = layer else {
+        return None;
+    };
+    ty.strip_prefix(name)?
+        .strip_prefix('<')?
+        .strip_suffix('>')?
+        .split(',')
+        .map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// The tensors of a leaf, each under `prefix.`.
+fn tensors_under(layer: Layer, prefix: &str) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    match layer {
+        Layer::Leaf { tensors, .. } => tensors
+            .into_iter()
+            .map(|(name, shape, values)| (format!("{prefix}.{name}"), shape, values))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `(M, H, F)` of four layers that are an encoder block as export writes one:
+/// `Residual<SelfAttention<M, H>>`, `LayerNorm1D<M>`, `Residual<(Linear<M, F>, ReLU,
+/// Linear<F, M>)>`, `LayerNorm1D<M>`.
+fn encoder_block(four: &[Layer]) -> Option<(usize, usize, usize)> {
+    let [Layer::Residual(a), n1, Layer::Residual(ff), n2] = four else {
+        return None;
+    };
+    let ([att], [ff1, relu, ff2]) = (&a[..], &ff[..]) else {
+        return None;
+    };
+    let a = params_of(att, "SelfAttention")?;
+    let (n1, n2) = (params_of(n1, "LayerNorm1D")?, params_of(n2, "LayerNorm1D")?);
+    let (f1, f2) = (params_of(ff1, "Linear")?, params_of(ff2, "Linear")?);
+    let relu = matches!(relu, Layer::Leaf { ty, .. } if ty == "ReLU");
+    (relu && [n1[0], n2[0], f1[0], f2[1]] == [a[0]; 4] && f1[1] == f2[0])
+        .then_some((a[0], a[1], f1[1]))
+}
+
+/// Encoder blocks among `items` (see [`encoder_block`]) as `EncoderBlock<M, H, F>`.
+fn encoder_blocks(items: Vec<Layer>) -> Vec<Layer> {
+    let mut out: Vec<Layer> = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(item);
+        let n = out.len();
+        let Some((m, h, f)) = n.checked_sub(4).and_then(|k| encoder_block(&out[k..])) else {
+            continue;
+        };
+        let mut parts = out.split_off(n - 4).into_iter();
+        let mut tensors = Vec::new();
+        let inner = |l: Option<Layer>| match l {
+            Some(Layer::Residual(v)) => v,
+            _ => Vec::new(),
+        };
+        let attention = inner(parts.next());
+        let norm1 = parts.next();
+        let ff = inner(parts.next());
+        let norm2 = parts.next();
+        let named = attention
+            .into_iter()
+            .map(|l| (l, "attention"))
+            .chain(norm1.map(|l| (l, "norm1")))
+            .chain(ff.into_iter().zip(["ff1", "relu", "ff2"]))
+            .chain(norm2.map(|l| (l, "norm2")));
+        for (layer, prefix) in named {
+            tensors.extend(tensors_under(layer, prefix));
+        }
+        out.push(Layer::Leaf {
+            ty: format!("EncoderBlock<{m}, {h}, {f}>"),
+            tensors,
+        });
+    }
+    out
 }
 
 impl Walk<'_> {
@@ -490,7 +590,7 @@ impl Walk<'_> {
             }
         }
         Chain {
-            items,
+            items: encoder_blocks(items),
             end: value,
             shape,
         }
@@ -545,8 +645,15 @@ impl Walk<'_> {
             .filter(|&n| !self.is_join(n) && !self.done[n])
             .collect();
         let mut branches = Vec::new();
+        if let Some((attention, out)) = self.attention(value, shape, &starts) {
+            let mut chain = self.chain(out, shape.to_vec());
+            chain.items.insert(0, attention);
+            branches.push(chain);
+        }
         for &n in &starts {
-            branches.push(self.branch(n, value, shape));
+            if !self.done[n] {
+                branches.push(self.branch(n, value, shape));
+            }
         }
         let what = format!(
             "a value read by {} nodes other than as a residual, split or add block",
@@ -570,6 +677,11 @@ impl Walk<'_> {
             self.done[j] = true;
             let items = branches.remove(0).items;
             return Some((vec![Layer::Residual(items)], self.out(j), shape.to_vec()));
+        }
+        if joins.is_empty() && branches.len() == 1 {
+            // Several readers, one layer (self-attention reads its input three times).
+            let b = branches.remove(0);
+            return Some((b.items, b.end, b.shape));
         }
         if !joins.is_empty() || branches.len() < 2 {
             self.fail(what);
@@ -615,6 +727,132 @@ impl Walk<'_> {
         }
         let (sum, tree, out_shape) = pending.remove(0);
         Some((tree, sum, out_shape))
+    }
+
+    /// `MatMul` + `Add` of a `(M, M)` weight and a bias reading `value`: the weight (as
+    /// `Linear` stores it), the bias, and the `Add`.
+    fn projection(&self, n: usize, value: &str, m: usize) -> Option<(Vec<f32>, Vec<f32>, usize)> {
+        let r = self.r;
+        let node = self.node(n);
+        if node.op_type != "MatMul" || node.input.first().map(String::as_str) != Some(value) {
+            return None;
+        }
+        let (_, w) = r.weight(node.input.get(1)).filter(|(d, _)| *d == [m, m])?;
+        let add = self.only_reader(&self.out(n), "Add")?;
+        let (_, b) = r
+            .weight(self.node(add).input.get(1))
+            .filter(|(d, _)| *d == [m])?;
+        Some((transpose(&w, m, m), b, add))
+    }
+
+    /// The one reader of `value` of operator `op`, with `perm` (a `Transpose`'s) or `int64`
+    /// second input `shape` (a `Reshape`'s) as given.
+    fn next_op(
+        &self,
+        value: &str,
+        op: &str,
+        perm: Option<&[i64]>,
+        shape: Option<&[i64]>,
+    ) -> Option<usize> {
+        let n = self.only_reader(value, op)?;
+        let node = self.node(n);
+        if let Some(p) = perm
+            && ints(node, "perm").as_deref() != Some(p)
+        {
+            return None;
+        }
+        if let Some(v) = shape
+            && self.ints_of(node.input.get(1)).map(|t| &t.1[..]) != Some(v)
+        {
+            return None;
+        }
+        Some(n)
+    }
+
+    /// Self-attention as export writes it, from the three `MatMul`s among `starts` reading
+    /// `value` (an `(S, M)` sequence) to the output projection's `Add`: `SelfAttention<M, H>`,
+    /// and the value it ends with.
+    fn attention(
+        &mut self,
+        value: &str,
+        shape: &[usize],
+        starts: &[usize],
+    ) -> Option<(Layer, String)> {
+        let [s, m] = shape[..] else {
+            return None;
+        };
+        let mms: Vec<usize> = starts
+            .iter()
+            .copied()
+            .filter(|&n| self.node(n).op_type == "MatMul")
+            .collect();
+        let [q, k, v] = mms[..] else {
+            return None;
+        };
+        let mut nodes = vec![q, k, v];
+        let mut heads: Option<i64> = None;
+        let mut split = |w: &Self, n: usize, perm: &[i64]| {
+            let (weight, bias, add) = w.projection(n, value, m)?;
+            let reshape = w.only_reader(&w.out(add), "Reshape")?;
+            let dims = w.ints_of(w.node(reshape).input.get(1))?.1.clone();
+            let [0, s_, h, d] = dims[..] else {
+                return None;
+            };
+            if s_ != s as i64 || h < 1 || (h * d) as usize != m || *heads.get_or_insert(h) != h {
+                return None;
+            }
+            let t = w.next_op(&w.out(reshape), "Transpose", Some(perm), None)?;
+            nodes.extend([add, reshape, t]);
+            Some((weight, bias, w.out(t)))
+        };
+        let (wq, bq, qt) = split(self, q, &[0, 2, 1, 3])?;
+        let (wk, bk, kt) = split(self, k, &[0, 2, 3, 1])?;
+        let (wv, bv, vt) = split(self, v, &[0, 2, 1, 3])?;
+        let h = heads? as usize;
+        let scores = self.only_reader(&qt, "MatMul")?;
+        if self.node(scores).input != [qt, kt] {
+            return None;
+        }
+        let scale = self.only_reader(&self.out(scores), "Mul")?;
+        let expected = 1.0 / ((m / h) as f32).sqrt();
+        if self.r.weight(self.node(scale).input.get(1)).map(|(_, v)| v) != Some(vec![expected]) {
+            return None;
+        }
+        let softmax = self.only_reader(&self.out(scale), "Softmax")?;
+        if int(self.node(softmax), "axis") != Some(-1) {
+            return None;
+        }
+        let mixed = self.only_reader(&self.out(softmax), "MatMul")?;
+        if self.node(mixed).input != [self.out(softmax), vt] {
+            return None;
+        }
+        let back = self.next_op(&self.out(mixed), "Transpose", Some(&[0, 2, 1, 3]), None)?;
+        let merged = self.next_op(
+            &self.out(back),
+            "Reshape",
+            None,
+            Some(&[0, s as i64, m as i64]),
+        )?;
+        let wo_mm = self.only_reader(&self.out(merged), "MatMul")?;
+        let (wo, bo, wo_add) = self.projection(wo_mm, &self.out(merged), m)?;
+        nodes.extend([scores, scale, softmax, mixed, back, merged, wo_mm, wo_add]);
+        for n in nodes {
+            self.done[n] = true;
+        }
+        let layer = leaf(
+            format!("SelfAttention<{m}, {h}>"),
+            vec![
+                ("w_q.weight", vec![m, m], wq),
+                ("w_q.bias", vec![m], bq),
+                ("w_k.weight", vec![m, m], wk),
+                ("w_k.bias", vec![m], bk),
+                ("w_v.weight", vec![m, m], wv),
+                ("w_v.bias", vec![m], bv),
+                ("w_o.weight", vec![m, m], wo),
+                ("w_o.bias", vec![m], bo),
+            ],
+        )?;
+        Some((layer, self.out(wo_add)))
     }
 
     /// The layer at node `n` reading `value` of shape `shape` (updated), with the nodes read
