@@ -586,3 +586,38 @@ fn lstm_gru_all_steps_and_sequence_pools() {
               GeneralizedResidual<(SeqLast, Linear<10, 4>), (SeqMax, Linear<10, 4>)>>)"
     );
 }
+
+/// Two heads on one body: the graph's two outputs.
+type TwoHeads = (
+    Linear<6, 8>,
+    ReLU,
+    SplitInto<(Linear<8, 3>, (Linear<8, 2>, Softmax))>,
+);
+
+#[test]
+fn split_into_ending_the_model_reads_back_as_split_into() {
+    let dev = Cpu::seed_from_u64(15);
+    let model = dev.build_module::<TwoHeads, f32>();
+    let path = temp("two_heads.onnx");
+    export_with::<_, Rank1<6>>(&model, &path, Batch::Fixed(16)).expect("exports");
+    let x = dev.sample_normal::<Rank2<16, 6>>();
+    let (a, b) = model.forward(x.clone());
+    let (got, shape) = run_tract(&path, x.as_vec(), &[16, 6]);
+    assert_eq!(shape, [16, 3]);
+    assert_close("two_heads", &got, &a.as_vec());
+    let imported = import(&path).expect("imports");
+    assert_eq!(
+        imported.model_type,
+        "(Linear<6, 8>, ReLU, SplitInto<(Linear<8, 3>, (Linear<8, 2>, Softmax))>)"
+    );
+    let weights = path.with_extension("safetensors");
+    imported.save_weights(&weights).expect("saves weights");
+    let mut again = dev.build_module::<TwoHeads, f32>();
+    load_state_dict(&mut again, &weights).expect("weights fit the printed type");
+    let (a2, b2) = again.forward(x);
+    let bits = |t: Vec<f32>| t.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    assert_eq!(bits(a2.as_vec()), bits(a.as_vec()));
+    assert_eq!(bits(b2.as_vec()), bits(b.as_vec()));
+    std::fs::remove_file(&weights).ok();
+    remove(&path);
+}
