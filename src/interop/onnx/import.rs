@@ -1252,8 +1252,7 @@ impl Walk<'_> {
         });
         let h = int(node, "hidden_size").unwrap_or(0).max(0) as usize;
         let weights: Option<Vec<_>> = (1..4).map(|j| r.weight(node.input.get(j))).collect();
-        let Some([(wd, w), (rd, rw), (bd, b)]) =
-            weights.map(|v| <[_; 3]>::try_from(v).ok()).flatten()
+        let Some([(wd, w), (rd, rw), (bd, b)]) = weights.and_then(|v| <[_; 3]>::try_from(v).ok())
         else {
             return Err(format!("{op} (weights not initializers)"));
         };
