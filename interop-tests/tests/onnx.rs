@@ -279,7 +279,8 @@ type SplitAdd = (
 
 /// What `import` reads back: the split's branches and the add's, one after the other, as the
 /// two branches of a generalized residual (the same sum; the flat graph does not say where the
-/// split ends), and ONNX's `Gelu`, the exact GELU.
+/// split ends), and ONNX's `Gelu`, the exact GELU. (Declared as `onnx2type` prints it.)
+#[typenet::network([8])]
 type SplitAddImported = (
     Linear<8, 8>,
     GeneralizedResidual<(Linear<8, 6>, Linear<6, 4>), (Linear<8, 6>, Sigmoid, Abs, Linear<6, 4>)>,
@@ -587,7 +588,8 @@ fn lstm_gru_all_steps_and_sequence_pools() {
     );
 }
 
-/// Two heads on one body: the graph's two outputs.
+/// Two heads on one body: the graph's two outputs. (Declared as `onnx2type` prints it.)
+#[typenet::network([6])]
 type TwoHeads = (
     Linear<6, 8>,
     ReLU,
@@ -602,6 +604,7 @@ fn split_into_ending_the_model_reads_back_as_split_into() {
     export_with::<_, Rank1<6>>(&model, &path, Batch::Fixed(16)).expect("exports");
     let x = dev.sample_normal::<Rank2<16, 6>>();
     let (a, b) = model.forward(x.clone());
+    keep_io(&path, &[16, 6], &x.as_vec(), &a.as_vec());
     let (got, shape) = run_tract(&path, x.as_vec(), &[16, 6]);
     assert_eq!(shape, [16, 3]);
     assert_close("two_heads", &got, &a.as_vec());
