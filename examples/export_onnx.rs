@@ -10,7 +10,12 @@
 //! ```
 //!
 //! The file takes `input` of shape `(batch, 1, 28, 28)` (any batch) and gives `output`, the
-//! ten class scores. With `--json` the last line is one JSON object with `test_accuracy`,
+//! ten class scores.
+//!
+//! Result (measured, `--release`, seed 0, 1 epoch, 38.5 s of training on a loaded machine): test
+//! accuracy 0.8692. The exported file classifies the 10,000 test images the same in ONNX Runtime
+//! 1.32 (0.8692; it passes `onnx.checker` too) and in tract 0.23 (0.8692, with
+//! `cargo run -p interop-tests --example tract_accuracy -- cnn.onnx`). With `--json` the last line is one JSON object with `test_accuracy`,
 //! `test_loss`, `train_seconds`, `epochs`, `seed` and `out`.
 //!
 //! In Python:

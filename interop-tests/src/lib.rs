@@ -23,6 +23,32 @@ pub fn keep_dir() -> Option<PathBuf> {
     std::env::var_os("TYPENET_ONNX_DIR").map(PathBuf::from)
 }
 
+/// When files are being kept, writes `input` (of shape `shape`) and typenet's `output` beside
+/// the ONNX file `path`, as `NAME.io.json` (`{"shape": [..], "input": [..], "output": [..]}`),
+/// for `scripts/onnx_check.py` to compare ONNX Runtime's outputs with.
+pub fn keep_io(path: &Path, shape: &[usize], input: &[f32], output: &[f32]) {
+    if keep_dir().is_none() {
+        return;
+    }
+    let list = |v: &[f32]| {
+        v.iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let dims = shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let json = format!(
+        "{{\"shape\": [{dims}], \"input\": [{}], \"output\": [{}]}}\n",
+        list(input),
+        list(output)
+    );
+    std::fs::write(path.with_extension("io.json"), json).expect("the io file can be written");
+}
+
 /// Removes `path` unless files are being kept.
 pub fn remove(path: &Path) {
     if keep_dir().is_none() {

@@ -3,7 +3,7 @@
 //! file back as the hand-written model type whose reloaded weights give bit-identical outputs;
 //! a file with unsupported operators names every one.
 
-use interop_tests::{assert_close, remove, run_tract, temp};
+use interop_tests::{assert_close, keep_io, remove, run_tract, temp};
 use typenet::interop::pytorch::load_state_dict;
 use typenet::onnx::{export_with, import, Batch};
 use typenet::prelude::*;
@@ -18,6 +18,7 @@ macro_rules! check {
         let want = model.forward(x.clone());
         let path = temp(concat!($name, ".onnx"));
         export_with::<_, ($(Const<$d>,)+)>(model, &path, Batch::Fixed(16)).expect("exports");
+        keep_io(&path, &[16, $($d),+], &x.as_vec(), &want.as_vec());
         let (got, shape) = run_tract(&path, x.as_vec(), &[16, $($d),+]);
         let want_shape: Vec<usize> = want.shape().concrete().into();
         assert_eq!(shape, want_shape, "{}: output shape", $name);
@@ -257,8 +258,16 @@ type Branches = (
 fn generalized_residual_padded_average_pool_and_gelu() {
     let dev = Cpu::seed_from_u64(6);
     let model = dev.build_module::<Branches, f32>();
-    let (path, _, _) = check!("branches", dev, model, [2, 12, 12]);
-    remove(&path);
+    let (path, x, want) = check!("branches", dev, model, [2, 12, 12]);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Branches,
+        "(Conv2D<2, 4, 3, 1, 1>, GeneralizedResidual<(Conv2D<4, 4, 3, 1, 1>, ExactGeLU), Conv2D<4, 4, 1>>,
+          AvgPool2D<3, 2, 1>, MaxPoolGlobal, Linear<4, 3>, FastGeLU)"
+    );
 }
 
 type SplitAdd = (
@@ -268,12 +277,31 @@ type SplitAdd = (
     AccurateGeLU,
 );
 
+/// What `import` reads back: the split's branches and the add's, one after the other, as the
+/// two branches of a generalized residual (the same sum; the flat graph does not say where the
+/// split ends), and ONNX's `Gelu`, the exact GELU. (Declared as `onnx2type` prints it.)
+#[typenet::network([8])]
+type SplitAddImported = (
+    Linear<8, 8>,
+    GeneralizedResidual<(Linear<8, 6>, Linear<6, 4>), (Linear<8, 6>, Sigmoid, Abs, Linear<6, 4>)>,
+    ExactGeLU,
+);
+
 #[test]
 fn split_into_and_add_into() {
     let dev = Cpu::seed_from_u64(7);
     let model = dev.build_module::<SplitAdd, f32>();
-    let (path, _, _) = check!("split_add", dev, model, [8]);
-    remove(&path);
+    let (path, x, want) = check!("split_add", dev, model, [8]);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        SplitAddImported,
+        "(Linear<8, 8>,
+          GeneralizedResidual<(Linear<8, 6>, Linear<6, 4>), (Linear<8, 6>, Sigmoid, Abs, Linear<6, 4>)>,
+          ExactGeLU)"
+    );
 }
 
 /// Thirteen layers in three groups (the grouping `import` prints), with batch norm on vectors.
@@ -410,4 +438,189 @@ fn unsupported_operators_are_all_named() {
         ],
         "{err}"
     );
+}
+
+/// 16 sequences of `S` token ids below `V`: a random number of padding ids (id 0) at the
+/// start of each, as `TokenSet` pads, the first sequence padding alone.
+fn token_ids<const S: usize, const V: usize>(
+    dev: &Cpu,
+) -> Tensor<(Const<16>, Const<S>, Vocab<V>), f32, Cpu> {
+    let u: Vec<f32> = dev.sample_uniform::<Rank2<16, S>>().as_vec();
+    let lengths: Vec<f32> = dev.sample_uniform::<Rank1<16>>().as_vec();
+    let mut ids = Vec::with_capacity(16 * S);
+    for row in 0..16 {
+        let padding = if row == 0 {
+            S
+        } else {
+            ((lengths[row] * S as f32) as usize).min(S - 1)
+        };
+        for pos in 0..S {
+            let id = if pos < padding {
+                0.0
+            } else {
+                (1.0f32 + (u[row * S + pos] * (V - 1) as f32).floor()).min((V - 1) as f32)
+            };
+            ids.push(id);
+        }
+    }
+    dev.tensor_from_vec(ids, (Const::<16>, Const::<S>, Vocab::<V>))
+}
+
+/// `check!` for a model on token ids: the file takes the ids as `float32`, shape `(16, S, 1)`.
+macro_rules! check_tokens {
+    ($name:literal, $dev:expr, $model:expr, $s:literal, $v:literal) => {{
+        let dev = &$dev;
+        let model = &$model;
+        let x = token_ids::<$s, $v>(dev);
+        let want = model.forward(x.clone());
+        let path = temp(concat!($name, ".onnx"));
+        export_with::<_, (Const<$s>, Vocab<$v>)>(model, &path, Batch::Fixed(16)).expect("exports");
+        keep_io(&path, &[16, $s, 1], &x.as_vec(), &want.as_vec());
+        let (got, shape) = run_tract(&path, x.as_vec(), &[16, $s, 1]);
+        let want_shape: Vec<usize> = want.shape().concrete().into();
+        assert_eq!(shape, want_shape, "{}: output shape", $name);
+        assert_close($name, &got, &want.as_vec());
+        (path, x, want.as_vec())
+    }};
+}
+
+/// The language-identification example's bag of characters: `EmbeddingBag` leaves padding out
+/// of the mean (the first sequence, padding alone, gives the bias alone).
+type Bag = (EmbeddingBag<96, 64>, Linear<64, 6>);
+
+#[test]
+fn bag_of_characters() {
+    let dev = Cpu::seed_from_u64(11);
+    let model = dev.build_module::<Bag, f32>();
+    let (path, x, want) = check_tokens!("bag", dev, model, 16, 96);
+    assert_eq!(want[..6], model.1.bias.as_vec()[..]);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Bag,
+        "(EmbeddingBag<96, 64>, Linear<64, 6>)"
+    );
+}
+
+/// The language-identification example's GRU: ONNX's `GRU` with `linear_before_reset`.
+type Recurrent = (Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>);
+
+#[test]
+fn gru_classifier() {
+    let dev = Cpu::seed_from_u64(12);
+    let model = dev.build_module::<Recurrent, f32>();
+    let (path, x, want) = check_tokens!("gru", dev, model, 16, 96);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Recurrent,
+        "(Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>)"
+    );
+}
+
+/// The language-identification example's transformer encoder.
+type Transformer = (
+    Embedding<96, 64>,
+    PositionalEmbedding<16, 64>,
+    EncoderBlock<64, 4, 128>,
+    SeqMean,
+    Linear<64, 6>,
+);
+
+#[test]
+fn transformer_encoder() {
+    let dev = Cpu::seed_from_u64(13);
+    let mut model = dev.build_module::<Transformer, f32>();
+    model.2.norm1.gamma = dev.sample_normal();
+    model.2.norm2.beta = dev.sample_normal();
+    let (path, x, want) = check_tokens!("transformer", dev, model, 16, 96);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        Transformer,
+        "(Embedding<96, 64>, PositionalEmbedding<16, 64>, EncoderBlock<64, 4, 128>, SeqMean, Linear<64, 6>)"
+    );
+}
+
+/// Stacked recurrent layers returning every step (`LSTM` then `GRU`), and the other three
+/// sequence pools on three branches.
+type StackedSteps = (
+    Embedding<30, 8>,
+    Lstm<8, 12, AllSteps>,
+    Gru<12, 10, AllSteps>,
+    SplitInto<(SeqFirst, SeqLast, SeqMax)>,
+    AddInto<(Linear<10, 4>, Linear<10, 4>, Linear<10, 4>)>,
+);
+
+/// What `import` reads back: three branches summed as dfdx sums them, `a + (b + c)`, as
+/// generalized residuals nested the same way.
+type StackedStepsImported = (
+    Embedding<30, 8>,
+    Lstm<8, 12, AllSteps>,
+    Gru<12, 10, AllSteps>,
+    GeneralizedResidual<
+        (SeqFirst, Linear<10, 4>),
+        GeneralizedResidual<(SeqLast, Linear<10, 4>), (SeqMax, Linear<10, 4>)>,
+    >,
+);
+
+#[test]
+fn lstm_gru_all_steps_and_sequence_pools() {
+    let dev = Cpu::seed_from_u64(14);
+    let model = dev.build_module::<StackedSteps, f32>();
+    let (path, x, want) = check_tokens!("stacked_steps", dev, model, 7, 30);
+    roundtrip!(
+        dev,
+        path,
+        x,
+        want,
+        StackedStepsImported,
+        "(Embedding<30, 8>, Lstm<8, 12, AllSteps>, Gru<12, 10, AllSteps>,
+          GeneralizedResidual<
+              (SeqFirst, Linear<10, 4>),
+              GeneralizedResidual<(SeqLast, Linear<10, 4>), (SeqMax, Linear<10, 4>)>>)"
+    );
+}
+
+/// Two heads on one body: the graph's two outputs. (Declared as `onnx2type` prints it.)
+#[typenet::network([6])]
+type TwoHeads = (
+    Linear<6, 8>,
+    ReLU,
+    SplitInto<(Linear<8, 3>, (Linear<8, 2>, Softmax))>,
+);
+
+#[test]
+fn split_into_ending_the_model_reads_back_as_split_into() {
+    let dev = Cpu::seed_from_u64(15);
+    let model = dev.build_module::<TwoHeads, f32>();
+    let path = temp("two_heads.onnx");
+    export_with::<_, Rank1<6>>(&model, &path, Batch::Fixed(16)).expect("exports");
+    let x = dev.sample_normal::<Rank2<16, 6>>();
+    let (a, b) = model.forward(x.clone());
+    keep_io(&path, &[16, 6], &x.as_vec(), &a.as_vec());
+    let (got, shape) = run_tract(&path, x.as_vec(), &[16, 6]);
+    assert_eq!(shape, [16, 3]);
+    assert_close("two_heads", &got, &a.as_vec());
+    let imported = import(&path).expect("imports");
+    assert_eq!(
+        imported.model_type,
+        "(Linear<6, 8>, ReLU, SplitInto<(Linear<8, 3>, (Linear<8, 2>, Softmax))>)"
+    );
+    let weights = path.with_extension("safetensors");
+    imported.save_weights(&weights).expect("saves weights");
+    let mut again = dev.build_module::<TwoHeads, f32>();
+    load_state_dict(&mut again, &weights).expect("weights fit the printed type");
+    let (a2, b2) = again.forward(x);
+    let bits = |t: Vec<f32>| t.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    assert_eq!(bits(a2.as_vec()), bits(a.as_vec()));
+    assert_eq!(bits(b2.as_vec()), bits(b.as_vec()));
+    std::fs::remove_file(&weights).ok();
+    remove(&path);
 }

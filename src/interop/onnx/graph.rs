@@ -67,7 +67,25 @@ impl OnnxGraph {
         inputs: &[&str],
         attrs: Vec<(&str, Attr)>,
     ) -> String {
+        let mut outs = self.node_outputs(op, name, inputs, attrs, 1);
+        outs.remove(0)
+    }
+
+    /// [`node`](Self::node) for an operator with `outputs` outputs (`GRU`, `LSTM`): their names,
+    /// in order, the first also naming the node.
+    pub fn node_outputs(
+        &mut self,
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        attrs: Vec<(&str, Attr)>,
+        outputs: usize,
+    ) -> Vec<String> {
         let out = self.fresh(name);
+        let mut output = vec![out.clone()];
+        for i in 1..outputs {
+            output.push(self.fresh(&format!("{out}_out{i}")));
+        }
         let attribute = attrs
             .into_iter()
             .map(|(key, value)| {
@@ -98,13 +116,13 @@ impl OnnxGraph {
             .collect();
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
-            output: vec![out.clone()],
-            name: out.clone(),
+            output: output.clone(),
+            name: out,
             op_type: op.to_string(),
             attribute,
             ..Default::default()
         });
-        out
+        output
     }
 
     /// Adds a `float32` initializer of shape `dims` holding `values` (converted from the model's
@@ -114,6 +132,20 @@ impl OnnxGraph {
         self.initializers.push(TensorProto {
             dims: dims.iter().map(|&d| d as i64).collect(),
             data_type: DataType::Float as i32,
+            name: name.clone(),
+            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ..Default::default()
+        });
+        name
+    }
+
+    /// Adds an `int64` initializer of shape `dims` (`&[]` for a scalar) holding `values` (axes,
+    /// shapes and indices that operators take as inputs) and returns its name.
+    pub fn ints(&mut self, name: &str, dims: &[usize], values: &[i64]) -> String {
+        let name = self.fresh(name);
+        self.initializers.push(TensorProto {
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: DataType::Int64 as i32,
             name: name.clone(),
             raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
             ..Default::default()

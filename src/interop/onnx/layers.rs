@@ -10,7 +10,7 @@ use crate::{Error, Result};
 use dfdx::prelude::{Device, Dtype, Shape, Tensor};
 
 /// `path.child`, or `child` at the top.
-fn join(path: &str, child: impl std::fmt::Display) -> String {
+pub(super) fn join(path: &str, child: impl std::fmt::Display) -> String {
     if path.is_empty() {
         child.to_string()
     } else {
@@ -19,11 +19,11 @@ fn join(path: &str, child: impl std::fmt::Display) -> String {
 }
 
 /// A node or weight name under `path`: `path.leaf`, or `leaf` at the top.
-fn named(path: &str, leaf: &str) -> String {
+pub(super) fn named(path: &str, leaf: &str) -> String {
     join(path, leaf)
 }
 
-fn error<L: ?Sized>(path: &str, reason: String) -> Error {
+pub(super) fn error<L: ?Sized>(path: &str, reason: String) -> Error {
     let name = crate::type_name::short_type_name::<L>();
     Error::Onnx {
         layer: if path.is_empty() {
@@ -36,7 +36,7 @@ fn error<L: ?Sized>(path: &str, reason: String) -> Error {
 }
 
 /// The one input of a layer that takes one.
-fn one<L: ?Sized>(path: &str, mut inputs: Vec<OnnxValue>) -> Result<OnnxValue> {
+pub(super) fn one<L: ?Sized>(path: &str, mut inputs: Vec<OnnxValue>) -> Result<OnnxValue> {
     if inputs.len() != 1 {
         return Err(error::<L>(
             path,
@@ -47,7 +47,7 @@ fn one<L: ?Sized>(path: &str, mut inputs: Vec<OnnxValue>) -> Result<OnnxValue> {
 }
 
 /// A tensor's values as `f32`.
-fn floats<S: Shape, E: Dtype, D: Device<E>>(t: &Tensor<S, E, D>) -> Vec<f32> {
+pub(super) fn floats<S: Shape, E: Dtype, D: Device<E>>(t: &Tensor<S, E, D>) -> Vec<f32> {
     t.as_vec()
         .iter()
         .map(|v| v.to_f32().unwrap_or(f32::NAN))
@@ -136,7 +136,7 @@ impl<E: Dtype> ToOnnx for m::LeakyReLU<E> {
 
 /// `y = x · Wᵀ + b` on the last axis: `Gemm` for a batch of vectors, `MatMul` and `Add` for
 /// higher ranks.
-fn dense<L: ?Sized>(
+pub(super) fn dense<L: ?Sized>(
     g: &mut OnnxGraph,
     path: &str,
     inputs: Vec<OnnxValue>,
@@ -512,7 +512,12 @@ impl<const M: usize, E: Dtype, D: Device<E>> ToOnnx for m::LayerNorm1D<M, E, D> 
 }
 
 /// `a + b` of two values of one shape.
-fn add<L: ?Sized>(g: &mut OnnxGraph, path: &str, a: OnnxValue, b: OnnxValue) -> Result<OnnxValue> {
+pub(super) fn add<L: ?Sized>(
+    g: &mut OnnxGraph,
+    path: &str,
+    a: OnnxValue,
+    b: OnnxValue,
+) -> Result<OnnxValue> {
     if a.shape != b.shape {
         return Err(error::<L>(
             path,
@@ -588,7 +593,8 @@ macro_rules! tuples {
             }
         }
 
-        /// Branch `i` on input `i`; the sum of their outputs.
+        /// Branch `i` on input `i`; the sum of their outputs, `a + (b + (c + …))` as dfdx adds
+        /// them (the same roundings).
         impl<$($t: ToOnnx),+> ToOnnx for m::AddInto<($($t,)+)> {
             fn to_onnx(&self, g: &mut OnnxGraph, path: &str, inputs: Vec<OnnxValue>) -> Result<Vec<OnnxValue>> {
                 let n = [$($idx),+].len();
@@ -596,15 +602,15 @@ macro_rules! tuples {
                     return Err(error::<Self>(path, format!("takes {n} inputs, was given {}", inputs.len())));
                 }
                 let mut inputs = inputs.into_iter();
-                let mut sum: Option<OnnxValue> = None;
+                let mut ys = Vec::with_capacity(n);
                 $(
                     let input = inputs.next().expect("counted above");
-                    let y = one::<Self>(path, self.0.$idx.to_onnx(g, &join(path, format!("0.{}", $idx)), vec![input])?)?;
-                    sum = Some(match sum {
-                        None => y,
-                        Some(s) => add::<Self>(g, path, s, y)?,
-                    });
+                    ys.push(one::<Self>(path, self.0.$idx.to_onnx(g, &join(path, format!("0.{}", $idx)), vec![input])?)?);
                 )+
+                let mut sum = ys.pop();
+                while let Some(y) = ys.pop() {
+                    sum = Some(add::<Self>(g, path, y, sum.expect("one or more branches"))?);
+                }
                 Ok(sum.into_iter().collect())
             }
         }

@@ -18,8 +18,21 @@
 //! | activations, `Softmax`, `LogSoftmax`            | `Relu`, `Gelu`, `Softmax(axis=-1)`, … |
 //! | `Residual`, `GeneralizedResidual`, `AddInto`    | the branches and `Add`                |
 //! | `SplitInto`, tuples, `Repeated`                 | the layers in order                   |
+//! | `Embedding`                                     | `Flatten`, `Cast` to `int64`, `Gather` |
+//! | `EmbeddingBag`                                  | `Gather` (rows and a padding mask), `Mul`, `ReduceSum`, `Max`, `Div` |
+//! | `PositionalEmbedding`                           | `Add`                                 |
+//! | `Gru`, `Lstm` (`LastStep`, `AllSteps`)          | `GRU` (`linear_before_reset=1`), `LSTM`, between `Transpose`s, `Squeeze` |
+//! | `SeqMean`, `SeqMax`, `SeqFirst`, `SeqLast`      | `ReduceMean`, `ReduceMax`, `Gather` (axis 1) |
+//! | `SelfAttention`                                 | `MatMul`, `Add`, `Reshape`, `Transpose`, `Mul`, `Softmax` |
+//! | `EncoderBlock`                                  | the attention, `Add`, `LayerNormalization`, the feed-forward layers |
 //!
-//! A layer without a counterpart (a [`Custom`](crate::nn::Custom) layer, `PReLU`, attention)
+//! Token ids stay what typenet takes: a model starting with an embedding has a `float32` input
+//! of shape `(batch, S, 1)` holding the ids of a batch of [`Tokens<S, V>`](crate::data::Tokens)
+//! (cast to `int64` inside the graph; ids must be integers in `0..V`, which typenet checks and
+//! the file does not). Recurrent layers are exported with their weights in ONNX's gate order
+//! (`GRU`: update, reset, new; `LSTM`: input, output, forget, cell).
+//!
+//! A layer without a counterpart (a [`Custom`](crate::nn::Custom) layer, `PReLU`)
 //! does not implement [`ToOnnx`]: exporting a model that holds one is a compile error naming it
 //! (``error: `PReLU<f32, Cpu>` has no ONNX counterpart, so a model holding it cannot be
 //! exported``):
@@ -35,6 +48,7 @@ mod import;
 mod layers;
 #[allow(missing_docs, clippy::all)]
 pub mod proto;
+mod sequence;
 
 pub use graph::{OnnxGraph, OnnxValue};
 pub use import::{import, Imported};
@@ -57,7 +71,7 @@ pub const IR_VERSION: i64 = 10;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no ONNX counterpart, so a model holding it cannot be exported",
     label = "no ONNX operator for this layer",
-    note = "typenet exports Linear, Conv2D, the pools, Flatten2D, batch and layer norm, dropout, activations, softmax, residual and split/add combinators; a custom layer implements `ToOnnx` itself"
+    note = "typenet exports Linear, Conv2D, the pools, Flatten2D, batch and layer norm, dropout, activations, softmax, residual and split/add combinators, embeddings, Gru, Lstm, sequence pooling and attention; a custom layer implements `ToOnnx` itself"
 )]
 pub trait ToOnnx {
     /// Appends this layer's operators to `graph`. `path` is the layer's place in the model (dfdx's
