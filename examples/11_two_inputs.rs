@@ -131,8 +131,17 @@ fn run(args: &Args, dev: Cpu) -> typenet::Result<()> {
     )?;
     let history = model.fit(&train_pairs, &cfg)?;
     if let Some(last) = history.epochs.last() {
-        let values: Vec<String> = last.values.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-        println!("epoch {}: {} ({:.1} s)", last.epoch, values.join(", "), last.seconds);
+        let values: Vec<String> = last
+            .values
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        println!(
+            "epoch {}: {} ({:.1} s)",
+            last.epoch,
+            values.join(", "),
+            last.seconds
+        );
     }
     let eval = model.evaluate(&test_pairs)?;
     let (accuracy, ink_mae) = (eval.metrics["accuracy"], eval.metrics["output1_mae"]);

@@ -25,7 +25,7 @@ mod target;
 mod tokens;
 mod transform;
 
-pub use crate::dims::{BatchShape, ImageShape, Packed, ShapeList};
+pub use crate::dims::{BatchShape, ImageShape, Packed, PackedBatch, ShapeList};
 pub use augment::{Augmentation, Augmented, HorizontalFlip, RandomCrop};
 pub use cifar::{Cifar10, Cifar100, CifarImages};
 pub use csv::{CsvDataset, CsvTarget};
@@ -44,7 +44,7 @@ pub(crate) use prefetch::for_each_batch;
 pub use prefetch::{gather_host, prefetch, HostBatch};
 pub use reconstruction::Reconstruction;
 pub use subset::Subset;
-pub use target::{Classes, NoLabels, Target, Targets, Values};
+pub use target::{Classes, EachOutput, NoLabels, Target, Targets, Values};
 pub use tokens::{
     read_lines, CharVocab, Pad, TokenClasses, TokenSet, Tokens, Vocab, IGNORE, MAX_VOCABULARY, OOV,
     PAD,

@@ -1,6 +1,6 @@
 //! [`PerOutput`]: the targets of a model with several outputs, one target kind per output.
 
-use super::{Target, Targets};
+use super::{EachOutput, Target, Targets};
 use crate::Result;
 use dfdx::prelude::*;
 
@@ -76,11 +76,7 @@ macro_rules! per_output {
             fn view(_: &[Self::Item]) -> Targets<'_> {
                 Targets::Values(&[], 0)
             }
-            fn for_each_output(
-                outputs: &[f32],
-                items: &[Self::Item],
-                f: &mut dyn FnMut(usize, &[f32], usize, Targets<'_>),
-            ) {
+            fn for_each_output(outputs: &[f32], items: &[Self::Item], f: EachOutput<'_>) {
                 let mut rest = outputs.to_vec();
                 let mut width = Self::WIDTH;
                 let mut first = 0;

@@ -33,11 +33,7 @@ pub trait Target: 'static + Send + Sync {
     /// Hands a batch's outputs (row-major, [`Target::WIDTH`] per sample) and targets to `f`, one
     /// call per output `k` with that output's values, its width and its targets: how metrics of
     /// a model with several outputs see each output alone.
-    fn for_each_output(
-        outputs: &[f32],
-        items: &[Self::Item],
-        f: &mut dyn FnMut(usize, &[f32], usize, Targets<'_>),
-    ) {
+    fn for_each_output(outputs: &[f32], items: &[Self::Item], f: EachOutput<'_>) {
         f(0, outputs, Self::WIDTH, Self::view(items));
     }
 }
@@ -49,6 +45,10 @@ pub struct Classes<const N: usize>;
 /// `N` real-valued targets per sample (regression, or binary/multi-label probabilities).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Values<const N: usize>;
+
+/// What [`Target::for_each_output`] calls once per output: the output's index, its values
+/// (row-major), its width and its targets.
+pub type EachOutput<'f> = &'f mut dyn FnMut(usize, &[f32], usize, Targets<'_>);
 
 /// A type-erased view of a batch's labels, for metrics.
 #[derive(Debug, Clone, Copy)]

@@ -6,5 +6,5 @@ mod packed;
 mod vocab;
 
 pub use batch::{BatchShape, ImageShape, SampleOf};
-pub use packed::{Packed, ShapeList};
+pub use packed::{Packed, PackedBatch, ShapeList};
 pub use vocab::{Vocab, PAD};

@@ -63,6 +63,12 @@ impl<L: ShapeList> ConstDim for Packed<L> {
     const SIZE: usize = L::NUMEL;
 }
 
+/// A batch of packed samples: `(batch, Packed<L>)`.
+pub type PackedBatch<L, E, D, T = NoneTape> = Tensor<(usize, Packed<L>), E, D, T>;
+
+/// Rows of a run-time width, `(batch, width)`.
+type Rows<E, D, T> = Tensor<(usize, usize), E, D, T>;
+
 /// One packed sample batches as `(batch, Packed<L>)`.
 impl<L: ShapeList> BatchShape for (Packed<L>,) {
     type Batched = (usize, Packed<L>);
@@ -93,7 +99,7 @@ pub trait ShapeList: 'static + Send + Sync {
     /// # Errors
     /// Device errors (e.g. out of memory).
     fn unpack<E: Dtype, D: Device<E>, T: Tape<E, D>>(
-        x: Tensor<(usize, Packed<Self>), E, D, T>,
+        x: PackedBatch<Self, E, D, T>,
     ) -> Result<Self::Tensors<E, D, T>, D::Err>
     where
         Self: Sized;
@@ -103,7 +109,7 @@ pub trait ShapeList: 'static + Send + Sync {
     /// Device errors (e.g. out of memory).
     fn pack<E: Dtype, D: Device<E>, T: Tape<E, D>>(
         parts: Self::Tensors<E, D, T>,
-    ) -> Result<Tensor<(usize, Packed<Self>), E, D, T>, D::Err>
+    ) -> Result<PackedBatch<Self, E, D, T>, D::Err>
     where
         Self: Sized;
 }
@@ -121,7 +127,7 @@ fn part<S: BatchShape, P: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>(
 /// A batch of `S` as `(batch, S::NUMEL)` rows with a run-time width, ready to concatenate.
 fn rows<S: BatchShape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<S::Batched, E, D, T>,
-) -> Result<Tensor<(usize, usize), E, D, T>, D::Err> {
+) -> Result<Rows<E, D, T>, D::Err> {
     let n = x.shape().concrete().into_iter().next().unwrap_or(0);
     x.try_reshape_like(&(n, S::NUMEL))
 }
@@ -140,7 +146,7 @@ macro_rules! shape_list {
             );
             #[allow(non_snake_case)]
             fn unpack<E: Dtype, D: Device<E>, T: Tape<E, D>>(
-                x: Tensor<(usize, Packed<Self>), E, D, T>,
+                x: PackedBatch<Self, E, D, T>,
             ) -> Result<Self::Tensors<E, D, T>, D::Err> {
                 let (x, tape) = x.split_tape();
                 let mut offset = $first::NUMEL;
@@ -155,7 +161,7 @@ macro_rules! shape_list {
             #[allow(non_snake_case)]
             fn pack<E: Dtype, D: Device<E>, T: Tape<E, D>>(
                 parts: Self::Tensors<E, D, T>,
-            ) -> Result<Tensor<(usize, Packed<Self>), E, D, T>, D::Err> {
+            ) -> Result<PackedBatch<Self, E, D, T>, D::Err> {
                 let ($first, $($rest,)+) = parts;
                 let joined = rows::<$first, E, D, T>($first)?;
                 $(

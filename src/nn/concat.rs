@@ -93,7 +93,11 @@ mod tests {
             .realize::<(usize, Const<2>)>();
         let b = dev.tensor([[5.0f32], [6.0]]).realize::<(usize, Const<1>)>();
         let c = dev.tensor([[7.0f32], [8.0]]).realize::<(usize, Const<1>)>();
-        let y = Concat::<4>.forward((a.leaky_trace(), b.clone(), c.clone()));
+        let y = Concat::<4>.forward((
+            a.leaky_trace(),
+            b.put_tape(Default::default()),
+            c.put_tape(Default::default()),
+        ));
         assert_eq!(y.as_vec(), [1., 2., 5., 7., 3., 4., 6., 8.]);
         // d/da of sum(y · w) is w's first two columns
         let w = dev

@@ -121,14 +121,10 @@ fn two_targets() -> InMemory<Rank1<4>, PerOutput<(Classes<3>, Values<1>)>> {
     InMemory::new(x, t).unwrap()
 }
 
-fn two_head_trainer(
-    seed: u64,
-    weights: [f64; 2],
-) -> Trainer<
-    Built<TwoHeads>,
-    Adam<Built<TwoHeads>, f32, Cpu>,
-    Losses<(SparseCategoricalCrossentropy, MeanSquaredError), 2>,
-> {
+type TwoHeadTrainer =
+    AdamTrainer<TwoHeads, Losses<(SparseCategoricalCrossentropy, MeanSquaredError), 2>>;
+
+fn two_head_trainer(seed: u64, weights: [f64; 2]) -> TwoHeadTrainer {
     let dev = Cpu::seed_from_u64(seed);
     Trainer::compile(
         &dev,
