@@ -10,7 +10,7 @@ use dfdx::prelude::*;
 /// inputs meet again (after [`Parallel`](super::Parallel)).
 ///
 /// `N` is written out because stable Rust cannot add const generics in a type. A wrong `N`
-/// fails the build with "Concat<N> takes branches whose widths add up to N" (`cargo build`,
+/// fails the build with "`Concat<N>` takes branches whose widths add up to N" (`cargo build`,
 /// `cargo test`; `cargo check` stops before that check).
 ///
 /// ```
