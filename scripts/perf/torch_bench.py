@@ -183,6 +183,14 @@ def resident_mb():
 
 
 if args.rss:
+    # PyTorch sets up its kernels (oneDNN, the autograd engine's threads) on first use: a few
+    # calls of tiny layers first, so the baseline holds them and the peak counts the row alone
+    tiny = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(36, 6))
+    step_fn(tiny, torch.randn(2, 3, 8, 8), 6)()
+    step_fn(nn.Sequential(nn.Embedding(VOCAB, 8), nn.Flatten(), nn.Linear(8 * LEN, 6)), tokens(2), 6)()
+    with torch.no_grad():
+        tiny(torch.randn(2, 3, 8, 8))
     before, _ = resident_mb()
     for n in names:
         ROWS[n]()
