@@ -44,6 +44,7 @@
 //! in a row with `--threads 2`: MLP step b64 0.77–0.90 ms, b256 1.6–3.8 ms; inference b1 34 µs,
 //! b256 0.61–1.08 ms; LeNet step b64 4.4–9.8 ms. With `--threads 1`, one run: 0.66 ms, 2.34 ms,
 //! 34 µs, 0.75 ms, 4.8 ms (each within 1% across its rounds but LeNet's, 4.8–6.0 ms).
+//! `docs/performance.md` has every row against PyTorch, with peak memory.
 use clap::Parser;
 use rand::rngs::StdRng;
 use std::hint::black_box;
