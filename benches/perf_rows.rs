@@ -1,30 +1,52 @@
 //! Times the rows typenet is compared with PyTorch on, on random data, and prints them as one
-//! JSON object: the 784-128-10 MLP (`Linear<784, 128>, ReLU, Linear<128, 10>`) train step at
-//! batch 64 and 256 and inference at batch 1 and 256, and the LeNet train step at batch 64
-//! (`Conv2D<1,8,3>, ReLU, MaxPool2D<2,2>, Conv2D<8,16,3>, ReLU, MaxPool2D<2,2>, Flatten2D,
-//! Linear<400,10>`). A train step is forward + sparse softmax cross-entropy + backward + Adam
-//! (lr 1e-3), as in `scripts/perf/torch_bench.py`, which times the same rows in PyTorch;
-//! `scripts/compare.sh` runs both and prints the ratios.
+//! JSON object. `scripts/perf/torch_bench.py` times the same rows in PyTorch (same models, batch
+//! sizes, numbers of calls and row names) and `scripts/compare.sh` runs both and prints the ratios.
+//!
+//! | row | model | work |
+//! |---|---|---|
+//! | `mlp_step_b64`, `mlp_step_b256` | 784-128-10 MLP | train step |
+//! | `mlp_infer_b1`, `mlp_infer_b256` | 784-128-10 MLP | inference |
+//! | `lenet_step_b64` | LeNet (two 3×3 convs, pools, `Linear<400, 10>`) | train step |
+//! | `cifar_step_b64` | the `cifar10_cnn` example's model | train step |
+//! | `cifar_infer_b64`, `cifar_infer_b256` | the same | inference |
+//! | `vgg_step_b32`, `vgg_infer_b32` | VGG-style: 3×3 convs 3-64-64, pool, 64-128-128, pool, 128-256, pool, `Linear<4096, 10>` on 3×32×32 | train step, inference |
+//! | `resnet20_step_b64` | ResNet-20 for CIFAR (batch norm, 1×1 projection shortcuts, global average pooling) | train step |
+//! | `gru_step_b64` | the `language_id` example's GRU, `(Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>)` on 16 ids | train step |
+//! | `attention_step_b64` | its transformer, `(Embedding<96, 64>, PositionalEmbedding<16, 64>, EncoderBlock<64, 4, 128>, SeqMean, Linear<64, 6>)` | train step |
+//!
+//! A train step is forward + sparse softmax cross-entropy (labels `i % classes`) + backward +
+//! Adam (lr 1e-3) on one fixed random batch; inference is a forward pass without a tape. Each
+//! side starts from its own default initialisation: every kernel timed is dense, so the time of
+//! a step does not depend on the weights' values.
 //!
 //! A bench target without criterion's harness (`cargo test` does not build it):
 //! ```text
 //! cargo bench --bench perf_rows                 # a table, then the JSON line
 //! cargo bench --bench perf_rows -- --json --threads 2
+//! cargo bench --bench perf_rows -- --only vgg,resnet20 --memory
 //! ```
 //!
 //! Each row: warm-up calls, then `--rounds` rounds (default 3) of timed calls; a round's figure
 //! is the median call, and the row reports the median round with the fastest and slowest round
-//! (`median_us`, `min_us`, `max_us`; the spread the README's table shows in brackets). Takes
-//! about 10 s.
+//! (`median_us`, `min_us`, `max_us`; the spread the README's table shows in brackets). All rows
+//! take about a minute at one thread; `--only` picks rows by name or name prefix.
 //! dfdx's allocation cache is on, as `FitConfig::allocation_cache` has it by default
 //! (`--no-cache` turns it off). `--threads` sizes rayon's pool, which dfdx's and typenet's CPU
 //! kernels use (default: `RAYON_NUM_THREADS`, else every core).
+//!
+//! `--memory` adds each row's `peak_mb`: the row runs again alone in a child process (the same
+//! setup, then 4 calls), which reports its peak resident memory (`VmHWM` in `/proc/self/status`,
+//! Linux only) less its resident memory before the model was built: the parameters, gradients,
+//! Adam's moments, the batch, the activations and the allocation cache at their peak.
+//! `torch_bench.py --memory` measures the same way.
 //!
 //! Measured on a 2-core machine shared with other jobs (load average 5), medians of five runs
 //! in a row with `--threads 2`: MLP step b64 0.77–0.90 ms, b256 1.6–3.8 ms; inference b1 34 µs,
 //! b256 0.61–1.08 ms; LeNet step b64 4.4–9.8 ms. With `--threads 1`, one run: 0.66 ms, 2.34 ms,
 //! 34 µs, 0.75 ms, 4.8 ms (each within 1% across its rounds but LeNet's, 4.8–6.0 ms).
+//! `docs/performance.md` has every row against PyTorch, with peak memory.
 use clap::Parser;
+use rand::rngs::StdRng;
 use std::hint::black_box;
 use std::time::Instant;
 use typenet::prelude::*;
@@ -39,8 +61,106 @@ type LeNet = (
     (Flatten2D, Linear<400, 10>),
 );
 
+/// The `cifar10_cnn` example's model.
+type CifarCnn = (
+    (Conv2D<3, 32, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
+    (Conv2D<32, 64, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
+    (Flatten2D, Linear<4096, 128>, ReLU, Linear<128, 10>),
+);
+
+/// A VGG-style stack on 3×32×32: 32×32 → 16×16 → 8×8 → 4×4.
+type Vgg = (
+    (
+        Conv2D<3, 64, 3, 1, 1>,
+        ReLU,
+        Conv2D<64, 64, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (
+        Conv2D<64, 128, 3, 1, 1>,
+        ReLU,
+        Conv2D<128, 128, 3, 1, 1>,
+        ReLU,
+        MaxPool2D<2, 2>,
+    ),
+    (Conv2D<128, 256, 3, 1, 1>, ReLU, MaxPool2D<2, 2>),
+    (Flatten2D, Linear<4096, 10>),
+);
+
+/// A ResNet basic block keeping `C` channels.
+type Block<const C: usize> = (
+    Residual<(
+        Conv2D<C, C, 3, 1, 1>,
+        BatchNorm2D<C>,
+        ReLU,
+        Conv2D<C, C, 3, 1, 1>,
+        BatchNorm2D<C>,
+    )>,
+    ReLU,
+);
+
+/// A ResNet basic block from `I` to `O` channels at half the resolution, with a 1×1
+/// projection shortcut.
+type Down<const I: usize, const O: usize> = (
+    GeneralizedResidual<
+        (
+            Conv2D<I, O, 3, 2, 1>,
+            BatchNorm2D<O>,
+            ReLU,
+            Conv2D<O, O, 3, 1, 1>,
+            BatchNorm2D<O>,
+        ),
+        (Conv2D<I, O, 1, 2>, BatchNorm2D<O>),
+    >,
+    ReLU,
+);
+
+/// ResNet-20 for CIFAR: a stem, three stages of three blocks (16, 32, 64 channels on 32×32,
+/// 16×16, 8×8), global average pooling, a linear classifier.
+type ResNet20 = (
+    (Conv2D<3, 16, 3, 1, 1>, BatchNorm2D<16>, ReLU),
+    (Block<16>, Block<16>, Block<16>),
+    (Down<16, 32>, Block<32>, Block<32>),
+    (Down<32, 64>, Block<64>, Block<64>),
+    (AvgPoolGlobal, Linear<64, 10>),
+);
+
+/// Token ids per sequence and vocabulary size of the `language_id` example.
+const LEN: usize = 16;
+const VOCAB: usize = 96;
+
+/// The `language_id` example's recurrent model.
+type GruNet = (Embedding<VOCAB, 32>, Gru<32, 128>, Linear<128, 6>);
+
+/// The `language_id` example's transformer.
+type AttentionNet = (
+    Embedding<VOCAB, 64>,
+    PositionalEmbedding<LEN, 64>,
+    EncoderBlock<64, 4, 128>,
+    SeqMean,
+    Linear<64, 6>,
+);
+
+/// Every row, in the order they run.
+const ROWS: [&str; 13] = [
+    "mlp_step_b64",
+    "mlp_step_b256",
+    "mlp_infer_b1",
+    "mlp_infer_b256",
+    "lenet_step_b64",
+    "cifar_step_b64",
+    "cifar_infer_b64",
+    "cifar_infer_b256",
+    "vgg_step_b32",
+    "vgg_infer_b32",
+    "resnet20_step_b64",
+    "gru_step_b64",
+    "attention_step_b64",
+];
+
 #[derive(Parser)]
-#[command(about = "Time the MLP and LeNet train steps and MLP inference, and print JSON")]
+#[command(about = "Time typenet's performance rows (train steps and inference) and print JSON")]
 struct Args {
     /// Print only the JSON line (for scripts).
     #[arg(long)]
@@ -57,9 +177,28 @@ struct Args {
     /// Leave dfdx's allocation cache off.
     #[arg(long)]
     no_cache: bool,
+    /// Only these rows: comma-separated names or name prefixes (`vgg,resnet20`).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Also measure each row's peak resident memory, in a child process per row.
+    #[arg(long)]
+    memory: bool,
+    /// Child mode of `--memory`: run the rows 4 calls each and print the peak memory.
+    #[arg(long, hide = true)]
+    rss: bool,
     /// Passed by `cargo bench` to every bench target; ignored.
     #[arg(long, hide = true)]
     bench: bool,
+}
+
+impl Args {
+    fn wants(&self, row: &str) -> bool {
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|o| !o.is_empty() && row.starts_with(o.as_str()))
+    }
 }
 
 /// One row's figures, in microseconds per call.
@@ -71,13 +210,21 @@ struct Row {
     calls_per_round: usize,
 }
 
-/// Times `f`: `warm` calls, then `rounds` rounds of `calls` timed calls each.
+/// Times `f`: `warm` calls, then `rounds` rounds of `calls` timed calls each (with `--rss`, 3
+/// warm-up calls and one timed call).
 fn time_row(args: &Args, calls: usize, mut f: impl FnMut()) -> Row {
-    let calls = ((calls as f64 * args.scale).round() as usize).max(1);
+    let (calls, rounds) = if args.rss {
+        (1, 1)
+    } else {
+        (
+            ((calls as f64 * args.scale).round() as usize).max(1),
+            args.rounds.max(1),
+        )
+    };
     for _ in 0..(calls / 10).max(3) {
         f();
     }
-    let mut rounds: Vec<f64> = (0..args.rounds.max(1))
+    let mut rounds: Vec<f64> = (0..rounds)
         .map(|_| {
             let mut t: Vec<f64> = (0..calls)
                 .map(|_| {
@@ -100,8 +247,9 @@ fn time_row(args: &Args, calls: usize, mut f: impl FnMut()) -> Row {
     }
 }
 
-/// Times one train step (forward, loss, backward, Adam update) of `model` on `x`, labels `i % 10`.
-fn train_step_row<M, In>(
+/// Times one train step (forward, loss, backward, Adam update) of `model` on `x`, labels
+/// `i % C`.
+fn train_step_row<M, In, const C: usize>(
     args: &Args,
     dev: &Cpu,
     mut model: M,
@@ -110,10 +258,10 @@ fn train_step_row<M, In>(
 ) -> Row
 where
     In: Shape,
-    M: TrainModel<In, Cpu, Out = (usize, Const<10>)>,
+    M: TrainModel<In, Cpu, Out = (usize, Const<C>)>,
 {
     let batch = x.shape().concrete()[0];
-    let y = dev.tensor_from_vec((0..batch).map(|i| i % 10).collect(), (batch,));
+    let y = dev.tensor_from_vec((0..batch).map(|i| i % C).collect(), (batch,));
     let mut opt = Adam::new(&model, AdamConfig::default());
     let mut grads = Some(model.alloc_grads());
     time_row(args, calls, || {
@@ -127,6 +275,156 @@ where
         model.zero_grads(&mut g);
         grads = Some(g);
     })
+}
+
+/// Times inference (a forward pass without a tape) of `model` on `x`.
+fn infer_row<M, In>(args: &Args, model: M, x: Tensor<In, f32, Cpu>, calls: usize) -> Row
+where
+    In: Shape,
+    M: Module<Tensor<In, f32, Cpu>>,
+{
+    time_row(args, calls, || {
+        black_box(model.forward(x.clone()));
+    })
+}
+
+type Images<const C: usize, const H: usize> = (usize, Const<C>, Const<H>, Const<H>);
+
+/// A random batch of `b` CIFAR-sized images.
+fn cifar_batch(dev: &Cpu, b: usize) -> Tensor<Images<3, 32>, f32, Cpu> {
+    dev.sample_normal_like(&(b, Const, Const, Const))
+}
+
+/// A batch of `b` sequences of `LEN` random token ids.
+fn token_batch(dev: &Cpu, b: usize) -> Tensor<(usize, Const<LEN>, Vocab<VOCAB>), f32, Cpu> {
+    let mut rng = StdRng::seed_from_u64(0);
+    let ids = (0..b * LEN)
+        .map(|_| rng.gen_range(0..VOCAB) as f32)
+        .collect();
+    dev.tensor_from_vec(ids, (b, Const, Vocab))
+}
+
+/// Times the row `name`; `None` for a name this binary does not know.
+fn run_row(args: &Args, dev: &Cpu, name: &str) -> Option<Row> {
+    let row = match name {
+        "mlp_step_b64" | "mlp_step_b256" => {
+            let (batch, calls) = if name.ends_with("b64") {
+                (64, 300)
+            } else {
+                (256, 150)
+            };
+            let x = dev.sample_normal_like(&(batch, Const::<784>));
+            train_step_row(args, dev, dev.build_module::<Mlp, f32>(), x, calls)
+        }
+        "mlp_infer_b1" | "mlp_infer_b256" => {
+            let (batch, calls) = if name.ends_with("b1") {
+                (1, 2000)
+            } else {
+                (256, 500)
+            };
+            let x = dev.sample_normal_like(&(batch, Const::<784>));
+            infer_row(args, dev.build_module::<Mlp, f32>(), x, calls)
+        }
+        "lenet_step_b64" => {
+            let x: Tensor<Images<1, 28>, f32, _> =
+                dev.sample_normal_like(&(64, Const, Const, Const));
+            train_step_row(args, dev, dev.build_module::<LeNet, f32>(), x, 60)
+        }
+        "cifar_step_b64" => {
+            let model = dev.build_module::<CifarCnn, f32>();
+            train_step_row(args, dev, model, cifar_batch(dev, 64), 20)
+        }
+        "cifar_infer_b64" | "cifar_infer_b256" => {
+            let (batch, calls) = if name.ends_with("b64") {
+                (64, 40)
+            } else {
+                (256, 12)
+            };
+            let model = dev.build_module::<CifarCnn, f32>();
+            infer_row(args, model, cifar_batch(dev, batch), calls)
+        }
+        "vgg_step_b32" => {
+            let model = dev.build_module::<Vgg, f32>();
+            train_step_row(args, dev, model, cifar_batch(dev, 32), 6)
+        }
+        "vgg_infer_b32" => {
+            let model = dev.build_module::<Vgg, f32>();
+            infer_row(args, model, cifar_batch(dev, 32), 12)
+        }
+        "resnet20_step_b64" => {
+            let model = dev.build_module::<ResNet20, f32>();
+            train_step_row(args, dev, model, cifar_batch(dev, 64), 6)
+        }
+        "gru_step_b64" => {
+            let model = dev.build_module::<GruNet, f32>();
+            train_step_row(args, dev, model, token_batch(dev, 64), 60)
+        }
+        "attention_step_b64" => {
+            let model = dev.build_module::<AttentionNet, f32>();
+            train_step_row(args, dev, model, token_batch(dev, 64), 60)
+        }
+        _ => return None,
+    };
+    Some(row)
+}
+
+/// Resident memory now and at its peak (`VmRSS`, `VmHWM`), in MiB; `None` off Linux.
+fn resident_mb() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |key: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kb: f64 = line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Runs `--rss` children of this binary, one per row, and returns each row's peak memory (MiB).
+fn peak_memory(
+    args: &Args,
+    threads: usize,
+    rows: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut peaks = serde_json::Map::new();
+    let Ok(exe) = std::env::current_exe() else {
+        return peaks;
+    };
+    for row in rows {
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args(["--rss", "--only", row, "--threads", &threads.to_string()]);
+        if args.no_cache {
+            cmd.arg("--no-cache");
+        }
+        let out = match cmd.output() {
+            Ok(out) if out.status.success() => out,
+            Ok(out) => {
+                eprintln!(
+                    "--memory: row {row} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                continue;
+            }
+            Err(e) => {
+                eprintln!("--memory: could not run {}: {e}", exe.display());
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(v) = text
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .and_then(|v| v.get("peak_mb").cloned())
+        {
+            peaks.insert((*row).into(), v);
+        }
+    }
+    peaks
 }
 
 fn main() {
@@ -146,34 +444,50 @@ fn main() {
     if !args.no_cache {
         dev.enable_cache();
     }
+    let names: Vec<&str> = ROWS
+        .iter()
+        .copied()
+        .filter(|r| !r.is_empty() && args.wants(r))
+        .collect();
+
+    if args.rss {
+        // one row per child: its peak over its resident memory before the model was built
+        let Some((before, _)) = resident_mb() else {
+            eprintln!("--memory needs /proc/self/status (Linux)");
+            std::process::exit(1);
+        };
+        for name in &names {
+            run_row(&args, &dev, name);
+        }
+        let peak = resident_mb().map_or(f64::NAN, |(_, hwm)| hwm);
+        let mb = ((peak - before) * 10.0).round() / 10.0;
+        println!("{}", serde_json::json!({ "rows": names, "peak_mb": mb }));
+        return;
+    }
 
     let mut rows = serde_json::Map::new();
-    let mut add = |name: &str, row: Row| {
+    for name in &names {
+        let Some(row) = run_row(&args, &dev, name) else {
+            continue;
+        };
         if !args.json {
             eprintln!(
-                "{name:<16} {:>10.1} µs  [{:.1}–{:.1}]",
+                "{name:<20} {:>12.1} µs  [{:.1}–{:.1}]",
                 row.median_us, row.min_us, row.max_us
             );
         }
-        rows.insert(name.into(), serde_json::json!(row));
-    };
-    for (batch, calls) in [(64usize, 300usize), (256, 150)] {
-        let x = dev.sample_normal_like(&(batch, Const::<784>));
-        let row = train_step_row(&args, &dev, dev.build_module::<Mlp, f32>(), x, calls);
-        add(&format!("mlp_step_b{batch}"), row);
+        rows.insert((*name).into(), serde_json::json!(row));
     }
-    for (batch, calls) in [(1usize, 2000usize), (256, 500)] {
-        let model = dev.build_module::<Mlp, f32>();
-        let x = dev.sample_normal_like(&(batch, Const::<784>));
-        let row = time_row(&args, calls, || {
-            black_box(model.forward(x.clone()));
-        });
-        add(&format!("mlp_infer_b{batch}"), row);
+    if args.memory {
+        for (name, mb) in peak_memory(&args, threads, &names) {
+            if !args.json {
+                eprintln!("{name:<20} peak {mb} MiB");
+            }
+            if let Some(serde_json::Value::Object(row)) = rows.get_mut(&name) {
+                row.insert("peak_mb".into(), mb);
+            }
+        }
     }
-    let x: Tensor<(usize, Const<1>, Const<28>, Const<28>), f32, _> =
-        dev.sample_normal_like(&(64, Const, Const, Const));
-    let row = train_step_row(&args, &dev, dev.build_module::<LeNet, f32>(), x, 60);
-    add("lenet_step_b64", row);
 
     let report = serde_json::json!({
         "framework": "typenet",

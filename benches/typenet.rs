@@ -2,7 +2,7 @@
 //! typenet's criterion binary: groups per area (dfdx links once).
 //!
 //! `cargo bench --bench typenet -- <group>`; groups: `mlp_train_step`, `mlp_infer`,
-//! `cnn_train_step`, `fit_epoch` (trainer with and without prefetch vs a hand-written loop),
+//! `cnn_train_step`, `seq_train_step` (the `language_id` example's GRU and transformer), `fit_epoch` (trainer with and without prefetch vs a hand-written loop),
 //! `device_fit_epoch` (one epoch on the GPU with `--features cuda`, else the CPU), `gemm`
 //! (throughput in elements/s = FLOP/s), `data` (the data pipeline alone, batches per second:
 //! criterion's elements/s). The two timing harnesses `perf_rows` and `lenet_step` are bench
@@ -165,6 +165,70 @@ fn cnn_train_step(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// The `language_id` example's GRU: 16 token ids of a 96-id vocabulary, 6 classes.
+type GruNet = (Embedding<96, 32>, Gru<32, 128>, Linear<128, 6>);
+/// The `language_id` example's transformer (one encoder block of 4 heads, mean over positions).
+type AttentionNet = (
+    Embedding<96, 64>,
+    PositionalEmbedding<16, 64>,
+    EncoderBlock<64, 4, 128>,
+    SeqMean,
+    Linear<64, 6>,
+);
+
+/// One forward + backward + Adam step at batch 64 of the GRU (`gru/…`) and the transformer
+/// (`attention/…`), with 1 and 2 threads (`…/1thr`, `…/2thr`); `scripts/compare.sh` times the
+/// same steps beside PyTorch's (`gru_step_b64`, `attention_step_b64`).
+fn seq_train_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("seq_train_step");
+    for threads in [1usize, 2] {
+        seq_step::<GruNet>(
+            &mut g,
+            BenchmarkId::new("gru", format!("{threads}thr")),
+            threads,
+        );
+        let id = BenchmarkId::new("attention", format!("{threads}thr"));
+        seq_step::<AttentionNet>(&mut g, id, threads);
+    }
+    g.finish();
+}
+
+fn seq_step<M>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    threads: usize,
+) where
+    M: BuildOnDevice<Cpu, f32>,
+    M::Built: TrainModel<(usize, Const<16>, Vocab<96>), Cpu, Out = (usize, Const<6>)>,
+{
+    const BATCH: usize = 64;
+    g.bench_function(id, |b| {
+        with_threads(threads, || {
+            let dev = Cpu::seed_from_u64(0);
+            dev.enable_cache();
+            let mut model = dev.build_module::<M, f32>();
+            let mut grads = Some(model.alloc_grads());
+            let mut opt = Adam::new(&model, AdamConfig::default());
+            let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+            let ids = (0..BATCH * 16)
+                .map(|_| rng.gen_range(0..96) as f32)
+                .collect();
+            let x = dev.tensor_from_vec(ids, (BATCH, Const::<16>, Vocab::<96>));
+            let y = dev.tensor_from_vec((0..BATCH).map(|i| i % 6).collect(), (BATCH,));
+            b.iter(|| {
+                let out = model.forward_mut(x.clone().traced(grads.take().expect("returned")));
+                let loss = SparseCategoricalCrossentropy
+                    .try_loss(out, &y)
+                    .expect("cpu");
+                let mut gr = loss.backward();
+                opt.update(&mut model, &gr).expect("all params used");
+                model.zero_grads(&mut gr);
+                grads = Some(gr);
+            })
+        })
+    });
 }
 
 /// One `fit` epoch of the 784-128-10 MLP on whichever device this build has: the GPU with
@@ -333,6 +397,7 @@ criterion_group!(
     mlp_train_step,
     mlp_infer,
     cnn_train_step,
+    seq_train_step,
     fit_epoch,
     device_fit_epoch,
     gemm,
