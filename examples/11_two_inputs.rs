@@ -16,9 +16,12 @@
 //! outputs for the two losses (`Losses`). The compiler checks every pairing: a data set of one
 //! input, a third branch, or a loss that does not fit its head are compile errors.
 //!
-//! Result (measured, seed 0, defaults: 3 epochs on the 60,000 training images, the 10,000 test
-//! images): class accuracy XXXX (the same conv branch alone, one input and one output:
-//! XXXX); ink mean absolute error XXXX against XXXX for always answering the training mean.
+//! Result (measured with `cargo run --example 11_two_inputs -- --json`, seed 0, defaults: 3
+//! epochs on the 60,000 training images, the 10,000 test images; 44 s per epoch on 2 busy
+//! cores): class accuracy 0.8706, ink mean absolute error 0.0046 against 0.1052 for always
+//! answering the training mean. The image branch alone with a class head (one input, one
+//! output) reaches 0.8887: the profile holds nothing the image lacks, and at 3 epochs sharing the
+//! branch with the ink head costs the classes about 0.02.
 //! The example exits with code 1 unless the accuracy is at least 0.85 and the ink error is below a
 //! fifth of the mean's. With `--json` the last line holds `accuracy`, `ink_mae`,
 //! `ink_mae_of_mean` and `image_only_accuracy`.
