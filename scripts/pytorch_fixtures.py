@@ -259,6 +259,25 @@ def more_layers():
             rec["params"][f"{ours}.{k}"] = nums(p)
             rec["grad_params"][f"{ours}.{k}"] = nums(p.grad)
     out.append(rec)
+    # dfdx's decoder block: post-norm self-attention, attention to the memory, feed-forward;
+    # the memory is a constant (dfdx takes it without a tape)
+    dec = nn.TransformerDecoderLayer(m, heads, dim_feedforward=16, dropout=0.0, batch_first=True)
+    set_params(dec, 150, scale=0.3)
+    dec.eval()
+    mem = seeded(151, 2, 5, m)
+    rec = layer_record("transformer_decoder_block", Fn(lambda t: dec(t, mem)), seeded(152, 2, 3, m), [])
+    rec["mem"] = nums(mem)
+    rec["params"], rec["grad_params"] = mha_params("self_attn.", dec.self_attn, m)
+    vals, grads = mha_params("mh_attn.", dec.multihead_attn, m)
+    rec["params"].update(vals)
+    rec["grad_params"].update(grads)
+    parts = [("norm1", dec.norm1), ("norm2", dec.norm2), ("norm3", dec.norm3), ("ff.0", dec.linear1), ("ff.2", dec.linear2)]
+    for ours, theirs in parts:
+        for k in ["weight", "bias"]:
+            p = getattr(theirs, k)
+            rec["params"][f"{ours}.{k}"] = nums(p)
+            rec["grad_params"][f"{ours}.{k}"] = nums(p.grad)
+    out.append(rec)
     return out
 
 

@@ -37,6 +37,7 @@ pub use crate::nn::{
     AllSteps, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, PositionalEmbedding,
     SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean,
 };
+pub use crate::nn::Shapes;
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,
     ResumableOptimizer, RmsProp,

@@ -36,3 +36,5 @@ mod sequence;
 mod support;
 mod trainer;
 mod ui;
+mod fuzz_smoke;
+mod combinator_summaries;
