@@ -29,6 +29,7 @@ pub use crate::losses::{
     BceLoss, BinaryCrossentropy, BinaryCrossentropyWithLogits, CategoricalCrossentropy, Huber,
     Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, TokenCrossentropy,
 };
+pub use crate::nn::Shapes;
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice, Unflatten2D,
@@ -37,7 +38,6 @@ pub use crate::nn::{
     AllSteps, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, PositionalEmbedding,
     SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean,
 };
-pub use crate::nn::Shapes;
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,
     ResumableOptimizer, RmsProp,

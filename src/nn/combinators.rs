@@ -8,7 +8,9 @@ use dfdx::nn::builders::{
     AddInto, SplitInto, Transformer, TransformerDecoder, TransformerDecoderBlock,
     TransformerEncoder, TransformerEncoderBlock,
 };
-use dfdx::prelude::{Axis, Const, ConstDim, ConstShape, HasAxes, ReduceShape, ReduceShapeTo, Shape};
+use dfdx::prelude::{
+    Axis, Const, ConstDim, ConstShape, HasAxes, ReduceShape, ReduceShapeTo, Shape,
+};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -211,8 +213,7 @@ impl<const M: usize, const H: usize, const F: usize, const L: usize, S: ConstDim
     Summarize<(S, Const<M>)> for TransformerEncoder<M, H, F, L>
 {
     type Output = (S, Const<M>);
-    const MACS: usize =
-        L * <TransformerEncoderBlock<M, H, F> as Summarize<(S, Const<M>)>>::MACS;
+    const MACS: usize = L * <TransformerEncoderBlock<M, H, F> as Summarize<(S, Const<M>)>>::MACS;
     const ACTIVATIONS: usize = L * S::SIZE * M;
 }
 /// `T` target tokens and `S` memory tokens of width `M`: self-attention over the targets,
@@ -230,10 +231,9 @@ impl<const M: usize, const H: usize, const F: usize, const L: usize, T: ConstDim
     Summarize<Shapes<((T, Const<M>), (S, Const<M>))>> for TransformerDecoder<M, H, F, L>
 {
     type Output = (T, Const<M>);
-    const MACS: usize = L
-        * <TransformerDecoderBlock<M, H, F> as Summarize<
-            Shapes<((T, Const<M>), (S, Const<M>))>,
-        >>::MACS;
+    const MACS: usize = L * <TransformerDecoderBlock<M, H, F> as Summarize<
+        Shapes<((T, Const<M>), (S, Const<M>))>,
+    >>::MACS;
     const ACTIVATIONS: usize = L * T::SIZE * M;
 }
 /// `(source, target)`: the encoder on the `S` source tokens, the decoder on the `T` target
@@ -249,9 +249,10 @@ impl<
     > Summarize<Shapes<((S, Const<M>), (T, Const<M>))>> for Transformer<M, H, A, B, F>
 {
     type Output = (T, Const<M>);
-    const MACS: usize = <TransformerEncoder<M, H, F, A> as Summarize<(S, Const<M>)>>::MACS
-        + <TransformerDecoder<M, H, F, B> as Summarize<
-            Shapes<((T, Const<M>), (S, Const<M>))>,
-        >>::MACS;
+    const MACS: usize =
+        <TransformerEncoder<M, H, F, A> as Summarize<(S, Const<M>)>>::MACS
+            + <TransformerDecoder<M, H, F, B> as Summarize<
+                Shapes<((T, Const<M>), (S, Const<M>))>,
+            >>::MACS;
     const ACTIVATIONS: usize = A * S::SIZE * M + B * T::SIZE * M;
 }

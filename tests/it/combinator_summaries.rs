@@ -10,7 +10,9 @@ fn dfdx_count<M: BuildOnDevice<Cpu, f32>>() -> usize
 where
     M::Built: NumParams<f32, Cpu>,
 {
-    Cpu::default().build_module::<M, f32>().num_trainable_params()
+    Cpu::default()
+        .build_module::<M, f32>()
+        .num_trainable_params()
 }
 
 #[test]
@@ -24,7 +26,10 @@ fn split_into_sums_its_branches() {
     assert_eq!(<Heads as Summarize<Rank1<8>>>::ACTIVATIONS, 2 + 3 + 3);
     type Out = <Heads as Summarize<Rank1<8>>>::Output;
     assert_eq!(<Out as ConstShape>::NUMEL, 5);
-    assert_eq!(<(Rank1<2>, Rank1<3>) as ShapeList>::dims(), vec![vec![2], vec![3]]);
+    assert_eq!(
+        <(Rank1<2>, Rank1<3>) as ShapeList>::dims(),
+        vec![vec![2], vec![3]]
+    );
 
     let s = summary::<Heads, Rank1<8>>();
     let rows: Vec<(&str, &[usize], usize)> = s
@@ -76,7 +81,9 @@ fn add_into_sums_its_branches_and_the_sum() {
     // 8, then 4 + 4, then ReLU 4 + Tanh 4 + sum 4, then 1
     assert_eq!(<Block as Summarize<Rank1<6>>>::ACTIVATIONS, 8 + 8 + 12 + 1);
     let dev = Cpu::default();
-    let y = dev.build_module::<Block, f32>().forward(dev.zeros::<Rank1<6>>());
+    let y = dev
+        .build_module::<Block, f32>()
+        .forward(dev.zeros::<Rank1<6>>());
     let out = <<Block as Summarize<Rank1<6>>>::Output as Default>::default();
     assert_eq!(y.shape().concrete(), out.concrete());
 }
@@ -110,7 +117,10 @@ fn transformer_blocks_multiply_adds_by_hand() {
     // feed-forward 2·5·8·16 = 1280
     type Enc = TransformerEncoderBlock<8, 2, 16>;
     assert_eq!(<Enc as Summarize<Src>>::MACS, 1280 + 400 + 1280);
-    assert_eq!(<TransformerEncoder<8, 2, 16, 2> as Summarize<Src>>::MACS, 2 * 2960);
+    assert_eq!(
+        <TransformerEncoder<8, 2, 16, 2> as Summarize<Src>>::MACS,
+        2 * 2960
+    );
     // self-attention on 3: 4·3·64 + 2·9·8 = 912; to the memory: queries and output 2·3·64,
     // keys and values 2·5·64, products 2·3·5·8 = 1264; feed-forward 2·3·8·16 = 768
     type Dec = TransformerDecoderBlock<8, 2, 16>;

@@ -55,10 +55,58 @@ const LENGTHS: [u64; 12] = [
     u64::MAX,
 ];
 
+/// Pieces of the formats' headers (safetensors' JSON, `.npy` headers, zip signatures, CSV).
+const TOKENS: [&[u8]; 16] = [
+    b"\"dtype\":\"F64\"",
+    b"\"dtype\":\"F16\"",
+    b"\"dtype\":\"I64\"",
+    b"\"shape\":[]",
+    b"\"data_offsets\":[0,0]",
+    b"'descr': '<f8'",
+    b"'descr': '|u1'",
+    b"'fortran_order': True",
+    b"'shape': (),",
+    b"'shape': (0, 3),",
+    b"PK\x03\x04",
+    b"PK\x01\x02",
+    b"PK\x05\x06",
+    b"\x93NUMPY\x01\x00",
+    b",,\n",
+    b"nan,inf,-1e39\n",
+];
+
 /// One mutation of `input`, `corpus` giving the other side of a splice.
 fn mutate_once(input: &mut Vec<u8>, corpus: &[Vec<u8>], s: &mut Stream) {
     let len = input.len();
-    match s.below(8) {
+    match s.below(10) {
+        // a number written in text (a safetensors header's shapes and offsets, an .npy header's
+        // shape, a CSV cell) replaced by an edge value
+        8 if len > 0 => {
+            let start = s.below(len);
+            if let Some(a) = (start..len).find(|&i| input[i].is_ascii_digit()) {
+                let b = (a..len)
+                    .find(|&i| !input[i].is_ascii_digit())
+                    .unwrap_or(len);
+                let value = LENGTHS[s.below(LENGTHS.len())].wrapping_sub(s.below(2) as u64);
+                let text = if s.below(4) == 0 {
+                    format!("-{value}")
+                } else {
+                    value.to_string()
+                };
+                input.splice(a..b, text.into_bytes());
+            }
+        }
+        // a token of the formats' headers written over the input or inserted into it
+        9 => {
+            let token = TOKENS[s.below(TOKENS.len())];
+            let at = s.below(len + 1);
+            if s.below(2) == 0 {
+                input.splice(at..at, token.iter().copied());
+            } else {
+                let end = (at + token.len()).min(len);
+                input.splice(at..end, token.iter().copied());
+            }
+        }
         // flip one bit
         0 if len > 0 => {
             let i = s.below(len);
@@ -186,7 +234,12 @@ fn smoke(target: &str, body: fn(&[u8]), executions: usize, seed: u64) -> usize {
         }
         // keep inputs small: the loaders' cost is not what is searched for here
         input.truncate(1 << 16);
-        run_one(target, &format!("mutation {k} of seed {seed}"), &input, body);
+        run_one(
+            target,
+            &format!("mutation {k} of seed {seed}"),
+            &input,
+            body,
+        );
     }
     let n = seeds.len() + regressions.len() + executions;
     println!("fuzz {target}: {n} inputs, no panic");
@@ -195,27 +248,27 @@ fn smoke(target: &str, body: fn(&[u8]), executions: usize, seed: u64) -> usize {
 
 #[test]
 fn fuzz_idx_smoke() {
-    smoke("idx", bodies::idx, 4000, 1);
+    smoke("idx", bodies::idx, 6000, 1);
 }
 
 #[test]
 fn fuzz_cifar_smoke() {
-    smoke("cifar", bodies::cifar, 4000, 2);
+    smoke("cifar", bodies::cifar, 6000, 2);
 }
 
 #[test]
 fn fuzz_csv_smoke() {
-    smoke("csv", bodies::csv, 4000, 3);
+    smoke("csv", bodies::csv, 6000, 3);
 }
 
 #[test]
 fn fuzz_npz_smoke() {
-    smoke("npz", bodies::npz, 4000, 4);
+    smoke("npz", bodies::npz, 6000, 4);
 }
 
 #[test]
 fn fuzz_checkpoint_smoke() {
-    smoke("checkpoint", bodies::checkpoint, 4000, 5);
+    smoke("checkpoint", bodies::checkpoint, 6000, 5);
 }
 
 /// The mutation stream is what a failure report's "mutation k of seed s" refers to: it must

@@ -428,7 +428,11 @@ fn check_inference<S: ConstShape, So: Shape>(
 ) {
     let name = rec["name"].as_str().unwrap_or_default();
     let x = Cpu::default().tensor_from_vec(floats(&rec["x"]), S::default());
-    assert_close(&format!("{name}: y"), &forward(x).as_vec(), &floats(&rec["y"]));
+    assert_close(
+        &format!("{name}: y"),
+        &forward(x).as_vec(),
+        &floats(&rec["y"]),
+    );
     assert_eq!(rec["running_mean_0"], rec["running_mean"], "{name}");
 }
 
@@ -686,7 +690,11 @@ where
         5.0 * sd
     );
     // inference: the identity, bit for bit
-    assert_eq!(m.forward(x.clone()).as_vec(), x.as_vec(), "p = {p}: inference");
+    assert_eq!(
+        m.forward(x.clone()).as_vec(),
+        x.as_vec(),
+        "p = {p}: inference"
+    );
 }
 
 #[test]
@@ -723,7 +731,11 @@ fn transformer_decoder_block_matches_pytorch() {
     let (g, _) = check_layer::<Rank3<2, 3, 8>, _>(rec, |x| m.forward((x, mem.clone())));
     attention_params!(m.self_attn, rec, "self_attn.", &g);
     attention_params!(m.mh_attn, rec, "mh_attn.", &g);
-    for (norm, key) in [(&m.norm1, "norm1"), (&m.norm2, "norm2"), (&m.norm3, "norm3")] {
+    for (norm, key) in [
+        (&m.norm1, "norm1"),
+        (&m.norm2, "norm2"),
+        (&m.norm3, "norm3"),
+    ] {
         check_grad(&g, &norm.gamma, rec, &format!("{key}.weight"));
         check_grad(&g, &norm.beta, rec, &format!("{key}.bias"));
     }
