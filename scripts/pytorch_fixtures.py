@@ -278,6 +278,37 @@ def more_layers():
             rec["params"][f"{ours}.{k}"] = nums(p)
             rec["grad_params"][f"{ours}.{k}"] = nums(p.grad)
     out.append(rec)
+    # sequence layers: an embedding table (ids in, rows out), a learned position table added,
+    # and the four poolings over the sequence, (N, S, M) -> (N, M)
+    emb = nn.Embedding(7, 3)
+    set_params(emb, 160)
+    ids = torch.tensor([[1, 0, 6, 3], [2, 2, 5, 0]])
+    y = emb(ids)
+    gy = seeded(161, *y.shape)
+    (y * gy).sum().backward()
+    out.append({
+        "name": "embedding",
+        "x": [float(v) for v in ids.view(-1).tolist()],
+        "y": nums(y),
+        "gy": nums(gy),
+        "params": {"weight": nums(emb.weight)},
+        "grad_params": {"weight": nums(emb.weight.grad)},
+    })
+
+    class Positions(nn.Module):
+        def __init__(self, length, width):
+            super().__init__()
+            self.weight = nn.Parameter(seeded(162, length, width))
+
+        def forward(self, t):
+            return t + self.weight
+
+    out.append(layer_record("positional_embedding", Positions(4, 3), seeded(163, 2, 4, 3), ["weight"]))
+    xs = seeded(164, 2, 5, 3)
+    out.append(layer_record("seq_mean", Fn(lambda t: t.mean(dim=1)), xs, []))
+    out.append(layer_record("seq_max", Fn(lambda t: t.amax(dim=1)), xs, []))
+    out.append(layer_record("seq_first", Fn(lambda t: t[:, 0]), xs, []))
+    out.append(layer_record("seq_last", Fn(lambda t: t[:, -1]), xs, []))
     return out
 
 

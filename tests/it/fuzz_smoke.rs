@@ -292,3 +292,28 @@ fn mutation_stream_is_deterministic() {
     let changed = a.iter().filter(|x| !seeds.contains(x)).count();
     assert!(changed >= 40, "only {changed} of 50 inputs changed");
 }
+
+/// The harness reports a panicking body: the message names the target and the input's file,
+/// and that file holds the input.
+#[test]
+fn a_panic_names_the_target_and_writes_the_input() {
+    fn body(data: &[u8]) {
+        assert!(!data.starts_with(b"boom"), "refused {} bytes", data.len());
+    }
+    run_one("demo", "a clean input", b"fine", body);
+    let e = catch_unwind(|| run_one("demo", "mutation 3 of seed 1", b"boom!", body))
+        .expect_err("the panic reached the harness");
+    let msg = panic_text(&*e);
+    assert!(
+        msg.contains("fuzz target `demo` panicked on mutation 3 of seed 1"),
+        "{msg}"
+    );
+    assert!(msg.contains("refused 5 bytes"), "{msg}");
+    let file = msg
+        .split("input written to ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (replay").next())
+        .unwrap_or_else(|| panic!("no file in: {msg}"));
+    assert_eq!(std::fs::read(file).unwrap(), b"boom!");
+    std::fs::remove_file(file).unwrap();
+}

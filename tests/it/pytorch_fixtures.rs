@@ -744,3 +744,36 @@ fn transformer_decoder_block_matches_pytorch() {
     check_grad(&g, &m.ff.0 .2.weight, rec, "ff.2.weight");
     check_grad(&g, &m.ff.0 .2.bias, rec, "ff.2.bias");
 }
+
+/// typenet's `Embedding` takes the ids as values of a `Vocab<V>` axis; the table's gradient is
+/// PyTorch's scatter-add of the upstream rows.
+#[test]
+fn embedding_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "embedding");
+    let dev = Cpu::default();
+    let mut m = dev.build_module::<Embedding<7, 3>, f32>();
+    set(&mut m.weight, rec, "weight");
+    let x: Tensor<(Const<2>, Const<4>, Vocab<7>), f32, Cpu> =
+        dev.tensor_from_vec(floats(&rec["x"]), Default::default());
+    let y = m.forward(x.leaky_trace());
+    assert_close("embedding: y", &y.as_vec(), &floats(&rec["y"]));
+    let gy = dev.tensor_from_vec(floats(&rec["gy"]), *y.shape());
+    let g = (y * gy).sum().backward();
+    check_grad(&g, &m.weight, rec, "weight");
+}
+
+#[test]
+fn positional_embedding_and_sequence_pools_match_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "positional_embedding");
+    let mut m = Cpu::default().build_module::<PositionalEmbedding<4, 3>, f32>();
+    set(&mut m.weight, rec, "weight");
+    let (g, _) = check_layer::<Rank3<2, 4, 3>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.weight, rec, "weight");
+    type X = Rank3<2, 5, 3>;
+    check_layer::<X, _>(find(&all, "seq_mean"), |x| SeqMean.forward(x));
+    check_layer::<X, _>(find(&all, "seq_max"), |x| SeqMax.forward(x));
+    check_layer::<X, _>(find(&all, "seq_first"), |x| SeqFirst.forward(x));
+    check_layer::<X, _>(find(&all, "seq_last"), |x| SeqLast.forward(x));
+}
