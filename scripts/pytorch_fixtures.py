@@ -109,6 +109,206 @@ def layers():
     rec["running_mean"] = nums(bn.running_mean)
     rec["running_var"] = nums(bn.running_var)
     out.append(rec)
+    out.extend(more_layers())
+    return out
+
+
+class Fn(nn.Module):
+    """A parameter-free layer from a function (PyTorch has no module for some of dfdx's)."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+
+def set_params(module, seed, scale=0.5):
+    """Every parameter of `module` from a fixed seed (PyTorch's init would hide mistakes that
+    ones and zeros do, e.g. a transposed weight)."""
+    with torch.no_grad():
+        for k, (_, p) in enumerate(sorted(module.named_parameters())):
+            p.copy_(seeded(seed + k, *p.shape, scale=scale))
+
+
+def norm_record(name, bn, x, train):
+    """Batch norm with fixed scale, bias and running statistics, in training or inference mode;
+    the record holds the running statistics before (`running_*_0`) and after the pass."""
+    c = bn.num_features
+    with torch.no_grad():
+        bn.weight.copy_(seeded(200 + c, c, scale=0.7) + 1.0)
+        bn.bias.copy_(seeded(210 + c, c, scale=0.3))
+        bn.running_mean.copy_(seeded(220 + c, c, scale=0.5))
+        bn.running_var.copy_(seeded(230 + c, c, scale=0.5).abs() + 0.5)
+    mean0, var0 = nums(bn.running_mean), nums(bn.running_var)
+    bn.train(train)
+    rec = layer_record(name, bn, x, ["weight", "bias"])
+    rec["running_mean_0"], rec["running_var_0"] = mean0, var0
+    rec["running_mean"] = nums(bn.running_mean)
+    rec["running_var"] = nums(bn.running_var)
+    return rec
+
+
+def mha_params(prefix, attn, m):
+    """PyTorch's packed in-projection split into dfdx's w_q, w_k, w_v, then w_o: (values,
+    gradients) keyed `{prefix}w_q.weight`, ..."""
+    vals, grads = {}, {}
+    w, b = attn.in_proj_weight, attn.in_proj_bias
+    for k, part in enumerate(["w_q", "w_k", "w_v"]):
+        rows = slice(k * m, (k + 1) * m)
+        vals[f"{prefix}{part}.weight"] = nums(w[rows])
+        vals[f"{prefix}{part}.bias"] = nums(b[rows])
+        if w.grad is not None:
+            grads[f"{prefix}{part}.weight"] = nums(w.grad[rows])
+            grads[f"{prefix}{part}.bias"] = nums(b.grad[rows])
+    vals[f"{prefix}w_o.weight"] = nums(attn.out_proj.weight)
+    vals[f"{prefix}w_o.bias"] = nums(attn.out_proj.bias)
+    if attn.out_proj.weight.grad is not None:
+        grads[f"{prefix}w_o.weight"] = nums(attn.out_proj.weight.grad)
+        grads[f"{prefix}w_o.bias"] = nums(attn.out_proj.bias.grad)
+    return vals, grads
+
+
+def more_layers():
+    """The rest of the layers dfdx's and typenet's preludes export (records appended after the
+    first ones, so those keep their numbers)."""
+    out = []
+    # batch norm over (N, C, H, W): a training step (batch statistics; running statistics
+    # updated with PyTorch's unbiased variance) and inference (running statistics only)
+    x = seeded(100, 4, 3, 5, 5, scale=2.0) + 0.5
+    out.append(norm_record("batchnorm2d_train", nn.BatchNorm2d(3), x, True))
+    out.append(norm_record("batchnorm2d_eval", nn.BatchNorm2d(3), x, False))
+    out.append(norm_record("batchnorm1d_eval", nn.BatchNorm1d(4), seeded(101, 6, 4, scale=3.0), False))
+    ln = nn.LayerNorm(6)
+    set_params(ln, 110)
+    out.append(layer_record("layernorm1d", ln, seeded(102, 4, 6, scale=2.0) + 1.0, ["weight", "bias"]))
+    lin = nn.Linear(5, 3, bias=False)
+    set_params(lin, 111)
+    out.append(layer_record("unbiased_linear", lin, seeded(103, 4, 5), ["weight"]))
+    pr = nn.PReLU()
+    with torch.no_grad():
+        pr.weight.fill_(0.3)
+    out.append(layer_record("prelu", pr, seeded(104, 3, 7, scale=2.0), ["weight"]))
+    pr1 = nn.PReLU(5)
+    set_params(pr1, 112)
+    out.append(layer_record("prelu1d", pr1, seeded(105, 4, 5, scale=2.0), ["weight"]))
+    # dfdx's element-wise layers (Ln and Sqrt on positive inputs)
+    pos = seeded(106, 3, 7).abs() + 0.2
+    elementwise = [
+        ("sin", torch.sin, seeded(107, 3, 7, scale=2.0)),
+        ("cos", torch.cos, seeded(108, 3, 7, scale=2.0)),
+        ("exp", torch.exp, seeded(109, 3, 7)),
+        ("ln", torch.log, pos),
+        ("sqrt", torch.sqrt, pos),
+        ("square", torch.square, seeded(113, 3, 7, scale=2.0)),
+        ("abs", torch.abs, seeded(114, 3, 7, scale=2.0)),
+    ]
+    for name, f, x in elementwise:
+        out.append(layer_record(name, Fn(f), x, []))
+    # global pools over each channel's map: (N, C, H, W) -> (N, C)
+    xg = seeded(115, 2, 3, 4, 5)
+    out.append(layer_record("avgpool_global", Fn(lambda t: t.mean(dim=(2, 3))), xg, []))
+    out.append(layer_record("maxpool_global", Fn(lambda t: t.amax(dim=(2, 3))), xg, []))
+    out.append(layer_record("minpool_global", Fn(lambda t: t.amin(dim=(2, 3))), xg, []))
+    # upscaling: nearest (floor(i · in/out)) by an integer and a fractional factor, and dfdx's
+    # bilinear, which is PyTorch's align_corners=True
+    xu = seeded(116, 2, 2, 3, 4)
+    near = lambda size: Fn(lambda t: F.interpolate(t, size=size, mode="nearest"))
+    out.append(layer_record("upscale2d_nearest_6x8", near((6, 8)), xu, []))
+    out.append(layer_record("upscale2d_nearest_5x7", near((5, 7)), xu, []))
+    bil = Fn(lambda t: F.interpolate(t, size=(5, 7), mode="bilinear", align_corners=True))
+    out.append(layer_record("upscale2d_bilinear_5x7", bil, xu, []))
+    # a flat vector back into (C, H, W)
+    out.append(layer_record("unflatten", nn.Unflatten(1, (2, 3, 4)), seeded(117, 2, 24), []))
+    # Bias2D: one learned bias per channel
+    class Bias2d(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.bias = nn.Parameter(seeded(118, c))
+
+        def forward(self, t):
+            return t + self.bias.view(1, -1, 1, 1)
+
+    out.append(layer_record("bias2d", Bias2d(3), seeded(119, 2, 3, 2, 2), ["bias"]))
+    # residual blocks: x + f(x), and f(x) + g(x)
+    res_lin = nn.Linear(4, 4)
+    set_params(res_lin, 120)
+    out.append(layer_record("residual", Fn(lambda t: t + torch.relu(res_lin(t))), seeded(121, 3, 4), []))
+    out[-1]["params"] = {"weight": nums(res_lin.weight), "bias": nums(res_lin.bias)}
+    out[-1]["grad_params"] = {"weight": nums(res_lin.weight.grad), "bias": nums(res_lin.bias.grad)}
+    # dfdx's multi-head self-attention (q = k = v = x), batch first: PyTorch's packed
+    # in-projection is dfdx's w_q, w_k, w_v stacked
+    m, heads = 8, 2
+    attn = nn.MultiheadAttention(m, heads, batch_first=True)
+    set_params(attn, 130)
+    mha = Fn(lambda t: attn(t, t, t, need_weights=False)[0])
+    rec = layer_record("multi_head_attention", mha, seeded(131, 2, 5, m), [])
+    rec["params"], rec["grad_params"] = mha_params("", attn, m)
+    out.append(rec)
+    # dfdx's transformer encoder block: post-norm, ReLU feed-forward; dropout 0 (dfdx's
+    # `forward` runs dropout as the identity)
+    enc = nn.TransformerEncoderLayer(m, heads, dim_feedforward=16, dropout=0.0, batch_first=True)
+    set_params(enc, 140, scale=0.3)
+    enc.eval()
+    rec = layer_record("transformer_encoder_block", enc, seeded(141, 2, 5, m), [])
+    rec["params"], rec["grad_params"] = mha_params("self_attn.", enc.self_attn, m)
+    for ours, theirs in [("norm1", enc.norm1), ("norm2", enc.norm2), ("ff.0", enc.linear1), ("ff.2", enc.linear2)]:
+        for k in ["weight", "bias"]:
+            p = getattr(theirs, k)
+            rec["params"][f"{ours}.{k}"] = nums(p)
+            rec["grad_params"][f"{ours}.{k}"] = nums(p.grad)
+    out.append(rec)
+    # dfdx's decoder block: post-norm self-attention, attention to the memory, feed-forward;
+    # the memory is a constant (dfdx takes it without a tape)
+    dec = nn.TransformerDecoderLayer(m, heads, dim_feedforward=16, dropout=0.0, batch_first=True)
+    set_params(dec, 150, scale=0.3)
+    dec.eval()
+    mem = seeded(151, 2, 5, m)
+    rec = layer_record("transformer_decoder_block", Fn(lambda t: dec(t, mem)), seeded(152, 2, 3, m), [])
+    rec["mem"] = nums(mem)
+    rec["params"], rec["grad_params"] = mha_params("self_attn.", dec.self_attn, m)
+    vals, grads = mha_params("mh_attn.", dec.multihead_attn, m)
+    rec["params"].update(vals)
+    rec["grad_params"].update(grads)
+    parts = [("norm1", dec.norm1), ("norm2", dec.norm2), ("norm3", dec.norm3), ("ff.0", dec.linear1), ("ff.2", dec.linear2)]
+    for ours, theirs in parts:
+        for k in ["weight", "bias"]:
+            p = getattr(theirs, k)
+            rec["params"][f"{ours}.{k}"] = nums(p)
+            rec["grad_params"][f"{ours}.{k}"] = nums(p.grad)
+    out.append(rec)
+    # sequence layers: an embedding table (ids in, rows out), a learned position table added,
+    # and the four poolings over the sequence, (N, S, M) -> (N, M)
+    emb = nn.Embedding(7, 3)
+    set_params(emb, 160)
+    ids = torch.tensor([[1, 0, 6, 3], [2, 2, 5, 0]])
+    y = emb(ids)
+    gy = seeded(161, *y.shape)
+    (y * gy).sum().backward()
+    out.append({
+        "name": "embedding",
+        "x": [float(v) for v in ids.view(-1).tolist()],
+        "y": nums(y),
+        "gy": nums(gy),
+        "params": {"weight": nums(emb.weight)},
+        "grad_params": {"weight": nums(emb.weight.grad)},
+    })
+
+    class Positions(nn.Module):
+        def __init__(self, length, width):
+            super().__init__()
+            self.weight = nn.Parameter(seeded(162, length, width))
+
+        def forward(self, t):
+            return t + self.weight
+
+    out.append(layer_record("positional_embedding", Positions(4, 3), seeded(163, 2, 4, 3), ["weight"]))
+    xs = seeded(164, 2, 5, 3)
+    out.append(layer_record("seq_mean", Fn(lambda t: t.mean(dim=1)), xs, []))
+    out.append(layer_record("seq_max", Fn(lambda t: t.amax(dim=1)), xs, []))
+    out.append(layer_record("seq_first", Fn(lambda t: t[:, 0]), xs, []))
+    out.append(layer_record("seq_last", Fn(lambda t: t[:, -1]), xs, []))
     return out
 
 

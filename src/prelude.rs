@@ -30,6 +30,7 @@ pub use crate::losses::{
     Loss, Losses, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy,
     TokenCrossentropy,
 };
+pub use crate::nn::Shapes;
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice, Unflatten2D,

@@ -2,7 +2,7 @@
 //! of two data sets.
 
 use super::{Dataset, Target};
-use crate::dims::{Packed, ShapeList};
+use crate::dims::{Packed, Packing};
 use crate::{Error, Result};
 use dfdx::shapes::ConstShape;
 use rand::rngs::StdRng;
@@ -75,7 +75,7 @@ impl<A: Dataset, B: Dataset> Zip<A, B> {
 
 impl<A: Dataset, B: Dataset> Dataset for Zip<A, B>
 where
-    (A::Sample, B::Sample): ShapeList,
+    (A::Sample, B::Sample): Packing,
 {
     type Sample = Inputs<(A::Sample, B::Sample)>;
     type Target = A::Target;

@@ -25,7 +25,7 @@ mod target;
 mod tokens;
 mod transform;
 
-pub use crate::dims::{BatchShape, ImageShape, Packed, PackedBatch, ShapeList};
+pub use crate::dims::{BatchShape, ImageShape, Packed, PackedBatch, Packing, ShapeList};
 pub use augment::{Augmentation, Augmented, HorizontalFlip, RandomCrop};
 pub use cifar::{Cifar10, Cifar100, CifarImages};
 pub use csv::{CsvDataset, CsvTarget};

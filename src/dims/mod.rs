@@ -3,8 +3,10 @@
 
 mod batch;
 mod packed;
+mod shape_list;
 mod vocab;
 
 pub use batch::{BatchShape, ImageShape, SampleOf};
-pub use packed::{Packed, PackedBatch, ShapeList};
+pub use packed::{Packed, PackedBatch, Packing};
+pub use shape_list::ShapeList;
 pub use vocab::{Vocab, PAD};

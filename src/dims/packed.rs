@@ -4,10 +4,10 @@
 //! A batch of `(A, B)` samples travels as one tensor `(batch, Packed<(A, B)>)`: each row holds a
 //! sample of `A` followed by a sample of `B`. The dimension [`Packed`] keeps the list of shapes in
 //! the type, so the compiler still pairs every part with the layer or loss that takes it;
-//! [`ShapeList::unpack`] and [`ShapeList::pack`] convert between the packed tensor and a tuple of
+//! [`Packing::unpack`] and [`Packing::pack`] convert between the packed tensor and a tuple of
 //! tensors, recorded on the tape like any other op.
 
-use super::BatchShape;
+use super::{BatchShape, ShapeList};
 use dfdx::prelude::*;
 use std::marker::PhantomData;
 
@@ -48,7 +48,7 @@ impl<L> std::fmt::Debug for Packed<L> {
     }
 }
 
-impl<L: ShapeList> Dim for Packed<L> {
+impl<L: Packing> Dim for Packed<L> {
     #[inline(always)]
     fn size(&self) -> usize {
         L::NUMEL
@@ -59,7 +59,7 @@ impl<L: ShapeList> Dim for Packed<L> {
     }
 }
 
-impl<L: ShapeList> ConstDim for Packed<L> {
+impl<L: Packing> ConstDim for Packed<L> {
     const SIZE: usize = L::NUMEL;
 }
 
@@ -70,26 +70,22 @@ pub type PackedBatch<L, E, D, T = NoneTape> = Tensor<(usize, Packed<L>), E, D, T
 type Rows<E, D, T> = Tensor<(usize, usize), E, D, T>;
 
 /// One packed sample batches as `(batch, Packed<L>)`.
-impl<L: ShapeList> BatchShape for (Packed<L>,) {
+impl<L: Packing> BatchShape for (Packed<L>,) {
     type Batched = (usize, Packed<L>);
     fn batched(n: usize) -> Self::Batched {
         (n, Packed::new())
     }
 }
 
-/// A tuple of two to four sample shapes, e.g. `(Rank3<1, 28, 28>, Rank1<4>)`: what [`Packed`]
-/// holds.
+/// A tuple of two to four sample shapes that travel packed, e.g. `(Rank3<1, 28, 28>, Rank1<4>)`:
+/// what [`Packed`] holds.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a list of sample shapes",
+    message = "`{Self}` is not a list of sample shapes that can be packed",
     note = "several inputs or outputs are a tuple of 2 to 4 sample shapes, e.g. `(Rank3<1, 28, 28>, Rank1<4>)`"
 )]
-pub trait ShapeList: 'static + Send + Sync {
+pub trait Packing: ShapeList + Send + Sync {
     /// How many shapes the list holds.
     const LEN: usize;
-    /// Values per sample, all shapes together.
-    const NUMEL: usize;
-    /// The values per sample of each shape, in order.
-    fn numels() -> Vec<usize>;
     /// A batch of each shape, as a tuple of tensors with tape `T`.
     type Tensors<E: Dtype, D: Device<E>, T: Tape<E, D>>;
     /// Splits a packed batch into one tensor per shape. The first part keeps `x`'s tape; the
@@ -103,7 +99,7 @@ pub trait ShapeList: 'static + Send + Sync {
     ) -> Result<Self::Tensors<E, D, T>, D::Err>
     where
         Self: Sized;
-    /// Joins one batch per shape into a packed batch (the inverse of [`ShapeList::unpack`]).
+    /// Joins one batch per shape into a packed batch (the inverse of [`Packing::unpack`]).
     ///
     /// # Errors
     /// Device errors (e.g. out of memory).
@@ -134,12 +130,8 @@ fn rows<S: BatchShape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
 
 macro_rules! shape_list {
     ($first:ident $(, $rest:ident)+) => {
-        impl<$first: BatchShape, $($rest: BatchShape),+> ShapeList for ($first, $($rest,)+) {
+        impl<$first: BatchShape, $($rest: BatchShape),+> Packing for ($first, $($rest,)+) {
             const LEN: usize = 1 $(+ { let _ = stringify!($rest); 1 })+;
-            const NUMEL: usize = $first::NUMEL $(+ $rest::NUMEL)+;
-            fn numels() -> Vec<usize> {
-                vec![$first::NUMEL $(, $rest::NUMEL)+]
-            }
             type Tensors<E: Dtype, D: Device<E>, T: Tape<E, D>> = (
                 Tensor<$first::Batched, E, D, T>,
                 $(Tensor<$rest::Batched, E, D, T>,)+
@@ -192,14 +184,14 @@ mod tests {
             (0..14).map(|v| v as f32).collect(),
             (2, Packed::<Two>::new()),
         );
-        let (a, b) = <Two as ShapeList>::unpack(x.clone()).unwrap();
+        let (a, b) = <Two as Packing>::unpack(x.clone()).unwrap();
         assert_eq!(a.as_vec(), [0., 1., 2., 3., 7., 8., 9., 10.]);
         assert_eq!(b.as_vec(), [4., 5., 6., 11., 12., 13.]);
         assert_eq!(*a.shape(), (2, Const::<2>, Const::<2>));
-        let again = <Two as ShapeList>::pack((a, b)).unwrap();
+        let again = <Two as Packing>::pack((a, b)).unwrap();
         assert_eq!(again.as_vec(), x.as_vec());
         assert_eq!(<Two as ShapeList>::NUMEL, 7);
-        assert_eq!(<Two as ShapeList>::LEN, 2);
+        assert_eq!(<Two as Packing>::LEN, 2);
     }
 
     #[test]
@@ -209,7 +201,7 @@ mod tests {
             (0..14).map(|v| v as f32).collect(),
             (2, Packed::<Two>::new()),
         );
-        let (a, b) = <Two as ShapeList>::unpack(x.leaky_trace()).unwrap();
+        let (a, b) = <Two as Packing>::unpack(x.leaky_trace()).unwrap();
         // d/dx of sum(2·a) + sum(3·b): 2 on the image values, 3 on the others
         let loss = (a * 2.0).sum::<Rank0, _>() + (b * 3.0).sum::<Rank0, _>();
         let g = loss.backward();

@@ -1,7 +1,7 @@
 //! [`Losses`]: one loss per output of a model with several outputs, with loss weights.
 
 use super::Loss;
-use crate::data::{BatchShape, Packed, PerOutput, ShapeList, Target};
+use crate::data::{BatchShape, Packed, Packing, PerOutput, Target};
 use dfdx::prelude::*;
 
 /// One loss per output, summed with weights: the loss of a model that ends in
@@ -67,7 +67,7 @@ macro_rules! losses {
                 output: Tensor<(usize, Packed<($s0, $($s,)+)>), E, D, Tp>,
                 targets: &<PerOutput<($t0, $($t,)+)> as Target>::Batch<E, D>,
             ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-                let parts = <($s0, $($s,)+) as ShapeList>::unpack(output)?;
+                let parts = <($s0, $($s,)+) as Packing>::unpack(output)?;
                 let weight = |k: usize| E::from_f64(self.weights[k]).unwrap_or_default();
                 let total = self.losses.$i0.try_loss(parts.$i0, &targets.$i0)?.try_mul(weight($i0))?;
                 $(

@@ -2,7 +2,7 @@
 
 use super::summary::Summarize;
 use super::Params;
-use crate::dims::Packed;
+use super::Shapes;
 use dfdx::prelude::*;
 
 /// Joins a tuple of feature batches `(batch, A)`, `(batch, B)`, … into one `(batch, N)` batch,
@@ -67,9 +67,9 @@ macro_rules! concat_impls {
             }
         }
 
-        /// In a summary the branches arrive as one packed shape.
+        /// In a summary the branches arrive as [`Shapes`].
         impl<const N: usize, const $w0: usize, $(const $w: usize,)+>
-            Summarize<(Packed<(Rank1<$w0>, $(Rank1<$w>,)+)>,)> for Concat<N>
+            Summarize<Shapes<(Rank1<$w0>, $(Rank1<$w>,)+)>> for Concat<N>
         {
             type Output = Rank1<N>;
             const ACTIVATIONS: usize = 0;

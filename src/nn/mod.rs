@@ -13,6 +13,7 @@
 //! (51 layers nested 10 deep took 128 s to check; balanced 6-ary grouping of 67 layers, 0.3 s).
 
 mod attention;
+mod combinators;
 mod concat;
 mod conv2d;
 pub mod custom;
@@ -35,6 +36,7 @@ mod summary;
 mod unflatten;
 
 pub use attention::builder::{EncoderBlock, SelfAttention};
+pub use combinators::Shapes;
 pub use concat::Concat;
 pub use conv2d::builder::{Conv2D, Conv2DBy};
 pub use conv2d::RuleSet;

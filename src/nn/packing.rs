@@ -3,7 +3,8 @@
 
 use super::summary::Summarize;
 use super::Params;
-use crate::dims::{Packed, SampleOf, ShapeList};
+use super::Shapes;
+use crate::dims::{Packed, Packing, SampleOf};
 use dfdx::prelude::*;
 
 /// Splits a batch of several inputs, `(batch, Packed<(A, B, …)>)`, into a tuple of batches, one
@@ -39,8 +40,8 @@ pub struct Unpack;
 impl ZeroSizedModule for Unpack {}
 impl NonMutableModule for Unpack {}
 
-impl<L: ShapeList, E: Dtype, D: Device<E>, T: Tape<E, D>>
-    Module<Tensor<(usize, Packed<L>), E, D, T>> for Unpack
+impl<L: Packing, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(usize, Packed<L>), E, D, T>>
+    for Unpack
 {
     type Output = L::Tensors<E, D, T>;
     type Error = D::Err;
@@ -79,7 +80,7 @@ macro_rules! pack_impl {
             type Output = Tensor<(usize, Packed<($($s::Sample,)+)>), E, D, T>;
             type Error = D::Err;
             fn try_forward(&self, parts: ($(Tensor<$s, E, D, T>,)+)) -> Result<Self::Output, D::Err> {
-                <($($s::Sample,)+) as ShapeList>::pack(parts)
+                <($($s::Sample,)+) as Packing>::pack(parts)
             }
         }
     };
@@ -95,12 +96,13 @@ impl Params for Pack {
     const PARAMS: usize = 0;
 }
 
-/// In a summary a packed shape stands for its parts: `Unpack` and `Pack` change no value.
-impl<L: ShapeList> Summarize<(Packed<L>,)> for Unpack {
-    type Output = (Packed<L>,);
+/// In a summary the packed sample becomes its parts, [`Shapes<L>`](Shapes); no value changes.
+impl<L: Packing> Summarize<(Packed<L>,)> for Unpack {
+    type Output = Shapes<L>;
     const ACTIVATIONS: usize = 0;
 }
-impl<L: ShapeList> Summarize<(Packed<L>,)> for Pack {
+/// In a summary the parts, [`Shapes<L>`](Shapes), become one packed sample; no value changes.
+impl<L: Packing> Summarize<Shapes<L>> for Pack {
     type Output = (Packed<L>,);
     const ACTIVATIONS: usize = 0;
 }

@@ -2,7 +2,7 @@
 
 use super::summary::Summarize;
 use super::Params;
-use crate::dims::{BatchShape, Packed};
+use super::Shapes;
 use dfdx::nn::modules::*;
 use dfdx::prelude::*;
 
@@ -71,13 +71,13 @@ macro_rules! parallel_impls {
             }
         }
 
-        /// In a summary the inputs are one packed shape; so are the branches' outputs.
-        impl<$($x: BatchShape, $m: Summarize<$x, Output: BatchShape>,)+> Summarize<(Packed<($($x,)+)>,)>
+        /// In a summary the inputs, and the branches' outputs, are [`Shapes`].
+        impl<$($x: ConstShape, $m: Summarize<$x>,)+> Summarize<Shapes<($($x,)+)>>
             for Parallel<($($m,)+)>
         where
             ($($m,)+): Params,
         {
-            type Output = (Packed<($($m::Output,)+)>,);
+            type Output = Shapes<($($m::Output,)+)>;
             const MACS: usize = 0 $(+ $m::MACS)+;
             const ACTIVATIONS: usize = 0 $(+ $m::ACTIVATIONS)+;
         }

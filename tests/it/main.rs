@@ -5,6 +5,7 @@ mod accumulation;
 mod catalog;
 mod checkpoint;
 mod checkpoint_kill;
+mod combinator_summaries;
 mod conv;
 mod conv_fallback;
 #[cfg(feature = "cuda")]
@@ -16,6 +17,7 @@ mod distributed;
 mod fashion_mnist;
 mod fit_api;
 mod frozen;
+mod fuzz_smoke;
 mod gradcheck_activations;
 mod gradcheck_conv;
 mod gradcheck_layers;

@@ -229,3 +229,21 @@ fn a_metric_of_a_missing_output_is_refused() {
     );
     assert!(err.to_string().contains("which has 1 output"), "{err}");
 }
+
+/// A model of two inputs in `summary` and its cost constants: hand counts.
+#[test]
+fn a_two_input_model_has_a_summary() {
+    type Net = (
+        Unpack,
+        Parallel<(Linear<2, 3>, Linear<3, 4>)>,
+        Concat<7>,
+        Linear<7, 1>,
+    );
+    type Sample = Inputs<(Rank1<2>, Rank1<3>)>;
+    // weights and biases: 2·3 + 3, 3·4 + 4, 7·1 + 1
+    assert_eq!(<Net as Params>::PARAMS, 9 + 16 + 8);
+    // multiply-adds per sample: 2·3 + 3·4 in the branches, 7 in the head
+    assert_eq!(<Net as Summarize<Sample>>::MACS, 6 + 12 + 7);
+    let s = summary::<Net, Sample>();
+    assert_eq!(s.rows.last().map(|r| r.output.clone()), Some(vec![1]));
+}

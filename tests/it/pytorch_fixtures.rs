@@ -396,3 +396,384 @@ fn rmsprop_matches_pytorch() {
         },
     );
 }
+
+/// Sets a batch norm's scale, bias and running statistics from the record (`*_0`: before the
+/// pass); `check_stats` then compares the running statistics after it.
+macro_rules! set_norm {
+    ($m:expr, $rec:expr) => {{
+        set(&mut $m.scale, $rec, "weight");
+        set(&mut $m.bias, $rec, "bias");
+        $m.running_mean.copy_from(&floats(&$rec["running_mean_0"]));
+        $m.running_var.copy_from(&floats(&$rec["running_var_0"]));
+    }};
+}
+
+fn check_stats<const C: usize>(
+    rec: &Value,
+    mean: &Tensor<Rank1<C>, f32, Cpu>,
+    var: &Tensor<Rank1<C>, f32, Cpu>,
+) {
+    let name = rec["name"].as_str().unwrap_or_default();
+    let (m, v) = (&rec["running_mean"], &rec["running_var"]);
+    assert_close(&format!("{name}: running_mean"), &mean.as_vec(), &floats(m));
+    assert_close(&format!("{name}: running_var"), &var.as_vec(), &floats(v));
+}
+
+/// Inference (dfdx's `forward`, no tape): the output from the running statistics, which stay
+/// as they were. dfdx runs batch norm's inference only without a tape, so there is no gradient
+/// to compare.
+fn check_inference<S: ConstShape, So: Shape>(
+    rec: &Value,
+    forward: impl FnOnce(Tensor<S, f32, Cpu>) -> Tensor<So, f32, Cpu>,
+) {
+    let name = rec["name"].as_str().unwrap_or_default();
+    let x = Cpu::default().tensor_from_vec(floats(&rec["x"]), S::default());
+    assert_close(
+        &format!("{name}: y"),
+        &forward(x).as_vec(),
+        &floats(&rec["y"]),
+    );
+    assert_eq!(rec["running_mean_0"], rec["running_mean"], "{name}");
+}
+
+#[test]
+fn batch_norm_2d_matches_pytorch_in_training_and_inference() {
+    let all = records("layers");
+    let dev = Cpu::default();
+    let rec = find(&all, "batchnorm2d_train");
+    let mut m = dev.build_module::<BatchNorm2D<3>, f32>();
+    set_norm!(m, rec);
+    let (g, _) = check_layer::<Rank4<4, 3, 5, 5>, _>(rec, |x| m.forward_mut(x));
+    check_grad(&g, &m.scale, rec, "weight");
+    check_grad(&g, &m.bias, rec, "bias");
+    check_stats(rec, &m.running_mean, &m.running_var);
+
+    let rec = find(&all, "batchnorm2d_eval");
+    let mut m = dev.build_module::<BatchNorm2D<3>, f32>();
+    set_norm!(m, rec);
+    check_inference::<Rank4<4, 3, 5, 5>, _>(rec, |x| m.forward(x));
+    check_stats(rec, &m.running_mean, &m.running_var);
+
+    let rec = find(&all, "batchnorm1d_eval");
+    let mut m = dev.build_module::<BatchNorm1D<4>, f32>();
+    set_norm!(m, rec);
+    check_inference::<Rank2<6, 4>, _>(rec, |x| m.forward(x));
+    check_stats(rec, &m.running_mean, &m.running_var);
+}
+
+#[test]
+fn layer_norm_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "layernorm1d");
+    let mut m = Cpu::default().build_module::<LayerNorm1D<6>, f32>();
+    set(&mut m.gamma, rec, "weight");
+    set(&mut m.beta, rec, "bias");
+    let (g, _) = check_layer::<Rank2<4, 6>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.gamma, rec, "weight");
+    check_grad(&g, &m.beta, rec, "bias");
+}
+
+#[test]
+fn unbiased_linear_prelu_and_bias2d_match_pytorch() {
+    let all = records("layers");
+    let dev = Cpu::default();
+    let rec = find(&all, "unbiased_linear");
+    let mut m = dev.build_module::<UnbiasedLinear<5, 3>, f32>();
+    set(&mut m.weight, rec, "weight");
+    let (g, _) = check_layer::<Rank2<4, 5>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.weight, rec, "weight");
+
+    let rec = find(&all, "prelu");
+    let mut m = dev.build_module::<PReLU, f32>();
+    set(&mut m.a, rec, "weight");
+    let (g, _) = check_layer::<Rank2<3, 7>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.a, rec, "weight");
+
+    let rec = find(&all, "prelu1d");
+    let mut m = dev.build_module::<PReLU1D<Const<5>>, f32>();
+    set(&mut m.a, rec, "weight");
+    let (g, _) = check_layer::<Rank2<4, 5>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.a, rec, "weight");
+
+    let rec = find(&all, "bias2d");
+    let mut m = dev.build_module::<Bias2D<3>, f32>();
+    set(&mut m.bias, rec, "bias");
+    let (g, _) = check_layer::<Rank4<2, 3, 2, 2>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.bias, rec, "bias");
+}
+
+#[test]
+fn elementwise_layers_match_pytorch() {
+    let all = records("layers");
+    type X = Rank2<3, 7>;
+    check_layer::<X, _>(find(&all, "sin"), |x| Sin.forward(x));
+    check_layer::<X, _>(find(&all, "cos"), |x| Cos.forward(x));
+    check_layer::<X, _>(find(&all, "exp"), |x| Exp.forward(x));
+    check_layer::<X, _>(find(&all, "ln"), |x| Ln.forward(x));
+    check_layer::<X, _>(find(&all, "sqrt"), |x| Sqrt.forward(x));
+    check_layer::<X, _>(find(&all, "square"), |x| Square.forward(x));
+    check_layer::<X, _>(find(&all, "abs"), |x| Abs.forward(x));
+}
+
+#[test]
+fn global_pools_match_pytorch() {
+    let all = records("layers");
+    type X = Rank4<2, 3, 4, 5>;
+    check_layer::<X, _>(find(&all, "avgpool_global"), |x| AvgPoolGlobal.forward(x));
+    check_layer::<X, _>(find(&all, "maxpool_global"), |x| MaxPoolGlobal.forward(x));
+    check_layer::<X, _>(find(&all, "minpool_global"), |x| MinPoolGlobal.forward(x));
+}
+
+#[test]
+fn upscale_matches_pytorch_interpolate() {
+    let all = records("layers");
+    let dev = Cpu::default();
+    type X = Rank4<2, 2, 3, 4>;
+    let m = dev.build_module::<Upscale2D<6, 8>, f32>();
+    check_layer::<X, _>(find(&all, "upscale2d_nearest_6x8"), |x| m.forward(x));
+    let m = dev.build_module::<Upscale2D<5, 7>, f32>();
+    check_layer::<X, _>(find(&all, "upscale2d_nearest_5x7"), |x| m.forward(x));
+    // dfdx's bilinear is PyTorch's align_corners=True
+    let m = dev.build_module::<Upscale2D<5, 7, Bilinear>, f32>();
+    check_layer::<X, _>(find(&all, "upscale2d_bilinear_5x7"), |x| m.forward(x));
+}
+
+#[test]
+fn unflatten_matches_pytorch() {
+    let all = records("layers");
+    let m = Cpu::default().build_module::<Unflatten2D<2, 3, 4>, f32>();
+    check_layer::<Rank2<2, 24>, _>(find(&all, "unflatten"), |x| m.forward(x));
+}
+
+#[test]
+fn residual_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "residual");
+    let mut m = Cpu::default().build_module::<Residual<(Linear<4, 4>, ReLU)>, f32>();
+    set(&mut m.0 .0.weight, rec, "weight");
+    set(&mut m.0 .0.bias, rec, "bias");
+    let (g, _) = check_layer::<Rank2<3, 4>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.0 .0.weight, rec, "weight");
+    check_grad(&g, &m.0 .0.bias, rec, "bias");
+}
+
+/// The key projection's bias adds `q·b` to every score of a query's row, which the softmax
+/// cancels: its gradient is 0 in exact arithmetic, and both libraries give rounding noise
+/// (different noise). Both must be at rounding level against the input's gradient.
+fn key_bias_gradient_is_rounding<S: Shape>(
+    grads: &Gradients<f32, Cpu>,
+    t: &Tensor<S, f32, Cpu>,
+    rec: &Value,
+    key: &str,
+) {
+    let name = rec["name"].as_str().unwrap_or_default();
+    let scale = floats(&rec["grad_x"])
+        .iter()
+        .fold(0.0f32, |m, g| m.max(g.abs()));
+    let ours = grads.get(t).as_vec();
+    let theirs = floats(&rec["grad_params"][key]);
+    for (who, g) in [("typenet", &ours), ("PyTorch", &theirs)] {
+        let worst = g.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(
+            worst <= 1e-5 * scale,
+            "{name}: {who}'s ∂/∂{key} reaches {worst:e}, not rounding against {scale:e}"
+        );
+    }
+}
+
+/// Sets (or, with `grads`, checks) dfdx's four attention projections from PyTorch's packed
+/// in-projection, keys `{prefix}w_q.weight` and so on.
+macro_rules! attention_params {
+    ($attn:expr, $rec:expr, $prefix:literal $(, $grads:expr)?) => {{
+        attention_params!(@one $attn.w_q, $rec, concat!($prefix, "w_q") $(, $grads)?);
+        attention_params!(@one $attn.w_k, $rec, concat!($prefix, "w_k") $(, $grads)?);
+        attention_params!(@one $attn.w_v, $rec, concat!($prefix, "w_v") $(, $grads)?);
+        attention_params!(@one $attn.w_o, $rec, concat!($prefix, "w_o") $(, $grads)?);
+    }};
+    (@one $lin:expr, $rec:expr, $name:expr) => {{
+        set(&mut $lin.weight, $rec, &format!("{}.weight", $name));
+        set(&mut $lin.bias, $rec, &format!("{}.bias", $name));
+    }};
+    (@one $lin:expr, $rec:expr, $name:expr, $grads:expr) => {{
+        check_grad($grads, &$lin.weight, $rec, &format!("{}.weight", $name));
+        if $name.ends_with("w_k") {
+            key_bias_gradient_is_rounding($grads, &$lin.bias, $rec, &format!("{}.bias", $name));
+        } else {
+            check_grad($grads, &$lin.bias, $rec, &format!("{}.bias", $name));
+        }
+    }};
+}
+
+#[test]
+fn multi_head_attention_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "multi_head_attention");
+    let mut m = Cpu::default().build_module::<MultiHeadAttention<8, 2>, f32>();
+    attention_params!(m, rec, "");
+    let (g, _) = check_layer::<Rank3<2, 5, 8>, _>(rec, |x| m.forward(x));
+    attention_params!(m, rec, "", &g);
+}
+
+/// dfdx's encoder block is PyTorch's `TransformerEncoderLayer` with post-norm, ReLU and no
+/// dropout.
+#[test]
+fn transformer_encoder_block_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "transformer_encoder_block");
+    let mut m = Cpu::default().build_module::<TransformerEncoderBlock<8, 2, 16>, f32>();
+    attention_params!(m.self_attn, rec, "self_attn.");
+    set(&mut m.norm1.gamma, rec, "norm1.weight");
+    set(&mut m.norm1.beta, rec, "norm1.bias");
+    set(&mut m.norm2.gamma, rec, "norm2.weight");
+    set(&mut m.norm2.beta, rec, "norm2.bias");
+    set(&mut m.ff.0 .0.weight, rec, "ff.0.weight");
+    set(&mut m.ff.0 .0.bias, rec, "ff.0.bias");
+    set(&mut m.ff.0 .2.weight, rec, "ff.2.weight");
+    set(&mut m.ff.0 .2.bias, rec, "ff.2.bias");
+    let (g, _) = check_layer::<Rank3<2, 5, 8>, _>(rec, |x| m.forward(x));
+    attention_params!(m.self_attn, rec, "self_attn.", &g);
+    check_grad(&g, &m.norm1.gamma, rec, "norm1.weight");
+    check_grad(&g, &m.norm1.beta, rec, "norm1.bias");
+    check_grad(&g, &m.norm2.gamma, rec, "norm2.weight");
+    check_grad(&g, &m.norm2.beta, rec, "norm2.bias");
+    check_grad(&g, &m.ff.0 .0.weight, rec, "ff.0.weight");
+    check_grad(&g, &m.ff.0 .0.bias, rec, "ff.0.bias");
+    check_grad(&g, &m.ff.0 .2.weight, rec, "ff.2.weight");
+    check_grad(&g, &m.ff.0 .2.bias, rec, "ff.2.bias");
+}
+
+/// Dropout's mask comes from an RNG PyTorch does not share, so what is checked is what PyTorch
+/// guarantees (`nn.Dropout`): in training every output is either 0 or the input scaled by
+/// `1/(1−p)`, as is the gradient, and the share of zeros is within five standard deviations of
+/// the binomial's mean `n·p`; in inference the layer is the identity.
+fn check_dropout<M>(mut m: M, p: f64)
+where
+    M: ModuleMut<Traced<Rank2<100, 100>>, Output = Traced<Rank2<100, 100>>>
+        + Module<Tensor<Rank2<100, 100>, f32, Cpu>, Output = Tensor<Rank2<100, 100>, f32, Cpu>>,
+{
+    let dev = Cpu::seed_from_u64(17);
+    let x: Tensor<Rank2<100, 100>, f32, Cpu> = dev.sample_normal::<Rank2<100, 100>>() + 3.0;
+    let gy: Tensor<Rank2<100, 100>, f32, Cpu> = dev.sample_normal();
+    let y = m.forward_mut(x.leaky_trace());
+    let yv = y.as_vec();
+    let gx = (y * gy.clone()).sum().backward().get(&x).as_vec();
+    let scale = 1.0 / (1.0 - p);
+    let mut zeros = 0usize;
+    for (i, ((&xi, &yi), (&gi, &gyi))) in x
+        .as_vec()
+        .iter()
+        .zip(&yv)
+        .zip(gx.iter().zip(&gy.as_vec()))
+        .enumerate()
+    {
+        if yi == 0.0 {
+            zeros += 1;
+            assert_eq!(gi, 0.0, "p = {p}: dropped element {i} has gradient {gi}");
+        } else {
+            let want = xi as f64 * scale;
+            assert!(
+                (yi as f64 - want).abs() <= 1e-6 * want.abs(),
+                "p = {p}: kept element {i} is {yi}, want {xi}·{scale} = {want}"
+            );
+            let want = gyi as f64 * scale;
+            assert!(
+                (gi as f64 - want).abs() <= 1e-6 * want.abs().max(1e-3),
+                "p = {p}: kept element {i} has gradient {gi}, want {want}"
+            );
+        }
+    }
+    let n = 10_000.0;
+    let (mean, sd) = (n * p, (n * p * (1.0 - p)).sqrt());
+    assert!(
+        (zeros as f64 - mean).abs() <= 5.0 * sd,
+        "p = {p}: {zeros} of {n} dropped, want {mean} ± {}",
+        5.0 * sd
+    );
+    // inference: the identity, bit for bit
+    assert_eq!(
+        m.forward(x.clone()).as_vec(),
+        x.as_vec(),
+        "p = {p}: inference"
+    );
+}
+
+#[test]
+fn dropout_keeps_pytorchs_guarantees() {
+    check_dropout(Dropout { p: 0.3 }, 0.3);
+    check_dropout(Dropout { p: 0.5 }, 0.5);
+    check_dropout(DropoutOneIn::<4>, 0.25);
+}
+
+/// dfdx's decoder block is PyTorch's `TransformerDecoderLayer` with post-norm, ReLU, no dropout
+/// and no mask; the memory (the encoder's output) is a constant here.
+#[test]
+fn transformer_decoder_block_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "transformer_decoder_block");
+    let dev = Cpu::default();
+    let mut m = dev.build_module::<TransformerDecoderBlock<8, 2, 16>, f32>();
+    attention_params!(m.self_attn, rec, "self_attn.");
+    attention_params!(m.mh_attn, rec, "mh_attn.");
+    for (norm, key) in [
+        (&mut m.norm1, "norm1"),
+        (&mut m.norm2, "norm2"),
+        (&mut m.norm3, "norm3"),
+    ] {
+        set(&mut norm.gamma, rec, &format!("{key}.weight"));
+        set(&mut norm.beta, rec, &format!("{key}.bias"));
+    }
+    set(&mut m.ff.0 .0.weight, rec, "ff.0.weight");
+    set(&mut m.ff.0 .0.bias, rec, "ff.0.bias");
+    set(&mut m.ff.0 .2.weight, rec, "ff.2.weight");
+    set(&mut m.ff.0 .2.bias, rec, "ff.2.bias");
+    let mem: Tensor<Rank3<2, 5, 8>, f32, Cpu> =
+        dev.tensor_from_vec(floats(&rec["mem"]), Default::default());
+    let (g, _) = check_layer::<Rank3<2, 3, 8>, _>(rec, |x| m.forward((x, mem.clone())));
+    attention_params!(m.self_attn, rec, "self_attn.", &g);
+    attention_params!(m.mh_attn, rec, "mh_attn.", &g);
+    for (norm, key) in [
+        (&m.norm1, "norm1"),
+        (&m.norm2, "norm2"),
+        (&m.norm3, "norm3"),
+    ] {
+        check_grad(&g, &norm.gamma, rec, &format!("{key}.weight"));
+        check_grad(&g, &norm.beta, rec, &format!("{key}.bias"));
+    }
+    check_grad(&g, &m.ff.0 .0.weight, rec, "ff.0.weight");
+    check_grad(&g, &m.ff.0 .0.bias, rec, "ff.0.bias");
+    check_grad(&g, &m.ff.0 .2.weight, rec, "ff.2.weight");
+    check_grad(&g, &m.ff.0 .2.bias, rec, "ff.2.bias");
+}
+
+/// typenet's `Embedding` takes the ids as values of a `Vocab<V>` axis; the table's gradient is
+/// PyTorch's scatter-add of the upstream rows.
+#[test]
+fn embedding_matches_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "embedding");
+    let dev = Cpu::default();
+    let mut m = dev.build_module::<Embedding<7, 3>, f32>();
+    set(&mut m.weight, rec, "weight");
+    let x: Tensor<(Const<2>, Const<4>, Vocab<7>), f32, Cpu> =
+        dev.tensor_from_vec(floats(&rec["x"]), Default::default());
+    let y = m.forward(x.leaky_trace());
+    assert_close("embedding: y", &y.as_vec(), &floats(&rec["y"]));
+    let gy = dev.tensor_from_vec(floats(&rec["gy"]), *y.shape());
+    let g = (y * gy).sum().backward();
+    check_grad(&g, &m.weight, rec, "weight");
+}
+
+#[test]
+fn positional_embedding_and_sequence_pools_match_pytorch() {
+    let all = records("layers");
+    let rec = find(&all, "positional_embedding");
+    let mut m = Cpu::default().build_module::<PositionalEmbedding<4, 3>, f32>();
+    set(&mut m.weight, rec, "weight");
+    let (g, _) = check_layer::<Rank3<2, 4, 3>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.weight, rec, "weight");
+    type X = Rank3<2, 5, 3>;
+    check_layer::<X, _>(find(&all, "seq_mean"), |x| SeqMean.forward(x));
+    check_layer::<X, _>(find(&all, "seq_max"), |x| SeqMax.forward(x));
+    check_layer::<X, _>(find(&all, "seq_first"), |x| SeqFirst.forward(x));
+    check_layer::<X, _>(find(&all, "seq_last"), |x| SeqLast.forward(x));
+}
