@@ -17,7 +17,9 @@ use dfdx::prelude::*;
 /// # use typenet::prelude::*;
 /// let dev = Cpu::default();
 /// let m = dev.build_module::<Parallel<(Linear<3, 2>, ReLU)>, f32>();
-/// let (a, b) = m.forward((dev.zeros_like(&(4, Const::<3>)), dev.ones_like(&(4, Const::<5>))));
+/// let x: Tensor<(usize, Const<3>), f32, _> = dev.zeros_like(&(4, Const));
+/// let y: Tensor<(usize, Const<5>), f32, _> = dev.ones_like(&(4, Const));
+/// let (a, b) = m.forward((x, y));
 /// assert_eq!((*a.shape(), *b.shape()), ((4, Const::<2>), (4, Const::<5>)));
 /// ```
 ///
