@@ -101,35 +101,9 @@ def resnet20():
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
 
-LEN, VOCAB = 16, 96
-
-
-class GruNet(nn.Module):
-    """The `language_id` example's recurrent model (scripts/language_id_reference.py's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.emb = nn.Embedding(VOCAB, 32)
-        self.gru = nn.GRU(32, 128, batch_first=True)
-        self.out = nn.Linear(128, 6)
-
-    def forward(self, x):
-        y, _ = self.gru(self.emb(x))
-        return self.out(y[:, -1])
-
-
-class AttentionNet(nn.Module):
-    """The `language_id` example's transformer (scripts/language_id_reference.py's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.emb = nn.Embedding(VOCAB, 64)
-        self.pos = nn.Parameter(torch.randn(LEN, 64) * 0.02)
-        self.enc = nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True)
-        self.out = nn.Linear(64, 6)
-
-    def forward(self, x):
-        return self.out(self.enc(self.emb(x) + self.pos).mean(1))
+# The `language_id` example's recurrent model and transformer, as its PyTorch reference defines them.
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+from language_id_reference import LEN, VOCAB, Recurrent as GruNet, Transformer as AttentionNet  # noqa: E402
 
 
 def step_fn(model, x, classes=10):

@@ -34,19 +34,13 @@ use dfdx::prelude::*;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PerOutput<T>(T);
 
-/// The rows of `outputs` (each `width` wide) cut at `at`: the first `at` values of every row,
-/// then the rest.
-fn split_rows(outputs: &[f32], width: usize, at: usize) -> (Vec<f32>, Vec<f32>) {
-    let rows = outputs.len() / width.max(1);
-    let (mut head, mut tail) = (
-        Vec::with_capacity(rows * at),
-        Vec::with_capacity(rows * (width - at)),
-    );
-    for row in outputs.chunks_exact(width.max(1)) {
-        head.extend_from_slice(&row[..at]);
-        tail.extend_from_slice(&row[at..]);
-    }
-    (head, tail)
+/// Columns `at..at + part` of every row of `outputs` (each `width` wide), row-major.
+fn columns(outputs: &[f32], width: usize, at: usize, part: usize) -> Vec<f32> {
+    outputs
+        .chunks_exact(width.max(1))
+        .flat_map(|row| &row[at..at + part])
+        .copied()
+        .collect()
 }
 
 macro_rules! per_output {
@@ -77,18 +71,16 @@ macro_rules! per_output {
                 Targets::Values(&[], 0)
             }
             fn for_each_output(outputs: &[f32], items: &[Self::Item], f: EachOutput<'_>) {
-                let mut rest = outputs.to_vec();
-                let mut width = Self::WIDTH;
-                let mut first = 0;
+                // each part's columns and first output index
+                let (mut at, mut first) = (0, 0);
                 $(
-                    let (part, tail) = split_rows(&rest, width, $t::WIDTH);
+                    let part = columns(outputs, Self::WIDTH, at, $t::WIDTH);
                     let labels: Vec<$t::Item> = items.iter().map(|item| item.$i).collect();
                     $t::for_each_output(&part, &labels, &mut |k, o, w, t| f(first + k, o, w, t));
+                    at += $t::WIDTH;
                     first += $t::OUTPUTS;
-                    width -= $t::WIDTH;
-                    rest = tail;
                 )+
-                let _ = (rest, width, first);
+                let _ = (at, first);
             }
         }
     };

@@ -2,7 +2,7 @@
 //! ranks ([`distributed`](crate::distributed) describes the step and its summation order), and
 //! validation shared among ranks.
 
-use super::clip::{check_features, check_loss};
+use super::clip::{check_features, check_loss, float};
 use super::{FitConfig, TrainModel, Trainer};
 use crate::data::{for_each_batch, Batch, BatchOf, Dataset, HostBatch, Target, Targets};
 use crate::distributed::{epoch_shard, samples_of_rank, Communicator};
@@ -84,11 +84,6 @@ fn flat_grads<E: Dtype, D: TrainingDevice<E>, M: TensorCollection<E, D>>(
         Some(e) => Err(e),
         None => Ok(()),
     }
-}
-
-/// `v` in the float type `E`.
-fn float<E: Dtype>(v: f64) -> E {
-    E::from_f64(v).unwrap_or_default()
 }
 
 /// Every rank's `local`, rank 0's first, through the communicator's `f32` or `f64` gather.

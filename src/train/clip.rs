@@ -33,7 +33,7 @@ struct Visit<'g, E: Dtype, D: Device<E>> {
 }
 
 /// `v` in the float type `E` (every float type holds an `f32`).
-fn float<E: Dtype>(v: f64) -> E {
+pub(super) fn float<E: Dtype>(v: f64) -> E {
     E::from_f64(v).unwrap_or_default()
 }
 
