@@ -7,17 +7,15 @@
 //! Every loss is implemented for each float type `E` of the model (`Loss<Out, T, E>`, `f32`
 //! unless named): an `f64` model trains on the same losses with `f64` targets.
 
-use crate::data::Target;
-#[cfg(doc)]
-use crate::data::{Classes, ValueImages, ValueSequences, Values};
+use crate::data::{Classes, Target, ValueImages, ValueSequences, Values};
 use dfdx::prelude::*;
 
 mod pairing;
 mod per_output;
 mod tokens;
 pub use pairing::{
-    ClassCount, ClassScores, ClassTargets, DistributionScores, DistributionTargets, ImageSize,
-    RealTargets, SequenceSize, ValueCount, ValueTargets,
+    ClassCount, ClassScores, DistributionScores, ImageSize, SequenceSize, ValueCount,
+    ValueTargets,
 };
 pub use per_output::Losses;
 pub use tokens::TokenCrossentropy;
@@ -82,21 +80,27 @@ pub trait ValueLoss {
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
 }
 
-/// Every [`ValueLoss`] is a [`Loss`] for each kind of real-valued targets ([`RealTargets`]) and
-/// each output shape that kind pairs with (so a mismatch names both shapes). The target kind is
-/// the trait's `Self`, so the compiler reads it off the data set, never guesses it from the loss.
-impl<E: Dtype, L: ValueLoss, Out: Shape, T: RealTargets<Out>> Loss<Out, T, E> for L {
-    fn binary_threshold(&self) -> f32 {
-        ValueLoss::binary_threshold(self)
-    }
-    fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
-        &self,
-        output: Tensor<Out, E, D, Tp>,
-        targets: &T::Batch<E, D>,
-    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        self.try_value_loss(output, T::as_output(targets))
-    }
+/// Implements [`Loss`] for a [`ValueLoss`] and one target kind of real values, for any output
+/// shape that [`ValueTargets`] pairs with it (so a mismatch names both shapes).
+macro_rules! value_loss_for {
+    ([$($g:tt)*] $target:ty) => {
+        impl<E: Dtype, L: ValueLoss, Out: ValueTargets<$target>, $($g)*> Loss<Out, $target, E> for L {
+            fn binary_threshold(&self) -> f32 {
+                ValueLoss::binary_threshold(self)
+            }
+            fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
+                &self,
+                output: Tensor<Out, E, D, Tp>,
+                targets: &<$target as Target>::Batch<E, D>,
+            ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
+                self.try_value_loss(output, Out::targets(targets))
+            }
+        }
+    };
 }
+value_loss_for!([const N: usize] Values<N>);
+value_loss_for!([const S: usize, const N: usize] ValueSequences<S, N>);
+value_loss_for!([const C: usize, const H: usize, const W: usize] ValueImages<C, H, W>);
 
 /// Cross-entropy from logits and class indices: `-mean_i log softmax(z_i)[y_i]`.
 ///
@@ -120,13 +124,19 @@ impl<E: Dtype, L: ValueLoss, Out: Shape, T: RealTargets<Out>> Loss<Out, T, E> fo
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SparseCategoricalCrossentropy;
 
-impl<E: Dtype, Out: Shape, T: ClassTargets<Out>> Loss<Out, T, E> for SparseCategoricalCrossentropy {
+impl<E: Dtype, Out: ClassScores<N>, const N: usize> Loss<Out, Classes<N>, E>
+    for SparseCategoricalCrossentropy
+{
     fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
         output: Tensor<Out, E, D, Tp>,
-        targets: &T::Batch<E, D>,
+        targets: &Tensor<(usize,), usize, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        T::sparse_crossentropy(output, targets)
+        Out::scores(output)
+            .try_log_softmax::<Axis<1>>()?
+            .try_select(targets.clone())?
+            .try_mean()?
+            .try_negate()
     }
 }
 
@@ -137,15 +147,20 @@ impl<E: Dtype, Out: Shape, T: ClassTargets<Out>> Loss<Out, T, E> for SparseCateg
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CategoricalCrossentropy;
 
-impl<E: Dtype, Out: Shape, T: DistributionTargets<Out>> Loss<Out, T, E>
+impl<E: Dtype, Out: DistributionScores<N>, const N: usize> Loss<Out, Values<N>, E>
     for CategoricalCrossentropy
 {
     fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
         output: Tensor<Out, E, D, Tp>,
-        targets: &T::Batch<E, D>,
+        targets: &Tensor<BatchOutput<N>, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        T::categorical_crossentropy(output, targets)
+        Out::scores(output)
+            .try_log_softmax::<Axis<1>>()?
+            .try_mul(targets.clone())?
+            .try_sum::<(usize,), _>()?
+            .try_mean()?
+            .try_negate()
     }
 }
 

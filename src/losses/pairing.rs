@@ -1,13 +1,9 @@
 //! How a loss pairs a model's output with its targets, written so that a mismatch is a one-line
 //! error naming both sizes.
 //!
-//! Each [`Loss`](super::Loss) impl takes *any* output shape and *any* target kind, and asks the
-//! target kind, in a where clause, to pair with the output ([`ClassTargets`], [`RealTargets`],
-//! [`DistributionTargets`]), which asks the output to fit it ([`ClassScores`], [`ValueTargets`],
-//! [`DistributionScores`]). The compiler then reads the output shape off the model and the
-//! target kind off the data set instead of guessing either from the loss (a model with several
-//! outputs whose losses are given in the wrong order fails on the loss and targets that do not
-//! pair), and a model whose last layer has 9 outputs for
+//! Each [`Loss`](super::Loss) impl takes *any* output shape and asks it, in a where clause, to fit
+//! the target kind ([`ClassScores`], [`ValueTargets`]). The compiler then reads the output shape off
+//! the model instead of guessing it from the loss, and a model whose last layer has 9 outputs for
 //! `Classes<10>` fails on the size traits below ([`ClassCount`], [`ValueCount`], …), whose messages
 //! name the two sizes: "the model outputs 9 values per sample but the targets are `Classes<10>`".
 //! The size traits are implemented only where the sizes agree; their one method is the identity.
@@ -220,99 +216,5 @@ where
         targets: &Tensor<(usize, Const<C2>, Const<H2>, Const<W2>), E, D>,
     ) -> &Tensor<Self, E, D> {
         <ValueImages<C2, H2, W2> as ImageSize<C, H, W, C2, H2, W2>>::targets(targets)
-    }
-}
-
-/// Targets that a class-index loss ([`SparseCategoricalCrossentropy`](super::SparseCategoricalCrossentropy))
-/// scores a model output of shape `Out` against: [`Classes<N>`] for a `(batch, N)` output.
-#[diagnostic::on_unimplemented(
-    message = "a class-index loss needs `Classes<N>` targets, but the targets are `{Self}` (for a model output of shape `{Out}`)",
-    label = "these targets are not class indices",
-    note = "real-valued targets go with a value loss (`MeanSquaredError`, `BinaryCrossentropy`, …) and distributions (`Values<N>`) with `CategoricalCrossentropy`; with several outputs, give the losses in the order of the outputs"
-)]
-pub trait ClassTargets<Out: Shape>: Target {
-    /// `-mean_i log softmax(z_i)[y_i]` over the batch.
-    fn sparse_crossentropy<E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
-        output: Tensor<Out, E, D, Tp>,
-        targets: &Self::Batch<E, D>,
-    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
-}
-
-impl<Out: ClassScores<N>, const N: usize> ClassTargets<Out> for Classes<N> {
-    fn sparse_crossentropy<E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
-        output: Tensor<Out, E, D, Tp>,
-        targets: &Tensor<(usize,), usize, D>,
-    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        Out::scores(output)
-            .try_log_softmax::<Axis<1>>()?
-            .try_select(targets.clone())?
-            .try_mean()?
-            .try_negate()
-    }
-}
-
-/// Targets that a loss on class distributions
-/// ([`CategoricalCrossentropy`](super::CategoricalCrossentropy)) compares a model output of shape
-/// `Out` with: [`Values<N>`] (one-hot or soft labels) for a `(batch, N)` output.
-#[diagnostic::on_unimplemented(
-    message = "a loss on class distributions needs `Values<N>` targets, but the targets are `{Self}` (for a model output of shape `{Out}`)",
-    label = "these targets are not class distributions",
-    note = "class indices (`Classes<N>`) go with `SparseCategoricalCrossentropy`; with several outputs, give the losses in the order of the outputs"
-)]
-pub trait DistributionTargets<Out: Shape>: Target {
-    /// `-mean_i Σ_c t_ic log softmax(z_i)_c` over the batch.
-    fn categorical_crossentropy<E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
-        output: Tensor<Out, E, D, Tp>,
-        targets: &Self::Batch<E, D>,
-    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
-}
-
-impl<Out: DistributionScores<N>, const N: usize> DistributionTargets<Out> for Values<N> {
-    fn categorical_crossentropy<E: Dtype, D: Device<E>, Tp: Tape<E, D>>(
-        output: Tensor<Out, E, D, Tp>,
-        targets: &Tensor<(usize, Const<N>), E, D>,
-    ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        Out::scores(output)
-            .try_log_softmax::<Axis<1>>()?
-            .try_mul(targets.clone())?
-            .try_sum::<(usize,), _>()?
-            .try_mean()?
-            .try_negate()
-    }
-}
-
-/// Real-valued targets that a [`ValueLoss`](super::ValueLoss) compares a model output of shape
-/// `Out` with, element by element: [`Values`], [`ValueSequences`] or [`ValueImages`] shaped like
-/// the output.
-#[diagnostic::on_unimplemented(
-    message = "a loss on real values needs targets shaped like the model's output `{Out}`, but the targets are `{Self}`",
-    label = "these targets are not real values",
-    note = "class indices (`Classes<N>`) go with `SparseCategoricalCrossentropy`; with several outputs, give the losses in the order of the outputs"
-)]
-pub trait RealTargets<Out: Shape>: Target {
-    /// The batch of targets unchanged, its shape read as the output's.
-    fn as_output<E: Dtype, D: Device<E>>(targets: &Self::Batch<E, D>) -> &Tensor<Out, E, D>;
-}
-
-impl<Out: ValueTargets<Values<N>>, const N: usize> RealTargets<Out> for Values<N> {
-    fn as_output<E: Dtype, D: Device<E>>(targets: &Self::Batch<E, D>) -> &Tensor<Out, E, D> {
-        Out::targets(targets)
-    }
-}
-
-impl<Out: ValueTargets<ValueSequences<S, N>>, const S: usize, const N: usize> RealTargets<Out>
-    for ValueSequences<S, N>
-{
-    fn as_output<E: Dtype, D: Device<E>>(targets: &Self::Batch<E, D>) -> &Tensor<Out, E, D> {
-        Out::targets(targets)
-    }
-}
-
-impl<Out, const C: usize, const H: usize, const W: usize> RealTargets<Out> for ValueImages<C, H, W>
-where
-    Out: ValueTargets<ValueImages<C, H, W>>,
-{
-    fn as_output<E: Dtype, D: Device<E>>(targets: &Self::Batch<E, D>) -> &Tensor<Out, E, D> {
-        Out::targets(targets)
     }
 }
