@@ -14,8 +14,7 @@ mod pairing;
 mod per_output;
 mod tokens;
 pub use pairing::{
-    ClassCount, ClassScores, DistributionScores, ImageSize, SequenceSize, ValueCount,
-    ValueTargets,
+    ClassCount, ClassScores, DistributionScores, ImageSize, SequenceSize, ValueCount, ValueTargets,
 };
 pub use per_output::Losses;
 pub use tokens::TokenCrossentropy;
