@@ -384,10 +384,25 @@ def optimizers():
     return [optimizer_record(name, make) for name, make in specs]
 
 
+def conv_dilated():
+    """Dilated convolutions: the kernel's taps `dilation` apart."""
+    out = []
+    torch.manual_seed(0)
+    conv = nn.Conv2d(2, 3, 3, dilation=2)
+    out.append(layer_record("conv2d_dilation2", conv, seeded(40, 2, 2, 9, 9), ["weight", "bias"]))
+    conv = nn.Conv2d(2, 3, 3, stride=2, padding=2, dilation=2)
+    x = seeded(41, 2, 2, 8, 7)
+    out.append(layer_record("conv2d_stride2_pad2_dilation2", conv, x, ["weight", "bias"]))
+    conv = nn.Conv2d(3, 2, 2, padding=1, dilation=3)
+    out.append(layer_record("conv2d_k2_pad1_dilation3", conv, seeded(42, 1, 3, 6, 5), ["weight", "bias"]))
+    return out
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"torch": torch.__version__, "numpy": np.__version__, "dtype": "float32"}
-    for name, records in [("layers", layers()), ("losses", losses()), ("optimizers", optimizers())]:
+    for name, records in [("layers", layers()), ("losses", losses()), ("optimizers", optimizers()),
+                          ("conv_dilated", conv_dilated())]:
         path = OUT / f"{name}.json"
         text = json.dumps({"recorded_with": meta, "records": records}, separators=(",", ":"))
         path.write_text(text + "\n")

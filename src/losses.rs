@@ -10,8 +10,12 @@
 use crate::data::{Classes, Target, ValueImages, ValueSequences, Values};
 use dfdx::prelude::*;
 
+mod pairing;
 mod per_output;
 mod tokens;
+pub use pairing::{
+    ClassCount, ClassScores, DistributionScores, ImageSize, SequenceSize, ValueCount, ValueTargets,
+};
 pub use per_output::Losses;
 pub use tokens::TokenCrossentropy;
 
@@ -75,30 +79,27 @@ pub trait ValueLoss {
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err>;
 }
 
-/// Implements [`Loss`] for a [`ValueLoss`] and one target kind of real values.
+/// Implements [`Loss`] for a [`ValueLoss`] and one target kind of real values, for any output
+/// shape that [`ValueTargets`] pairs with it (so a mismatch names both shapes).
 macro_rules! value_loss_for {
-    ([$($g:tt)*] $out:ty, $target:ty) => {
-        impl<E: Dtype, L: ValueLoss, $($g)*> Loss<$out, $target, E> for L {
+    ([$($g:tt)*] $target:ty) => {
+        impl<E: Dtype, L: ValueLoss, Out: ValueTargets<$target>, $($g)*> Loss<Out, $target, E> for L {
             fn binary_threshold(&self) -> f32 {
                 ValueLoss::binary_threshold(self)
             }
             fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
                 &self,
-                output: Tensor<$out, E, D, Tp>,
-                targets: &Tensor<$out, E, D>,
+                output: Tensor<Out, E, D, Tp>,
+                targets: &<$target as Target>::Batch<E, D>,
             ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-                self.try_value_loss(output, targets)
+                self.try_value_loss(output, Out::targets(targets))
             }
         }
     };
 }
-value_loss_for!([const N: usize] BatchOutput<N>, Values<N>);
-value_loss_for!([const S: usize, const N: usize] (usize, Const<S>, Const<N>), ValueSequences<S, N>);
-value_loss_for!(
-    [const C: usize, const H: usize, const W: usize]
-    (usize, Const<C>, Const<H>, Const<W>),
-    ValueImages<C, H, W>
-);
+value_loss_for!([const N: usize] Values<N>);
+value_loss_for!([const S: usize, const N: usize] ValueSequences<S, N>);
+value_loss_for!([const C: usize, const H: usize, const W: usize] ValueImages<C, H, W>);
 
 /// Cross-entropy from logits and class indices: `-mean_i log softmax(z_i)[y_i]`.
 ///
@@ -122,15 +123,15 @@ value_loss_for!(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SparseCategoricalCrossentropy;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Classes<N>, E>
+impl<E: Dtype, Out: ClassScores<N>, const N: usize> Loss<Out, Classes<N>, E>
     for SparseCategoricalCrossentropy
 {
     fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        output: Tensor<Out, E, D, Tp>,
         targets: &Tensor<(usize,), usize, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        output
+        Out::scores(output)
             .try_log_softmax::<Axis<1>>()?
             .try_select(targets.clone())?
             .try_mean()?
@@ -145,13 +146,15 @@ impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Classes<N>, E>
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CategoricalCrossentropy;
 
-impl<E: Dtype, const N: usize> Loss<BatchOutput<N>, Values<N>, E> for CategoricalCrossentropy {
+impl<E: Dtype, Out: DistributionScores<N>, const N: usize> Loss<Out, Values<N>, E>
+    for CategoricalCrossentropy
+{
     fn try_loss<D: Device<E>, Tp: Tape<E, D>>(
         &self,
-        output: Tensor<BatchOutput<N>, E, D, Tp>,
+        output: Tensor<Out, E, D, Tp>,
         targets: &Tensor<BatchOutput<N>, E, D>,
     ) -> Result<Tensor<Rank0, E, D, Tp>, D::Err> {
-        output
+        Out::scores(output)
             .try_log_softmax::<Axis<1>>()?
             .try_mul(targets.clone())?
             .try_sum::<(usize,), _>()?

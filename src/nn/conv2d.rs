@@ -2,7 +2,9 @@
 
 use super::device::{Conv2dGeom, LayerKernels, SizeError};
 use super::init::uniform_fan_in;
-use super::shape::{window_size, Channels, PlaneRule, Tables, Window};
+use super::shape::{
+    dilated_kernel, window_size, Channels, PlaneRule, TableDilation, Tables, Window,
+};
 use super::summary::Summarize;
 use super::Params;
 use dfdx::prelude::*;
@@ -10,10 +12,12 @@ use std::marker::PhantomData;
 
 /// The builder types (what model type aliases name).
 pub mod builder {
-    /// 2-D convolution from `IN_CHAN` to `OUT_CHAN` channels with a square `KERNEL`, `STRIDE` and
-    /// zero `PADDING` on all sides: `(IN_CHAN, H, W) → (OUT_CHAN, H', W')` with
-    /// `H' = (H + 2·PADDING − KERNEL) / STRIDE + 1` computed by the compiler
-    /// ([`Window`](crate::nn::Window)).
+    /// 2-D convolution from `IN_CHAN` to `OUT_CHAN` channels with a square `KERNEL`, `STRIDE`,
+    /// zero `PADDING` on all sides and the kernel's taps `DILATION` apart (1: adjacent):
+    /// `(IN_CHAN, H, W) → (OUT_CHAN, H', W')` with
+    /// `H' = (H + 2·PADDING − DILATION·(KERNEL − 1) − 1) / STRIDE + 1` computed by the compiler
+    /// ([`Window`](crate::nn::Window)). typenet's tables know dilation 1; a dilated conv needs a
+    /// [`#[network]`](crate::network) model, which computes its sizes.
     ///
     /// Weights `(OUT_CHAN, IN_CHAN, KERNEL, KERNEL)` and bias `(OUT_CHAN,)` start uniform in
     /// `±1/√(IN_CHAN·KERNEL²)` (PyTorch's default).
@@ -25,9 +29,15 @@ pub mod builder {
     /// let conv = dev.build_module::<Conv2D<1, 8, 3>, f32>();
     /// let y: Tensor<Rank3<8, 26, 26>, f32, _> = conv.forward(dev.zeros::<Rank3<1, 28, 28>>());
     /// const _: () = assert!(<Conv2D<1, 8, 3> as Params>::PARAMS == 80);
+    ///
+    /// // dilation 2: a 3-wide kernel spans 5, so 28 → 24
+    /// #[typenet::network([1, 28, 28])]
+    /// type Dilated = (Conv2D<1, 8, 3, 1, 0, 2>, ReLU);
+    /// let d = dev.build_module::<Dilated, f32>();
+    /// let y: Tensor<Rank3<8, 24, 24>, f32, _> = d.forward(dev.zeros::<Rank3<1, 28, 28>>());
     /// ```
     ///
-    /// **PyTorch equivalent**: `nn.Conv2d(IN_CHAN, OUT_CHAN, KERNEL, STRIDE, PADDING)`.
+    /// **PyTorch equivalent**: `nn.Conv2d(IN_CHAN, OUT_CHAN, KERNEL, STRIDE, PADDING, DILATION)`.
     /// **Keras equivalent**: `Conv2D(OUT_CHAN, KERNEL, strides=STRIDE)` (channels first).
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     pub struct Conv2D<
@@ -36,6 +46,7 @@ pub mod builder {
         const KERNEL: usize,
         const STRIDE: usize = 1,
         const PADDING: usize = 0,
+        const DILATION: usize = 1,
     >;
 
     /// [`Conv2D`] with its output sizes from the rule set `R` instead of typenet's tables: what
@@ -49,6 +60,7 @@ pub mod builder {
         const STRIDE: usize,
         const PADDING: usize,
         R,
+        const DILATION: usize = 1,
     >(core::marker::PhantomData<R>);
 }
 
@@ -68,6 +80,7 @@ pub struct Conv2D<
     E: Dtype,
     D: Storage<E>,
     R = Tables,
+    const DILATION: usize = 1,
 > {
     /// Kernels, shape `(OUT_CHAN, IN_CHAN, KERNEL, KERNEL)`.
     pub weight: Tensor<Rank4<OUT_CHAN, IN_CHAN, KERNEL, KERNEL>, E, D>,
@@ -83,13 +96,14 @@ impl<
         const K: usize,
         const S: usize,
         const P: usize,
+        const DL: usize,
         E: Dtype,
         D: Device<E>,
-    > BuildOnDevice<D, E> for builder::Conv2D<I, O, K, S, P>
+    > BuildOnDevice<D, E> for builder::Conv2D<I, O, K, S, P, DL>
 where
-    Conv2D<I, O, K, S, P, E, D>: BuildModule<D, E>,
+    Conv2D<I, O, K, S, P, E, D, Tables, DL>: BuildModule<D, E>,
 {
-    type Built = Conv2D<I, O, K, S, P, E, D>;
+    type Built = Conv2D<I, O, K, S, P, E, D, Tables, DL>;
     fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
         Self::Built::try_build(device)
     }
@@ -104,24 +118,34 @@ impl<
         E: Dtype,
         D: Device<E>,
         R: RuleSet,
-    > BuildOnDevice<D, E> for builder::Conv2DBy<I, O, K, S, P, R>
+        const DL: usize,
+    > BuildOnDevice<D, E> for builder::Conv2DBy<I, O, K, S, P, R, DL>
 where
-    Conv2D<I, O, K, S, P, E, D, R>: BuildModule<D, E>,
+    Conv2D<I, O, K, S, P, E, D, R, DL>: BuildModule<D, E>,
 {
-    type Built = Conv2D<I, O, K, S, P, E, D, R>;
+    type Built = Conv2D<I, O, K, S, P, E, D, R, DL>;
     fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
         Self::Built::try_build(device)
     }
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, E, D, R>
-    TensorCollection<E, D> for Conv2D<I, O, K, S, P, E, D, R>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        E,
+        D,
+        R,
+        const DL: usize,
+    > TensorCollection<E, D> for Conv2D<I, O, K, S, P, E, D, R, DL>
 where
     E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
     D: Device<E>,
     R: RuleSet,
 {
-    type To<E2: Dtype, D2: Device<E2>> = Conv2D<I, O, K, S, P, E2, D2, R>;
+    type To<E2: Dtype, D2: Device<E2>> = Conv2D<I, O, K, S, P, E2, D2, R, DL>;
 
     fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
         visitor: &mut V,
@@ -160,7 +184,8 @@ impl<
         E: Dtype,
         D: Storage<E>,
         R,
-    > NonMutableModule for Conv2D<I, O, K, S, P, E, D, R>
+        const DL: usize,
+    > NonMutableModule for Conv2D<I, O, K, S, P, E, D, R, DL>
 {
 }
 
@@ -173,11 +198,37 @@ pub(crate) fn rule_dims<R, const K: usize, const S: usize, const P: usize, H: Di
 where
     R: PlaneRule<H, W, K, S, P>,
 {
-    let out = |size: usize| window_size(size, K, S, P).ok_or(window_error::<K, S, P>(size));
+    dilated_rule_dims::<R, K, S, P, 1, H, W>(h, w)
+}
+
+/// [`rule_dims`] for a kernel whose taps are `DL` apart.
+pub(crate) fn dilated_rule_dims<
+    R,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const DL: usize,
+    H: Dim,
+    W: Dim,
+>(
+    h: H,
+    w: W,
+) -> Result<(R::OutH, R::OutW), SizeError>
+where
+    R: PlaneRule<H, W, K, S, P, DL>,
+{
+    let span = dilated_kernel(K, DL).unwrap_or(0);
+    let error = |size: usize| SizeError::Window {
+        size,
+        kernel: span,
+        stride: S,
+        padding: P,
+    };
+    let out = |size: usize| window_size(size, span, S, P).ok_or(error(size));
     let (ho, wo) = (out(h.size())?, out(w.size())?);
     Ok((
-        R::OutH::from_size(ho).ok_or(window_error::<K, S, P>(h.size()))?,
-        R::OutW::from_size(wo).ok_or(window_error::<K, S, P>(w.size()))?,
+        R::OutH::from_size(ho).ok_or(error(h.size()))?,
+        R::OutW::from_size(wo).ok_or(error(w.size()))?,
     ))
 }
 
@@ -206,14 +257,15 @@ impl<
         D,
         T,
         R,
-    > Module<Tensor<(C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D, R>
+        const DL: usize,
+    > Module<Tensor<(C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D, R, DL>
 where
     C: Channels<I>,
     E: Dtype,
     D: LayerKernels<E>,
     H: Dim,
     W: Dim,
-    R: PlaneRule<H, W, K, S, P>,
+    R: PlaneRule<H, W, K, S, P, DL>,
     T: Tape<E, D>,
 {
     type Output = Tensor<(Const<O>, R::OutH, R::OutW), E, D, T>;
@@ -223,10 +275,10 @@ where
     /// kernel.
     fn try_forward(&self, x: Tensor<(C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (_, h, w) = *x.shape();
-        let (ho, wo) = rule_dims::<R, K, S, P, H, W>(h, w)?;
-        let g =
-            Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
-                .ok_or(window_error::<K, S, P>(h.size()))?;
+        let (ho, wo) = dilated_rule_dims::<R, K, S, P, DL, H, W>(h, w)?;
+        let g = Conv2dGeom::new(1, I, h.size(), w.size(), O, K, S, P)
+            .and_then(|g| g.dilated(DL))
+            .ok_or(window_error::<K, S, P>(h.size()))?;
         D::try_conv2d(x, &self.weight, &self.bias, g, (Const, ho, wo))
     }
 }
@@ -245,7 +297,8 @@ impl<
         D,
         T,
         R,
-    > Module<Tensor<(B, C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D, R>
+        const DL: usize,
+    > Module<Tensor<(B, C, H, W), E, D, T>> for Conv2D<I, O, K, S, P, E, D, R, DL>
 where
     B: Dim,
     C: Channels<I>,
@@ -253,7 +306,7 @@ where
     D: LayerKernels<E>,
     H: Dim,
     W: Dim,
-    R: PlaneRule<H, W, K, S, P>,
+    R: PlaneRule<H, W, K, S, P, DL>,
     T: Tape<E, D>,
 {
     type Output = Tensor<(B, Const<O>, R::OutH, R::OutW), E, D, T>;
@@ -263,45 +316,24 @@ where
     /// kernel.
     fn try_forward(&self, x: Tensor<(B, C, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
         let (b, _, h, w) = *x.shape();
-        let (ho, wo) = rule_dims::<R, K, S, P, H, W>(h, w)?;
+        let (ho, wo) = dilated_rule_dims::<R, K, S, P, DL, H, W>(h, w)?;
         let g = Conv2dGeom::new(b.size(), I, h.size(), w.size(), O, K, S, P)
+            .and_then(|g| g.dilated(DL))
             .ok_or(window_error::<K, S, P>(h.size()))?;
         D::try_conv2d(x, &self.weight, &self.bias, g, (b, Const, ho, wo))
     }
 }
 
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize> Params
-    for builder::Conv2D<I, O, K, S, P>
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const DL: usize,
+    > Params for builder::Conv2D<I, O, K, S, P, DL>
 {
     const PARAMS: usize = O * I * K * K + O;
-}
-
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, R> Params
-    for builder::Conv2DBy<I, O, K, S, P, R>
-{
-    const PARAMS: usize = O * I * K * K + O;
-}
-
-/// Multiply-adds of a convolution: each of the `O·H'·W'` outputs sums `I·K²` products.
-const fn conv_macs(i: usize, o: usize, k: usize, h_out: usize, w_out: usize) -> usize {
-    o * h_out * w_out * i * k * k
-}
-
-impl<const I: usize, const O: usize, const K: usize, const S: usize, const P: usize, C, H, W>
-    Summarize<(C, H, W)> for builder::Conv2D<I, O, K, S, P>
-where
-    C: Channels<I> + ConstDim,
-    H: Window<K, S, P, Out: ConstDim> + ConstDim,
-    W: Window<K, S, P, Out: ConstDim> + ConstDim,
-{
-    type Output = (Const<O>, H::Out, W::Out);
-    const MACS: usize = conv_macs(
-        I,
-        O,
-        K,
-        <H::Out as ConstDim>::SIZE,
-        <W::Out as ConstDim>::SIZE,
-    );
 }
 
 impl<
@@ -311,20 +343,77 @@ impl<
         const S: usize,
         const P: usize,
         R,
+        const DL: usize,
+    > Params for builder::Conv2DBy<I, O, K, S, P, R, DL>
+{
+    const PARAMS: usize = O * I * K * K + O;
+}
+
+/// Multiply-adds of a convolution: each of the `O·H'·W'` outputs sums `I·K²` products.
+const fn conv_macs(i: usize, o: usize, k: usize, h_out: usize, w_out: usize) -> usize {
+    o * h_out * w_out * i * k * k
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const DL: usize,
         C,
         H,
         W,
-    > Summarize<(C, H, W)> for builder::Conv2DBy<I, O, K, S, P, R>
+    > Summarize<(C, H, W)> for builder::Conv2D<I, O, K, S, P, DL>
+where
+    C: Channels<I> + ConstDim,
+    H: Window<K, S, P, Out: ConstDim> + ConstDim,
+    W: Window<K, S, P, Out: ConstDim> + ConstDim,
+    H: TableDilation<DL>,
+{
+    type Output = (Const<O>, H::Out, W::Out);
+    const MACS: usize = conv_macs(
+        I,
+        O,
+        K,
+        <H::Out as ConstDim>::SIZE,
+        <W::Out as ConstDim>::SIZE,
+    );
+    fn name() -> String {
+        conv_name(I, O, K, S, P, DL)
+    }
+}
+
+impl<
+        const I: usize,
+        const O: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        R,
+        const DL: usize,
+        C,
+        H,
+        W,
+    > Summarize<(C, H, W)> for builder::Conv2DBy<I, O, K, S, P, R, DL>
 where
     C: Channels<I> + ConstDim,
     H: ConstDim,
     W: ConstDim,
-    R: PlaneRule<H, W, K, S, P, OutH: ConstDim, OutW: ConstDim>,
+    R: PlaneRule<H, W, K, S, P, DL, OutH: ConstDim, OutW: ConstDim>,
 {
     type Output = (Const<O>, R::OutH, R::OutW);
     const MACS: usize = conv_macs(I, O, K, R::OutH::SIZE, R::OutW::SIZE);
     fn name() -> String {
-        format!("Conv2D<{I}, {O}, {K}, {S}, {P}>")
+        conv_name(I, O, K, S, P, DL)
+    }
+}
+
+/// A conv's name in a summary, as the user writes it (the dilation only when it is not 1).
+fn conv_name(i: usize, o: usize, k: usize, s: usize, p: usize, dl: usize) -> String {
+    match dl {
+        1 => format!("Conv2D<{i}, {o}, {k}, {s}, {p}>"),
+        _ => format!("Conv2D<{i}, {o}, {k}, {s}, {p}, {dl}>"),
     }
 }
 

@@ -67,6 +67,16 @@ pub fn window_size(size: usize, kernel: usize, stride: usize, padding: usize) ->
     (padded - kernel).checked_div(stride).map(|q| q + 1)
 }
 
+/// The span of a `kernel`-wide kernel whose taps are `dilation` apart:
+/// `dilation·(kernel − 1) + 1` (the kernel itself for dilation 1); `None` for a dilation or
+/// kernel of 0 (or an overflow).
+pub fn dilated_kernel(kernel: usize, dilation: usize) -> Option<usize> {
+    if kernel == 0 || dilation == 0 {
+        return None;
+    }
+    dilation.checked_mul(kernel - 1)?.checked_add(1)
+}
+
 /// The flattened size of a `(C, H, W)` feature map: `C·H·W`, implemented on the channel dim `C`
 /// for the map's height `H` and width `W`.
 ///
@@ -141,7 +151,9 @@ pub struct Tables;
 
 /// The output height and width of a conv/pool window over an `H`×`W` input: the rule a rule set
 /// (`Self`: [`Tables`], or the marker `#[network]` generates) gives for the window
-/// `(KERNEL, STRIDE, PADDING)`. `out = (in + 2·PADDING − KERNEL) / STRIDE + 1` on each axis.
+/// `(KERNEL, STRIDE, PADDING)` with its taps `DILATION` apart (1 unless named; only
+/// [`Conv2D`](super::Conv2D) dilates). `out = (in + 2·PADDING − DILATION·(KERNEL − 1) − 1) /
+/// STRIDE + 1` on each axis. [`Tables`] knows dilation 1 only.
 ///
 /// ```
 /// # use typenet::prelude::*;
@@ -160,7 +172,14 @@ pub struct Tables;
     label = "this input is not the one the model was declared for",
     note = "a model declared with #[typenet::network([C, H, W])] knows the sizes of that input only"
 )]
-pub trait PlaneRule<H: Dim, W: Dim, const KERNEL: usize, const STRIDE: usize, const PADDING: usize>
+pub trait PlaneRule<
+    H: Dim,
+    W: Dim,
+    const KERNEL: usize,
+    const STRIDE: usize,
+    const PADDING: usize,
+    const DILATION: usize = 1,
+>
 {
     /// The output height.
     type OutH: Dim;
@@ -168,14 +187,27 @@ pub trait PlaneRule<H: Dim, W: Dim, const KERNEL: usize, const STRIDE: usize, co
     type OutW: Dim;
 }
 
-impl<H, W, const K: usize, const S: usize, const P: usize> PlaneRule<H, W, K, S, P> for Tables
+impl<H, W, const K: usize, const S: usize, const P: usize, const DL: usize>
+    PlaneRule<H, W, K, S, P, DL> for Tables
 where
     H: Window<K, S, P>,
     W: Window<K, S, P>,
+    H: TableDilation<DL>,
 {
     type OutH = H::Out;
     type OutW = W::Out;
 }
+
+/// The dilations typenet's tables ([`Tables`]) cover, on the input size `Self`: 1 only. A
+/// dilated [`Conv2D`](super::Conv2D) in a plain model type fails here;
+/// [`#[network]`](crate::network) computes its sizes.
+#[diagnostic::on_unimplemented(
+    message = "a `Conv2D` with dilation {DILATION} has no output size in typenet's tables (dilation 1 only)",
+    label = "dilated convolution in a model without #[network]",
+    note = "declare the model with #[typenet::network([C, H, W])]: it computes the sizes of any dilation"
+)]
+pub trait TableDilation<const DILATION: usize>: Dim {}
+impl<H: Dim> TableDilation<1> for H {}
 
 /// The flattened size `C·H·W` of a `(C, H, W)` map: the rule a rule set (`Self`: [`Tables`], or
 /// the marker `#[network]` generates) gives.

@@ -7,6 +7,7 @@ mod checkpoint;
 mod checkpoint_kill;
 mod combinator_summaries;
 mod conv;
+mod conv_dilation;
 mod conv_fallback;
 #[cfg(feature = "cuda")]
 mod cuda;

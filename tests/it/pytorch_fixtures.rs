@@ -777,3 +777,40 @@ fn positional_embedding_and_sequence_pools_match_pytorch() {
     check_layer::<X, _>(find(&all, "seq_first"), |x| SeqFirst.forward(x));
     check_layer::<X, _>(find(&all, "seq_last"), |x| SeqLast.forward(x));
 }
+
+#[typenet::network([2, 9, 9])]
+type DilatedPlain = Conv2D<2, 3, 3, 1, 0, 2>;
+#[typenet::network([2, 8, 7])]
+type DilatedStridedPadded = Conv2D<2, 3, 3, 2, 2, 2>;
+#[typenet::network([3, 6, 5])]
+type DilatedEvenKernel = Conv2D<3, 2, 2, 1, 1, 3>;
+
+#[test]
+fn dilated_conv2d_matches_pytorch() {
+    let all = records("conv_dilated");
+    let dev = Cpu::default();
+
+    let rec = find(&all, "conv2d_dilation2");
+    let mut m = dev.build_module::<DilatedPlain, f32>();
+    set(&mut m.weight, rec, "weight");
+    set(&mut m.bias, rec, "bias");
+    let (g, _) = check_layer::<Rank4<2, 2, 9, 9>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.weight, rec, "weight");
+    check_grad(&g, &m.bias, rec, "bias");
+
+    let rec = find(&all, "conv2d_stride2_pad2_dilation2");
+    let mut m = dev.build_module::<DilatedStridedPadded, f32>();
+    set(&mut m.weight, rec, "weight");
+    set(&mut m.bias, rec, "bias");
+    let (g, _) = check_layer::<Rank4<2, 2, 8, 7>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.weight, rec, "weight");
+    check_grad(&g, &m.bias, rec, "bias");
+
+    let rec = find(&all, "conv2d_k2_pad1_dilation3");
+    let mut m = dev.build_module::<DilatedEvenKernel, f32>();
+    set(&mut m.weight, rec, "weight");
+    set(&mut m.bias, rec, "bias");
+    let (g, _) = check_layer::<Rank4<1, 3, 6, 5>, _>(rec, |x| m.forward(x));
+    check_grad(&g, &m.weight, rec, "weight");
+    check_grad(&g, &m.bias, rec, "bias");
+}

@@ -112,10 +112,10 @@ fn expand(mut alias: ItemType, input: Shape) -> Tokens {
     *alias.ty = rewritten;
     let vis = &alias.vis;
     let n = Literal::usize_unsuffixed;
-    let planes = walker.planes.iter().map(|&[h, w, k, s, p, ho, wo]| {
-        let (h, w, k, s, p, ho, wo) = (n(h), n(w), n(k), n(s), n(p), n(ho), n(wo));
+    let planes = walker.planes.iter().map(|&[h, w, k, s, p, d, ho, wo]| {
+        let (h, w, k, s, p, d, ho, wo) = (n(h), n(w), n(k), n(s), n(p), n(d), n(ho), n(wo));
         quote! {
-            impl ::typenet::nn::shape::PlaneRule<::typenet::prelude::Const<#h>, ::typenet::prelude::Const<#w>, #k, #s, #p> for #marker {
+            impl ::typenet::nn::shape::PlaneRule<::typenet::prelude::Const<#h>, ::typenet::prelude::Const<#w>, #k, #s, #p, #d> for #marker {
                 type OutH = ::typenet::prelude::Const<#ho>;
                 type OutW = ::typenet::prelude::Const<#wo>;
             }
@@ -142,7 +142,7 @@ fn expand(mut alias: ItemType, input: Shape) -> Tokens {
         #(#planes)*
         #(#flats)*
         // Runtime (`usize`) spatial sizes: computed when the layer runs.
-        impl<const K: usize, const S: usize, const P: usize> ::typenet::nn::shape::PlaneRule<usize, usize, K, S, P> for #marker {
+        impl<const K: usize, const S: usize, const P: usize, const D: usize> ::typenet::nn::shape::PlaneRule<usize, usize, K, S, P, D> for #marker {
             type OutH = usize;
             type OutW = usize;
         }
@@ -158,7 +158,7 @@ fn expand(mut alias: ItemType, input: Shape) -> Tokens {
 struct Walker {
     marker: syn::Ident,
     /// `[H, W, K, S, P, H', W']` of every conv/pool window in the model.
-    planes: BTreeSet<[usize; 7]>,
+    planes: BTreeSet<[usize; 8]>,
     /// `[C, H, W]` of every flatten in the model.
     flats: BTreeSet<[usize; 3]>,
     errors: Vec<syn::Error>,
@@ -228,21 +228,22 @@ impl Walker {
         let lit = Literal::usize_unsuffixed;
         let from = self.flat_from.take();
         match (name.as_str(), ints.as_deref()) {
-            ("Conv2D", Some(a @ [_, _, _, ..])) if a.len() <= 5 => {
+            ("Conv2D", Some(a @ [_, _, _, ..])) if a.len() <= 6 => {
                 let (i, o, k) = (a[0], a[1].0, a[2]);
                 let s = a.get(3).copied().unwrap_or((1, k.1));
                 let p = a.get(4).copied().unwrap_or((0, k.1));
+                let d = a.get(5).copied().unwrap_or((1, k.1));
                 let Shape::Map(c, h, w) = input else {
                     return self.error(span, format!("`{}` needs a channels x height x width input, but its input is {input}", label()));
                 };
                 if c != i.0 {
                     return self.error(i.1, format!("`{}` expects {} input channels, but its input has {c} ({input})", label(), i.0));
                 }
-                let Some((ho, wo)) = self.window(&label(), (h, w), k, s, p) else {
+                let Some((ho, wo)) = self.window(&label(), (h, w), k, s, p, d) else {
                     return (unit(), None);
                 };
-                let (i, o, k, s, p) = (lit(i.0), lit(o), lit(k.0), lit(s.0), lit(p.0));
-                let t = quote_spanned!(span=> ::typenet::nn::Conv2DBy<#i, #o, #k, #s, #p, #m>);
+                let (i, o, k, s, p, d) = (lit(i.0), lit(o), lit(k.0), lit(s.0), lit(p.0), lit(d.0));
+                let t = quote_spanned!(span=> ::typenet::nn::Conv2DBy<#i, #o, #k, #s, #p, #m, #d>);
                 (Type::Verbatim(t), Some(Shape::Map(a[1].0, ho, wo)))
             }
             (pool @ ("MaxPool2D" | "AvgPool2D"), Some(a @ [_, ..])) if a.len() <= 3 => {
@@ -255,7 +256,7 @@ impl Walker {
                 if 2 * p.0 > k.0 {
                     return self.error(p.1, format!("`{}`: padding {} is more than half the kernel {} (PyTorch rejects it too)", label(), p.0, k.0));
                 }
-                let Some((ho, wo)) = self.window(&label(), (h, w), k, s, p) else {
+                let Some((ho, wo)) = self.window(&label(), (h, w), k, s, p, (1, k.1)) else {
                     return (unit(), None);
                 };
                 let by = format_ident!("{pool}By", span = seg.ident.span());
@@ -363,8 +364,8 @@ impl Walker {
         }
     }
 
-    /// The output size of a window over `(h, w)`, recorded as a rule; `None` (with the error
-    /// recorded) when it does not fit.
+    /// The output size of a window over `(h, w)` (taps `d` apart), recorded as a rule; `None`
+    /// (with the error recorded) when it does not fit.
     fn window(
         &mut self,
         label: &str,
@@ -372,6 +373,7 @@ impl Walker {
         k: Arg,
         s: Arg,
         p: Arg,
+        d: Arg,
     ) -> Option<(usize, usize)> {
         if k.0 == 0 {
             self.error(
@@ -384,16 +386,31 @@ impl Walker {
             self.error(s.1, format!("`{label}`: the stride must be at least 1"));
             return None;
         }
+        if d.0 == 0 {
+            self.error(d.1, format!("`{label}`: the dilation must be at least 1"));
+            return None;
+        }
+        let Some(span) = d.0.checked_mul(k.0 - 1).and_then(|x| x.checked_add(1)) else {
+            self.error(d.1, format!("`{label}`: the dilated kernel is too large"));
+            return None;
+        };
         let (hp, wp) = (h + 2 * p.0, w + 2 * p.0);
-        if hp < k.0 || wp < k.0 {
+        if hp < span || wp < span {
+            let what = match d.0 {
+                1 => format!("kernel {}", k.0),
+                _ => format!("kernel {} dilated by {} (span {span})", k.0, d.0),
+            };
             self.error(
                 k.1,
-                format!("`{label}`: kernel {} is larger than its input {h}x{w} padded by {} ({hp}x{wp})", k.0, p.0),
+                format!(
+                    "`{label}`: {what} is larger than its input {h}x{w} padded by {} ({hp}x{wp})",
+                    p.0
+                ),
             );
             return None;
         }
-        let (ho, wo) = ((hp - k.0) / s.0 + 1, (wp - k.0) / s.0 + 1);
-        self.planes.insert([h, w, k.0, s.0, p.0, ho, wo]);
+        let (ho, wo) = ((hp - span) / s.0 + 1, (wp - span) / s.0 + 1);
+        self.planes.insert([h, w, k.0, s.0, p.0, d.0, ho, wo]);
         Some((ho, wo))
     }
 }

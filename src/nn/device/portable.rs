@@ -58,7 +58,8 @@ fn source(o: usize, k: usize, stride: usize, padding: usize, len: usize) -> Opti
 
 /// im2col as gather indices into the flattened input: one row per output pixel
 /// (`batch·h_out·w_out` rows, in the output's order), one column per `(channel, kh, kw)`
-/// (`chan_in·kernel²`, in the weight's order); padding reads element `pad`.
+/// (`chan_in·kernel²`, in the weight's order, taps `dilation` apart); padding reads element
+/// `pad`.
 fn conv_indices(g: &Conv2dGeom, pad: usize) -> Vec<usize> {
     let (k, plane) = (g.kernel, g.h_in * g.w_in);
     let mut idx = Vec::with_capacity(g.cols() * g.rows());
@@ -68,9 +69,9 @@ fn conv_indices(g: &Conv2dGeom, pad: usize) -> Vec<usize> {
                 for c in 0..g.chan_in {
                     let base = (b * g.chan_in + c) * plane;
                     for kh in 0..k {
-                        let ih = source(oh, kh, g.stride, g.padding, g.h_in);
+                        let ih = source(oh, kh * g.dilation, g.stride, g.padding, g.h_in);
                         for kw in 0..k {
-                            let iw = source(ow, kw, g.stride, g.padding, g.w_in);
+                            let iw = source(ow, kw * g.dilation, g.stride, g.padding, g.w_in);
                             idx.push(match (ih, iw) {
                                 (Some(ih), Some(iw)) => base + ih * g.w_in + iw,
                                 _ => pad,

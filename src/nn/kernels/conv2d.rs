@@ -3,7 +3,7 @@
 use super::gemm::{matmul, Mat};
 use super::scratch::{give, take};
 use super::KernelFloat;
-use crate::nn::shape::window_size;
+use crate::nn::shape::{dilated_kernel, window_size};
 use rayon::prelude::*;
 
 /// The runtime geometry of a 2-D convolution over a batch of `(C, H, W)` images.
@@ -25,14 +25,17 @@ pub struct Conv2dGeom {
     pub stride: usize,
     /// Zero padding (all four sides).
     pub padding: usize,
-    /// Output height, `(h_in + 2·padding − kernel) / stride + 1`.
+    /// Spacing of the kernel's taps (1: adjacent); the kernel spans `dilation·(kernel − 1) + 1`.
+    pub dilation: usize,
+    /// Output height, `(h_in + 2·padding − dilation·(kernel − 1) − 1) / stride + 1`.
     pub h_out: usize,
     /// Output width.
     pub w_out: usize,
 }
 
 impl Conv2dGeom {
-    /// The geometry, or `None` when the kernel does not fit the padded input or the stride is 0.
+    /// The geometry (taps adjacent: see [`Conv2dGeom::dilated`]), or `None` when the kernel does
+    /// not fit the padded input or the stride is 0.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         batch: usize,
@@ -53,8 +56,20 @@ impl Conv2dGeom {
             kernel,
             stride,
             padding,
+            dilation: 1,
             h_out: window_size(h_in, kernel, stride, padding)?,
             w_out: window_size(w_in, kernel, stride, padding)?,
+        })
+    }
+    /// The same convolution with its kernel's taps `dilation` apart, or `None` when the dilated
+    /// kernel does not fit the padded input or `dilation` is 0.
+    pub fn dilated(self, dilation: usize) -> Option<Self> {
+        let span = dilated_kernel(self.kernel, dilation)?;
+        Some(Conv2dGeom {
+            dilation,
+            h_out: window_size(self.h_in, span, self.stride, self.padding)?,
+            w_out: window_size(self.w_in, span, self.stride, self.padding)?,
+            ..self
         })
     }
     /// Rows of the im2col matrix: `chan_in·kernel²`.
@@ -89,6 +104,7 @@ fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], cols: &mut [E]) {
     let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
     for (r, row) in cols.chunks_exact_mut(hw_out).enumerate() {
         let (c, ki, kj) = (r / (k * k), (r / k) % k, r % k);
+        let (ki, kj) = (ki * g.dilation, kj * g.dilation);
         let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
         let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
         let img = &x[c * hw_in..][..hw_in];
@@ -119,14 +135,16 @@ fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], cols: &mut [E]) {
 fn col2im<E: KernelFloat>(g: &Conv2dGeom, cols: &[E], dx: &mut [E]) {
     let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
     for (c, img) in dx.chunks_exact_mut(hw_in).enumerate() {
-        for ki in 0..k {
+        for ti in 0..k {
+            let ki = ti * g.dilation;
             let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
-            for kj in 0..k {
+            for tj in 0..k {
+                let kj = tj * g.dilation;
                 let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
                 if ow_lo >= ow_hi {
                     continue; // this tap only ever reads padding
                 }
-                let r = (c * k + ki) * k + kj;
+                let r = (c * k + ti) * k + tj;
                 let src = &cols[r * hw_out..][..hw_out];
                 for oh in oh_lo..oh_hi {
                     let line = &src[oh * g.w_out..][..g.w_out];
