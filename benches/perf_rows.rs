@@ -40,6 +40,15 @@
 //! Adam's moments, the batch, the activations and the allocation cache at their peak.
 //! `torch_bench.py --memory` measures the same way.
 //!
+//! `--peak` measures the machine's f32 peak at `--threads` (an FMA-throughput loop, and the
+//! `gemm` crate on 2048×2048 matrices) and adds, to the rows bound by matrix products (the MLP
+//! at batch 256, the `cifar_*` and `vgg_*` rows), their FLOPs per call (`gflop_per_call`, from
+//! the models' `Summarize::MACS`; a train step counts three forward passes), `gflops` and
+//! `peak_fraction`. `--fmnist [DIR]` trains the MLP on Fashion-MNIST with `Trainer::fit` (5
+//! epochs, batch 32, shuffled, Adam 1e-3; `--fmnist-epochs`, `--fmnist-batch`) and reports the
+//! training seconds and the test accuracy (`fmnist`); `torch_bench.py --gemm --fmnist DIR` is
+//! the PyTorch side of both. `docs/performance.md` has the measured figures.
+//!
 //! Measured on a 2-core machine shared with other jobs (load average 5), medians of five runs
 //! in a row with `--threads 2`: MLP step b64 0.77–0.90 ms, b256 1.6–3.8 ms; inference b1 34 µs,
 //! b256 0.61–1.08 ms; LeNet step b64 4.4–9.8 ms. With `--threads 1`, one run: 0.66 ms, 2.34 ms,
@@ -721,7 +730,7 @@ fn main() {
     });
     for (name, row) in report["rows"].as_object_mut().into_iter().flatten() {
         if let (Some(flops), Some(us)) = (gemm_flops(name), row["median_us"].as_f64()) {
-            row["gflop_per_call"] = serde_json::json!((flops / 1e7).round() / 100.0);
+            row["gflop_per_call"] = serde_json::json!((flops / 1e5).round() / 1e4);
             row["gflops"] = serde_json::json!((flops / us / 1e3 * 10.0).round() / 10.0);
         }
     }

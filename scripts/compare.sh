@@ -154,7 +154,7 @@ if peak:
         if "gflop_per_call" not in t:
             continue
         p = theirs["rows"].get(row)
-        pg = t["gflop_per_call"] * 1e3 / p["median_us"] if p else None
+        pg = t["gflops"] * t["median_us"] / p["median_us"] if p else None  # the same FLOPs
         fractions[row] = {"typenet": t.get("peak_fraction"),
                           "pytorch": round(pg / peak["peak_gflops"], 3) if pg else None}
         pg_text = f"{pg:.1f}" if pg else "-"
