@@ -463,13 +463,17 @@ mod fma_loop {
     }
 }
 
+/// One of [`fma_loop`]'s kernels: `(iterations, m, c)` to the sum of its chains.
+#[cfg(target_arch = "x86_64")]
+type FmaKernel = fn(usize, f32, f32) -> f32;
+
 /// The FMA loop's throughput on `threads` threads (each its own loop), in GFLOP/s: the best of
 /// 3 runs of about 0.2 s each, with the widest vectors the CPU has. `None` off x86-64 or
 /// without AVX2 and FMA.
 fn fma_peak_gflops(threads: usize) -> Option<(f64, &'static str)> {
     #[cfg(target_arch = "x86_64")]
     {
-        let (kernel, per_iter, iters, isa): (fn(usize, f32, f32) -> f32, f64, usize, &str) =
+        let (kernel, per_iter, iters, isa): (FmaKernel, f64, usize, &str) =
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY (both closures): the CPU was just checked for the kernel's features.
                 (
