@@ -40,6 +40,15 @@
 //! Adam's moments, the batch, the activations and the allocation cache at their peak.
 //! `torch_bench.py --memory` measures the same way.
 //!
+//! `--peak` measures the machine's f32 peak at `--threads` (an FMA-throughput loop, and the
+//! `gemm` crate on 2048×2048 matrices) and adds, to the rows bound by matrix products (the MLP
+//! at batch 256, the `cifar_*` and `vgg_*` rows), their FLOPs per call (`gflop_per_call`, from
+//! the models' `Summarize::MACS`; a train step counts three forward passes), `gflops` and
+//! `peak_fraction`. `--fmnist [DIR]` trains the MLP on Fashion-MNIST with `Trainer::fit` (5
+//! epochs, batch 32, shuffled, Adam 1e-3; `--fmnist-epochs`, `--fmnist-batch`) and reports the
+//! training seconds and the test accuracy (`fmnist`); `torch_bench.py --gemm --fmnist DIR` is
+//! the PyTorch side of both. `docs/performance.md` has the measured figures.
+//!
 //! Measured on a 2-core machine shared with other jobs (load average 5), medians of five runs
 //! in a row with `--threads 2`: MLP step b64 0.77–0.90 ms, b256 1.6–3.8 ms; inference b1 34 µs,
 //! b256 0.61–1.08 ms; LeNet step b64 4.4–9.8 ms. With `--threads 1`, one run: 0.66 ms, 2.34 ms,
@@ -186,6 +195,20 @@ struct Args {
     /// Child mode of `--memory`: run the rows 4 calls each and print the peak memory.
     #[arg(long, hide = true)]
     rss: bool,
+    /// Also measure the machine's f32 peak (an FMA-throughput loop and a 2048³ GEMM of the
+    /// `gemm` crate, at `--threads`) and report the fraction of it the GEMM-bound rows reach.
+    #[arg(long)]
+    peak: bool,
+    /// Also train the 784-128-10 MLP on Fashion-MNIST from DIR's IDX files (default: where the
+    /// `dataset-fashion-mnist` package installs them) and report the wall time and test accuracy.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = FASHION_MNIST_DIR)]
+    fmnist: Option<std::path::PathBuf>,
+    /// Epochs of `--fmnist`.
+    #[arg(long, default_value_t = 5)]
+    fmnist_epochs: usize,
+    /// Batch size of `--fmnist`.
+    #[arg(long, default_value_t = 32)]
+    fmnist_batch: usize,
     /// Passed by `cargo bench` to every bench target; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -368,6 +391,219 @@ fn run_row(args: &Args, dev: &Cpu, name: &str) -> Option<Row> {
     Some(row)
 }
 
+/// Floating-point operations of one call of a row bound by matrix products, from the model's
+/// multiply-adds per sample (`Summarize::MACS`, 2 FLOPs each) times the batch; a train step
+/// counts three forward passes (the forward's products, and the backward's for the inputs' and
+/// the weights' gradients; the first layer's input gradient, which is not computed, makes this
+/// a slight overestimate). `None` for the other rows.
+fn gemm_flops(name: &str) -> Option<f64> {
+    let mlp = <Mlp as Summarize<Rank1<784>>>::MACS;
+    let cifar = <CifarCnn as Summarize<Rank3<3, 32, 32>>>::MACS;
+    let vgg = <Vgg as Summarize<Rank3<3, 32, 32>>>::MACS;
+    let (macs, batch, passes) = match name {
+        "mlp_step_b256" => (mlp, 256, 3),
+        "mlp_infer_b256" => (mlp, 256, 1),
+        "cifar_step_b64" => (cifar, 64, 3),
+        "cifar_infer_b64" => (cifar, 64, 1),
+        "cifar_infer_b256" => (cifar, 256, 1),
+        "vgg_step_b32" => (vgg, 32, 3),
+        "vgg_infer_b32" => (vgg, 32, 1),
+        _ => return None,
+    };
+    Some(2.0 * (macs * batch * passes) as f64)
+}
+
+/// The FMA-throughput loop of `--peak`: independent chains of vector fused multiply-adds, as
+/// many as the registers hold, so the FMA units never wait for a result (two units with a
+/// 4-cycle latency need 8 chains in flight).
+#[cfg(target_arch = "x86_64")]
+mod fma_loop {
+    use std::arch::x86_64::*;
+
+    /// FLOPs of one iteration of [`avx2`]: 12 chains × 8 lanes × 2.
+    pub const AVX2_FLOPS: f64 = 12.0 * 8.0 * 2.0;
+    /// FLOPs of one iteration of [`avx512`]: 24 chains × 16 lanes × 2.
+    pub const AVX512_FLOPS: f64 = 24.0 * 16.0 * 2.0;
+
+    /// `iters` rounds of 12 chained 256-bit FMAs (`acc = acc·m + c`); returns their sum.
+    #[target_feature(enable = "avx2,fma")]
+    pub fn avx2(iters: usize, m: f32, c: f32) -> f32 {
+        let (m, c) = (_mm256_set1_ps(m), _mm256_set1_ps(c));
+        let mut acc = [_mm256_setzero_ps(); 12];
+        for _ in 0..iters {
+            for a in &mut acc {
+                *a = _mm256_fmadd_ps(*a, m, c);
+            }
+        }
+        let mut sum = _mm256_setzero_ps();
+        for a in acc {
+            sum = _mm256_add_ps(sum, a);
+        }
+        let mut lanes = [0f32; 8];
+        // SAFETY: `lanes` holds 8 floats, the width of one store.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+        lanes.iter().sum()
+    }
+
+    /// `iters` rounds of 24 chained 512-bit FMAs; returns their sum.
+    #[target_feature(enable = "avx512f")]
+    pub fn avx512(iters: usize, m: f32, c: f32) -> f32 {
+        let (m, c) = (_mm512_set1_ps(m), _mm512_set1_ps(c));
+        let mut acc = [_mm512_setzero_ps(); 24];
+        for _ in 0..iters {
+            for a in &mut acc {
+                *a = _mm512_fmadd_ps(*a, m, c);
+            }
+        }
+        let mut sum = _mm512_setzero_ps();
+        for a in acc {
+            sum = _mm512_add_ps(sum, a);
+        }
+        _mm512_reduce_add_ps(sum)
+    }
+}
+
+/// One of [`fma_loop`]'s kernels: `(iterations, m, c)` to the sum of its chains.
+#[cfg(target_arch = "x86_64")]
+type FmaKernel = fn(usize, f32, f32) -> f32;
+
+/// The FMA loop's throughput on `threads` threads (each its own loop), in GFLOP/s: the best of
+/// 3 runs of about 0.2 s each, with the widest vectors the CPU has. `None` off x86-64 or
+/// without AVX2 and FMA.
+fn fma_peak_gflops(threads: usize) -> Option<(f64, &'static str)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (kernel, per_iter, iters, isa): (FmaKernel, f64, usize, &str) =
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY (both closures): the CPU was just checked for the kernel's features.
+                (
+                    |n, m, c| unsafe { fma_loop::avx512(n, m, c) },
+                    fma_loop::AVX512_FLOPS,
+                    25_000_000,
+                    "avx512",
+                )
+            } else if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                (
+                    |n, m, c| unsafe { fma_loop::avx2(n, m, c) },
+                    fma_loop::AVX2_FLOPS,
+                    50_000_000,
+                    "avx2",
+                )
+            } else {
+                return None;
+            };
+        let best = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..threads {
+                        s.spawn(|| black_box(kernel(iters, black_box(0.999_999), black_box(1e-6))));
+                    }
+                });
+                per_iter * (iters * threads) as f64 / start.elapsed().as_secs_f64() / 1e9
+            })
+            .fold(0.0, f64::max);
+        Some((best, isa))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = threads;
+        None
+    }
+}
+
+/// The `gemm` crate's f32 product of two 2048×2048 matrices on `threads` threads, in GFLOP/s
+/// (2·2048³ FLOPs over the median of 5 timed calls after 2 warm-up calls): what a tuned GEMM
+/// reaches on this machine.
+fn gemm_peak_gflops(threads: usize) -> f64 {
+    const N: usize = 2048;
+    let a: Vec<f32> = (0..N * N).map(|i| (i % 13) as f32 * 0.1 - 0.6).collect();
+    let b: Vec<f32> = (0..N * N).map(|i| (i % 7) as f32 * 0.1 - 0.3).collect();
+    let mut c = vec![0f32; N * N];
+    let par = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    let mut call = || {
+        let n = N as isize;
+        // SAFETY: three row-major N×N buffers of N·N floats each; `c` is not read.
+        unsafe {
+            gemm::gemm(
+                N,
+                N,
+                N,
+                c.as_mut_ptr(),
+                1,
+                n,
+                false,
+                a.as_ptr(),
+                1,
+                n,
+                b.as_ptr(),
+                1,
+                n,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                par,
+            );
+        }
+        black_box(c[0]);
+    };
+    for _ in 0..2 {
+        call();
+    }
+    let mut t: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            call();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    2.0 * (N * N * N) as f64 / t[t.len() / 2] / 1e9
+}
+
+/// `--fmnist`: the whole run users make (`Trainer::fit`, shuffled batches, pixels scaled to
+/// [0, 1], Adam lr 1e-3, dfdx's default PyTorch-style initialisation), then the test accuracy.
+/// Without the prefetch thread, so `--threads` counts every thread that works.
+fn fmnist(args: &Args, dev: &Cpu, dir: &std::path::Path) -> typenet::Result<serde_json::Value> {
+    let start = Instant::now();
+    let data = FashionMnist::load(dir)?;
+    let load_s = start.elapsed().as_secs_f64();
+    let mut model = Trainer::compile(
+        dev,
+        dev.build_module::<Mlp, f32>(),
+        AdamConfig::default(),
+        SparseCategoricalCrossentropy,
+        &["accuracy"],
+    )?;
+    let cfg = FitConfig {
+        epochs: args.fmnist_epochs,
+        batch_size: args.fmnist_batch,
+        verbosity: Verbosity::Silent,
+        prefetch: false,
+        allocation_cache: !args.no_cache,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    model.fit(&data.train, &cfg)?;
+    let train_s = start.elapsed().as_secs_f64();
+    let test = model.evaluate(&data.test)?;
+    Ok(serde_json::json!({
+        "epochs": args.fmnist_epochs,
+        "batch": args.fmnist_batch,
+        "train_s": (train_s * 1000.0).round() / 1000.0,
+        "load_s": (load_s * 1000.0).round() / 1000.0,
+        "test_accuracy": test.metrics["accuracy"],
+    }))
+}
+
 /// Resident memory now and at its peak (`VmRSS`, `VmHWM`), in MiB; `None` off Linux.
 fn resident_mb() -> Option<(f64, f64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -489,12 +725,61 @@ fn main() {
         }
     }
 
-    let report = serde_json::json!({
+    let mut report = serde_json::json!({
         "framework": "typenet",
         "threads": threads,
         "allocation_cache": !args.no_cache,
         "rounds": args.rounds.max(1),
         "rows": rows,
     });
+    for (name, row) in report["rows"].as_object_mut().into_iter().flatten() {
+        if let (Some(flops), Some(us)) = (gemm_flops(name), row["median_us"].as_f64()) {
+            row["gflop_per_call"] = serde_json::json!((flops / 1e5).round() / 1e4);
+            row["gflops"] = serde_json::json!((flops / us / 1e3 * 10.0).round() / 10.0);
+        }
+    }
+    if args.peak {
+        let fma = fma_peak_gflops(threads);
+        let gemm = gemm_peak_gflops(threads);
+        // the machine's f32 peak: the FMA loop where it runs, else the tuned GEMM
+        let peak = fma.map_or(gemm, |(g, _)| g.max(gemm));
+        if !args.json {
+            eprintln!(
+                "f32 peak at {threads} thread(s): FMA loop {} GFLOP/s, gemm 2048³ {gemm:.1} GFLOP/s",
+                fma.map_or("-".into(), |(g, isa)| format!("{g:.1} ({isa})"))
+            );
+        }
+        report["peak"] = serde_json::json!({
+            "fma_gflops": fma.map(|(g, _)| (g * 10.0).round() / 10.0),
+            "fma_isa": fma.map(|(_, isa)| isa),
+            "gemm2048_gflops": (gemm * 10.0).round() / 10.0,
+            "peak_gflops": (peak * 10.0).round() / 10.0,
+        });
+        for (name, row) in report["rows"].as_object_mut().into_iter().flatten() {
+            if let Some(g) = row["gflops"].as_f64() {
+                row["peak_fraction"] = serde_json::json!((g / peak * 1000.0).round() / 1000.0);
+                if !args.json {
+                    eprintln!(
+                        "{name:<20} {g:>8.1} GFLOP/s, {:.1}% of peak",
+                        100.0 * g / peak
+                    );
+                }
+            }
+        }
+    }
+    if let Some(dir) = &args.fmnist {
+        match fmnist(&args, &dev, dir) {
+            Ok(v) => {
+                if !args.json {
+                    eprintln!("fmnist: {v}");
+                }
+                report["fmnist"] = v;
+            }
+            Err(e) => {
+                eprintln!("--fmnist: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     println!("{report}");
 }

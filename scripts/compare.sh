@@ -5,7 +5,8 @@
 # stack (train step and inference b32), ResNet-20 (train step b64), and the `language_id`
 # example's GRU and transformer (train steps b64). `benches/perf_rows.rs` lists the models.
 #
-#   scripts/compare.sh [--threads N] [--scale X] [--only ROWS] [--memory]
+#   scripts/compare.sh [--threads N] [--scale X] [--only ROWS] [--memory] [--no-peak]
+#                      [--fmnist [--fmnist-dir DIR] [--fmnist-batch B]]
 #
 # Runs `benches/perf_rows.rs` (`cargo bench`, the release profile), then, when PyTorch is
 # importable, `scripts/perf/torch_bench.py`, then, when JAX is importable and
@@ -23,6 +24,14 @@
 # --only picks rows by comma-separated names or name prefixes (`--only vgg,resnet20`).
 # --memory adds each row's peak resident memory (MiB) on both sides: each row runs again alone in
 # a child process; perf_rows' header says what is counted.
+# The machine's f32 peak is measured at the same thread count (perf_rows --peak: an FMA-throughput
+# loop, and the `gemm` crate on 2048x2048 matrices; PyTorch's own 2048x2048 matmul beside it), and
+# the GEMM-bound rows (MLP b256, cifar, VGG) report the fraction of it each side reaches (FLOPs
+# from the models' multiply-adds, a train step counted as 3 forward passes); --no-peak skips it.
+# --fmnist adds the whole Fashion-MNIST run of the 784-128-10 MLP on both sides (5 epochs, batch
+# --fmnist-batch, default 32, shuffled, Adam 1e-3, pixels scaled to [0, 1]; the IDX files of
+# --fmnist-dir, default where the dataset-fashion-mnist package puts them): training seconds and
+# test accuracy. `--fmnist --only fmnist` runs it alone (no row is named fmnist).
 #
 # On a machine other jobs load, PyTorch's OpenMP threads spin waiting for a descheduled peer and
 # its multi-thread train steps slow down 10-100x (typenet's rayon threads yield instead);
@@ -35,13 +44,22 @@ threads="${TYPENET_THREADS:-$(nproc)}"
 scale=1
 only=""
 memory=()
+peak=(--peak)
+gemm=(--gemm)
+fmnist=()
+fmnist_dir=/usr/share/datasets/fashion-mnist
+fmnist_batch=32
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --memory) memory=(--memory); shift ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-peak) peak=(); gemm=(); shift ;;
+    --fmnist) fmnist=(yes); shift ;;
+    --fmnist-dir) fmnist_dir="$2"; shift 2 ;;
+    --fmnist-batch) fmnist_batch="$2"; shift 2 ;;
+    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,15 +68,22 @@ if [ -n "$only" ]; then
   select=(--only "$only")
 fi
 
+ours_fmnist=()
+theirs_fmnist=()
+if [ ${#fmnist[@]} -gt 0 ]; then
+  ours_fmnist=(--fmnist "$fmnist_dir" --fmnist-batch "$fmnist_batch")
+  theirs_fmnist=(--fmnist "$fmnist_dir" --fmnist-batch "$fmnist_batch")
+fi
+
 python="${TYPENET_TORCH_PYTHON:-python3}"
 jax_python="${TYPENET_JAX_PYTHON:-$python}"
 load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-echo "typenet: cargo bench --bench perf_rows -- --json --threads $threads --scale $scale ${select[*]} ${memory[*]}" >&2
+echo "typenet: cargo bench --bench perf_rows -- --json --threads $threads --scale $scale ${select[*]} ${memory[*]} ${peak[*]} ${ours_fmnist[*]}" >&2
 cargo bench --quiet --bench perf_rows -- --json --threads "$threads" --scale "$scale" \
-  "${select[@]}" "${memory[@]}" > "$tmp/typenet.json"
+  "${select[@]}" "${memory[@]}" "${peak[@]}" "${ours_fmnist[@]}" > "$tmp/typenet.json"
 
 if ! "$python" -c 'import torch, numpy' 2>/dev/null; then
   cat >&2 <<EOF
@@ -72,9 +97,9 @@ EOF
   exit 0
 fi
 
-echo "pytorch: $python scripts/perf/torch_bench.py --threads $threads --scale $scale ${select[*]} ${memory[*]}" >&2
+echo "pytorch: $python scripts/perf/torch_bench.py --threads $threads --scale $scale ${select[*]} ${memory[*]} ${gemm[*]} ${theirs_fmnist[*]}" >&2
 "$python" scripts/perf/torch_bench.py --threads "$threads" --scale "$scale" \
-  "${select[@]}" "${memory[@]}" > "$tmp/torch.json"
+  "${select[@]}" "${memory[@]}" "${gemm[@]}" "${theirs_fmnist[@]}" > "$tmp/torch.json"
 
 echo '{}' > "$tmp/jax.json"
 if [ ! -f scripts/perf/jax_bench.py ]; then
@@ -116,9 +141,40 @@ for row, p in theirs["rows"].items():  # torch_bench.py's order
     if memory:
         line += f" {str(t.get('peak_mb', '-')) + ' / ' + str(p.get('peak_mb', '-')):>26}"
     print(line, file=sys.stderr)
+peak = ours.get("peak")
+fractions = {}
+if peak:
+    print(f"f32 peak at {ours['threads']} thread(s): FMA loop {peak.get('fma_gflops')} GFLOP/s "
+          f"({peak.get('fma_isa')}); 2048x2048 GEMM: gemm crate {peak['gemm2048_gflops']}, PyTorch "
+          f"{theirs.get('peak', {}).get('gemm2048_gflops', '-')} GFLOP/s; peak = "
+          f"{peak['peak_gflops']} GFLOP/s", file=sys.stderr)
+    print(f"{'GEMM-bound row':<20} {'GFLOP/call':>10} {'typenet GFLOP/s':>16} {'of peak':>8} "
+          f"{'pytorch GFLOP/s':>16} {'of peak':>8}", file=sys.stderr)
+    for row, t in ours["rows"].items():
+        if "gflop_per_call" not in t:
+            continue
+        p = theirs["rows"].get(row)
+        pg = t["gflops"] * t["median_us"] / p["median_us"] if p else None  # the same FLOPs
+        fractions[row] = {"typenet": t.get("peak_fraction"),
+                          "pytorch": round(pg / peak["peak_gflops"], 3) if pg else None}
+        pg_text = f"{pg:.1f}" if pg else "-"
+        pf_text = f"{100 * fractions[row]['pytorch']:.1f}%" if pg else "-"
+        print(f"{row:<20} {t['gflop_per_call']:>10} {t['gflops']:>16} "
+              f"{100 * t.get('peak_fraction', 0):>7.1f}% {pg_text:>16} {pf_text:>8}", file=sys.stderr)
+fm, fp = ours.get("fmnist"), theirs.get("fmnist")
+if fm:
+    line = (f"fashion-mnist {fm['epochs']} epochs, batch {fm['batch']}: typenet {fm['train_s']:.2f} s, "
+            f"test accuracy {fm['test_accuracy']:.4f}")
+    if fp:
+        line += (f"; pytorch {fp['train_s']:.2f} s, test accuracy {fp['test_accuracy']:.4f}; "
+                 f"typenet/pytorch {fm['train_s'] / fp['train_s']:.2f}")
+        ratios["fmnist"] = round(fm["train_s"] / fp["train_s"], 2)
+    print(line, file=sys.stderr)
 print(f"load average at the start: {sys.argv[4]}; at the end: {sys.argv[5]}", file=sys.stderr)
 out = {"load_average": sys.argv[4], "load_average_end": sys.argv[5], "typenet": ours,
        "pytorch": theirs, "ratios": ratios}
+if fractions:
+    out["peak_fractions"] = fractions
 if jax_rows:
     out["jax"] = jax
     out["ratios_jax"] = ratios_jax

@@ -33,6 +33,7 @@ mod multi_io;
 mod non_finite;
 mod optim_conventions;
 mod params;
+mod peak_memory;
 mod pytorch_fixtures;
 mod resume;
 mod sequence;
