@@ -32,7 +32,6 @@ pub use crate::losses::{
     TokenCrossentropy,
 };
 pub use crate::nn::Shapes;
-pub use crate::nn::{BatchNorm1D, BatchNorm2D};
 pub use crate::nn::{
     glorot_uniform, modules, summary, AvgPool2D, Conv2D, Custom, ExactGeLU, Flatten2D, Frozen,
     LayerKernels, Linear, MaxPool2D, Params, Summarize, Summary, TrainingDevice, Unflatten2D,
@@ -41,6 +40,7 @@ pub use crate::nn::{
     AllSteps, Concat, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, Pack, Parallel,
     PositionalEmbedding, SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean, Unpack,
 };
+pub use crate::nn::{BatchNorm1D, BatchNorm2D};
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,
     ResumableOptimizer, RmsProp,

@@ -243,10 +243,16 @@ macro_rules! batch_norm_forms {
     };
 }
 
-batch_norm_forms!(BatchNorm2D, [H, W], (Const<C>, H, W), |s| (1, s.1.size() * s.2.size()));
+batch_norm_forms!(BatchNorm2D, [H, W], (Const<C>, H, W), |s| (
+    1,
+    s.1.size() * s.2.size()
+));
 batch_norm_forms!(BatchNorm2D, [B, H, W], (B, Const<C>, H, W), |s| (
     s.0.size(),
     s.2.size() * s.3.size()
 ));
 batch_norm_forms!(BatchNorm1D, [B], (B, Const<C>), |s| (s.0.size(), 1));
-batch_norm_forms!(BatchNorm1D, [B, L], (B, Const<C>, L), |s| (s.0.size(), s.2.size()));
+batch_norm_forms!(BatchNorm1D, [B, L], (B, Const<C>, L), |s| (
+    s.0.size(),
+    s.2.size()
+));

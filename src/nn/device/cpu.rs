@@ -10,10 +10,10 @@ use super::{
     BatchNormGeom, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError, TrainingDevice,
 };
 use crate::nn::kernels::{
-    avg_pool_backward, avg_pool_forward, batch_norm_apply, batch_norm_backward,
-    batch_norm_factors, batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64,
-    give, input_grad, linear_forward, max_pool_backward, max_pool_forward, take, weight_grad,
-    KernelFloat, LinearGeom,
+    avg_pool_backward, avg_pool_forward, batch_norm_apply, batch_norm_backward, batch_norm_factors,
+    batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64, give, input_grad,
+    linear_forward, max_pool_backward, max_pool_forward, take, weight_grad, KernelFloat,
+    LinearGeom,
 };
 use dfdx::prelude::*;
 
@@ -73,7 +73,10 @@ where
         x: Tensor<S, E, Self, T>,
         scale: &Tensor<Rank1<C>, E, Self>,
         bias: &Tensor<Rank1<C>, E, Self>,
-        running: (&mut Tensor<Rank1<C>, E, Self>, &mut Tensor<Rank1<C>, E, Self>),
+        running: (
+            &mut Tensor<Rank1<C>, E, Self>,
+            &mut Tensor<Rank1<C>, E, Self>,
+        ),
         g: BatchNormGeom,
     ) -> Result<Tensor<S, E, Self, T>, CpuError> {
         SizeError::check_batch_norm(&g, C, x.shape().num_elements())?;

@@ -148,8 +148,15 @@ impl SizeError {
     }
 
     /// Checks that a batch norm's input holds `g.batch·chan·g.plane` elements.
-    pub(crate) fn check_batch_norm(g: &BatchNormGeom, chan: usize, x: usize) -> Result<(), SizeError> {
-        let want = g.batch.checked_mul(chan).and_then(|n| n.checked_mul(g.plane));
+    pub(crate) fn check_batch_norm(
+        g: &BatchNormGeom,
+        chan: usize,
+        x: usize,
+    ) -> Result<(), SizeError> {
+        let want = g
+            .batch
+            .checked_mul(chan)
+            .and_then(|n| n.checked_mul(g.plane));
         Self::check("batch_norm", &[("input", want.unwrap_or(usize::MAX), x)])
     }
 }
@@ -247,7 +254,10 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
         x: Tensor<S, E, Self, T>,
         scale: &Tensor<Rank1<C>, E, Self>,
         bias: &Tensor<Rank1<C>, E, Self>,
-        running: (&mut Tensor<Rank1<C>, E, Self>, &mut Tensor<Rank1<C>, E, Self>),
+        running: (
+            &mut Tensor<Rank1<C>, E, Self>,
+            &mut Tensor<Rank1<C>, E, Self>,
+        ),
         g: BatchNormGeom,
     ) -> Result<Tensor<S, E, Self, T>, Self::Err> {
         portable::batch_norm_train(x, scale, bias, running, g)

@@ -278,9 +278,7 @@ where
     let n = (g.batch * g.plane) as f64;
     let (momentum, epsilon) = (g.momentum, g.epsilon);
 
-    let mean_chan = x
-        .retaped::<T>()
-        .try_mean::<Rank1<C>, Axes2<0, 2>>()?;
+    let mean_chan = x.retaped::<T>().try_mean::<Rank1<C>, Axes2<0, 2>>()?;
     mean.try_axpy(1.0 - momentum, &mean_chan, momentum)?;
     let centered = x.try_sub(mean_chan.try_broadcast_like(&shape)?)?;
     let var_chan = centered
