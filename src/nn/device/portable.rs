@@ -236,11 +236,14 @@ where
     }
 }
 
+/// A batch norm's input as `(batch, C, plane)`.
+type ByChannel<const C: usize, E, D, T> = Tensor<(usize, Const<C>, usize), E, D, T>;
+
 /// `x` viewed as `(batch, C, plane)`, after checking its element count against `g`.
 fn batch_norm_view<const C: usize, S, E, D, T>(
     x: Tensor<S, E, D, T>,
     g: &BatchNormGeom,
-) -> Result<Tensor<(usize, Const<C>, usize), E, D, T>, D::Err>
+) -> Result<ByChannel<C, E, D, T>, D::Err>
 where
     S: Shape,
     E: Dtype,

@@ -81,7 +81,7 @@ fn lane_sum<E: KernelFloat>(v: &[E], f: impl Fn(E) -> E) -> f64 {
     let mut chunks = v.chunks_exact(LANES);
     for c in &mut chunks {
         for (a, &x) in acc.iter_mut().zip(c) {
-            *a = *a + f(x);
+            *a += f(x);
         }
     }
     let tail = chunks.remainder().iter().fold(E::zero(), |s, &x| s + f(x));
@@ -96,8 +96,8 @@ fn lane_sum2<E: KernelFloat>(a: &[E], b: &[E], f: impl Fn(E) -> E) -> (f64, f64)
     let mut cb = b.chunks_exact(LANES);
     for (xa, xb) in (&mut ca).zip(&mut cb) {
         for l in 0..LANES {
-            s[l] = s[l] + xa[l];
-            t[l] = t[l] + xa[l] * f(xb[l]);
+            s[l] += xa[l];
+            t[l] += xa[l] * f(xb[l]);
         }
     }
     let (mut s0, mut t0) = (0.0, 0.0);
@@ -197,8 +197,8 @@ pub(crate) fn batch_norm_backward<E: KernelFloat>(
     for c in 0..d.chan {
         let inv = to_f64(inv_std[c]);
         let dot = sdyx[c] * inv; // Σ(dy·x̂)
-        dscale[c] = dscale[c] + from_f64(dot);
-        dbias[c] = dbias[c] + from_f64(sdy[c]);
+        dscale[c] += from_f64(dot);
+        dbias[c] += from_f64(sdy[c]);
         let p = to_f64(scale[c]) * inv;
         let q = -p * dot * inv / n;
         let r = -p * sdy[c] / n;
@@ -212,7 +212,7 @@ pub(crate) fn batch_norm_backward<E: KernelFloat>(
         let (pc, qc, rc) = coef[c];
         let m = mean[c];
         for ((o, &v), &gy) in out.iter_mut().zip(p).zip(g) {
-            *o = *o + (pc * gy + (qc * (v - m) + rc));
+            *o += pc * gy + (qc * (v - m) + rc);
         }
     }
 }
