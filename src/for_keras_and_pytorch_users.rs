@@ -127,7 +127,7 @@
 //! - **Initialisation**: typenet's `Linear` and `Conv2D` start like PyTorch's
 //!   (`U(±1/√fan_in)`), not like Keras's (`glorot_uniform`, zero bias):
 //!   [`glorot_uniform`](crate::nn::glorot_uniform) gives the Keras start.
-//! - **Batch norm**: dfdx's `BatchNorm1D`/`BatchNorm2D` follow PyTorch (`momentum 0.1` weighting
+//! - **Batch norm**: `BatchNorm1D`/`BatchNorm2D` follow PyTorch (`momentum 0.1` weighting
 //!   the new statistics, `epsilon 1e-5`); Keras's `BatchNormalization(momentum=0.99,
 //!   epsilon=1e-3)` weights the old ones: Keras's `momentum m` is `1 − m` here.
 //! - **Layout**: images are channels-first `(C, H, W)` as in PyTorch; Keras defaults to

@@ -2,8 +2,9 @@
 //!
 //! dfdx's prelude (layers, devices, tensors, shapes, tensor ops, dfdx's loss functions), dfdx's
 //! optimizers and their configurations (which dfdx's prelude leaves out), and every typenet item.
-//! typenet's [`Linear`] and [`modules`] shadow dfdx's of the same names: the same layer, fields
-//! and initialisation on a faster CPU kernel (dfdx's stays at `dfdx::nn::builders::Linear`).
+//! typenet's [`Linear`], [`BatchNorm2D`], [`BatchNorm1D`] and [`modules`] shadow dfdx's of the
+//! same names: the same layer, fields and initialisation on a faster CPU kernel (dfdx's stay at
+//! `dfdx::nn::builders`).
 
 pub use dfdx::optim::{Adam, Optimizer, RMSprop, Sgd};
 pub use dfdx::prelude::*;
@@ -39,6 +40,7 @@ pub use crate::nn::{
     AllSteps, Concat, Embedding, EmbeddingBag, EncoderBlock, Gru, LastStep, Lstm, Pack, Parallel,
     PositionalEmbedding, SelfAttention, SeqFirst, SeqLast, SeqMax, SeqMean, Unpack,
 };
+pub use crate::nn::{BatchNorm1D, BatchNorm2D};
 pub use crate::optim::{
     AdamPrecise, Convention, LearningRate, OptimizerConfig, OptimizerState, Resumable,
     ResumableOptimizer, RmsProp,

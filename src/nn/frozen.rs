@@ -15,9 +15,9 @@
 //!   `(frozen)`).
 //!
 //! The backward pass still computes the frozen weights' gradients (dfdx's tape records them);
-//! they are dropped, not applied. dfdx's `BatchNorm1D`/`BatchNorm2D` and `Dropout` have no
-//! inference forward pass on a recorded input, so a sub-model holding them cannot be frozen (the
-//! model then does not compile with the trainer).
+//! they are dropped, not applied. `BatchNorm1D`/`BatchNorm2D` and `Dropout` have no inference
+//! forward pass on a recorded input, so a sub-model holding them cannot be frozen (the model then
+//! does not compile with the trainer).
 //!
 //! # Example
 //! Fine-tuning: a trained body, frozen, under a new head.

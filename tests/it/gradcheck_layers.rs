@@ -72,6 +72,11 @@ proptest! {
     }
 
     #[test]
+    fn batch_norm_2d_training_mode(mut m in strategy::model::<(Conv2D<2, 3, 3>, BatchNorm2D<3>)>(), x in strategy::tensor::<Rank4<3, 2, 4, 5>>(-2.0..2.0)) {
+        check(&mut m, &x)?;
+    }
+
+    #[test]
     fn dropout_with_fixed_mask(seed in strategy::seed(), x in strategy::tensor::<Rank2<4, 6>>(-2.0..2.0)) {
         let dev = Cpu::seed_from_u64(seed);
         let mut m = (dev.build_module::<Linear<6, 6>, f64>(), SeededDropout::<7>, dev.build_module::<Linear<6, 2>, f64>());

@@ -2,6 +2,7 @@
 //! instead of one per file. Each module is one subject; `cargo test --test it <module>::` runs one.
 
 mod accumulation;
+mod batch_norm;
 mod catalog;
 mod checkpoint;
 mod checkpoint_kill;

@@ -6,11 +6,14 @@
 //! dfdx 0.13 gates its own conv/pool ops behind `nightly`; this uses only dfdx's public tape API
 //! (`split_tape`, `Tape::add_backward_op`, `ghost`, `Gradients::get_or_alloc_mut`).
 
-use super::{Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError, TrainingDevice};
+use super::{
+    BatchNormGeom, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError, TrainingDevice,
+};
 use crate::nn::kernels::{
-    avg_pool_backward, avg_pool_forward, bias_grad, conv2d_backward, conv2d_forward, give,
-    input_grad, linear_forward, max_pool_backward, max_pool_forward, take, weight_grad,
-    KernelFloat, LinearGeom,
+    avg_pool_backward, avg_pool_forward, batch_norm_apply, batch_norm_backward, batch_norm_factors,
+    batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64, give, input_grad,
+    linear_forward, max_pool_backward, max_pool_forward, take, weight_grad, KernelFloat,
+    LinearGeom,
 };
 use dfdx::prelude::*;
 
@@ -64,6 +67,40 @@ where
     ) -> Result<Tensor<So, E, Self, T>, CpuError> {
         SizeError::check_pool(&g, x.shape().num_elements(), out_shape.num_elements())?;
         pool2d_op(x, kind, g, out_shape)
+    }
+
+    fn try_batch_norm_train<const C: usize, S: Shape, T: Tape<E, Self>>(
+        x: Tensor<S, E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running: (
+            &mut Tensor<Rank1<C>, E, Self>,
+            &mut Tensor<Rank1<C>, E, Self>,
+        ),
+        g: BatchNormGeom,
+    ) -> Result<Tensor<S, E, Self, T>, CpuError> {
+        SizeError::check_batch_norm(&g, C, x.shape().num_elements())?;
+        batch_norm_train_op(x, scale, bias, running, g)
+    }
+
+    fn try_batch_norm_infer<const C: usize, S: Shape>(
+        x: Tensor<S, E, Self>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        (mean, var): (&Tensor<Rank1<C>, E, Self>, &Tensor<Rank1<C>, E, Self>),
+        g: BatchNormGeom,
+    ) -> Result<Tensor<S, E, Self>, CpuError> {
+        SizeError::check_batch_norm(&g, C, x.shape().num_elements())?;
+        let x = x.try_contiguous()?;
+        let xd = read(&x);
+        let (sc, bi, m, v) = (read(scale), read(bias), read(mean), read(var));
+        let (inv_std, a) = batch_norm_factors(&sc, &v, g.epsilon);
+        let mut y = take(xd.len(), E::zero());
+        batch_norm_apply(g.dims(C), &xd, &m, &a, &bi, &mut y);
+        for buf in [xd, sc, m, v, inv_std, a, bi] {
+            give(buf);
+        }
+        tensor_from_scratch(x.device(), y, *x.shape())
     }
 }
 
@@ -245,6 +282,85 @@ where
             }
             give(gout);
             give(arg);
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Training-mode batch norm with geometry `g` (see
+/// [`LayerKernels::try_batch_norm_train`]): the batch statistics, the running statistics'
+/// update (as dfdx's `axpy`, in `E`), the normalised output, and its closed-form backward pass
+/// when `x` owns a tape.
+fn batch_norm_train_op<const C: usize, S: Shape, E: KernelFloat, T: Tape<E, Cpu>>(
+    x: Tensor<S, E, Cpu, T>,
+    scale: &Tensor<Rank1<C>, E, Cpu>,
+    bias: &Tensor<Rank1<C>, E, Cpu>,
+    (running_mean, running_var): (&mut Tensor<Rank1<C>, E, Cpu>, &mut Tensor<Rank1<C>, E, Cpu>),
+    g: BatchNormGeom,
+) -> Result<Tensor<S, E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let shape = *x.shape();
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let d = g.dims(C);
+    let xd = read(&x);
+    let (sc, bi) = (read(scale), read(bias));
+    let (mut mean, mut var) = (take(C, E::zero()), take(C, E::zero()));
+    batch_norm_stats(d, &xd, &mut mean, &mut var);
+
+    // running = running·(1 − momentum) + batch·momentum; the variance's batch term unbiased.
+    let n = d.count() as f64;
+    let keep: E = from_f64(1.0 - g.momentum);
+    let (wm, wv): (E, E) = (from_f64(g.momentum), from_f64(g.momentum * n / (n - 1.0)));
+    let (mut rm, mut rv) = (read(running_mean), read(running_var));
+    for c in 0..C {
+        rm[c] = rm[c] * keep + mean[c] * wm;
+        rv[c] = rv[c] * keep + var[c] * wv;
+    }
+    running_mean.copy_from(&rm);
+    running_var.copy_from(&rv);
+    for buf in [rm, rv] {
+        give(buf);
+    }
+
+    let (inv_std, a) = batch_norm_factors(&sc, &var, g.epsilon);
+    let mut y = take(xd.len(), E::zero());
+    batch_norm_apply(d, &xd, &mean, &a, &bi, &mut y);
+    for buf in [var, a, bi] {
+        give(buf);
+    }
+    let out = tensor_from_scratch(x.device(), y, shape)?;
+    if !T::OWNS_TAPE {
+        for buf in [xd, sc, mean, inv_std] {
+            give(buf);
+        }
+    } else {
+        let (xg, sg, bg, og) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first.
+            let mut gy = take(xd.len(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let (mut ds, mut db) = (take(C, E::zero()), take(C, E::zero()));
+            ds.fill(E::zero());
+            db.fill(E::zero());
+            batch_norm_backward(
+                d,
+                &xd,
+                &gy,
+                &mean,
+                &inv_std,
+                &sc,
+                E::grad_slice(grads.get_or_alloc_mut(&xg)?),
+                &mut ds,
+                &mut db,
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&sg)?), &ds);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
+            for buf in [gy, ds, db, xd, sc, mean, inv_std] {
+                give(buf);
+            }
             Ok(())
         });
     }

@@ -21,7 +21,7 @@ pub mod portable;
 #[cfg(test)]
 mod tests;
 
-pub use super::kernels::{Conv2dGeom, KernelFloat, Pool2dGeom};
+pub use super::kernels::{BatchNormGeom, Conv2dGeom, KernelFloat, Pool2dGeom};
 pub use host::HostSlices;
 
 use dfdx::prelude::*;
@@ -69,7 +69,7 @@ pub enum SizeError {
     /// A tensor of an op holds `found` elements where its geometry says `expected`.
     #[error("{op}: the {tensor} holds {found} elements where its geometry needs {expected}")]
     Elements {
-        /// The op: `linear`, `conv2d` or `pool2d`.
+        /// The op: `linear`, `conv2d`, `pool2d` or `batch_norm`.
         op: &'static str,
         /// Which tensor: `input`, `weight`, `bias` or `output`.
         tensor: &'static str,
@@ -145,6 +145,19 @@ impl SizeError {
                 ("output", g.planes * g.h_out * g.w_out, out),
             ],
         )
+    }
+
+    /// Checks that a batch norm's input holds `g.batch·chan·g.plane` elements.
+    pub(crate) fn check_batch_norm(
+        g: &BatchNormGeom,
+        chan: usize,
+        x: usize,
+    ) -> Result<(), SizeError> {
+        let want = g
+            .batch
+            .checked_mul(chan)
+            .and_then(|n| n.checked_mul(g.plane));
+        Self::check("batch_norm", &[("input", want.unwrap_or(usize::MAX), x)])
     }
 }
 
@@ -227,6 +240,43 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
         out_shape: So,
     ) -> Result<Tensor<So, E, Self, T>, Self::Err> {
         portable::pool2d(x, kind, g, out_shape)
+    }
+
+    /// Training-mode batch norm over `C` channels with geometry `g`: normalises `x` with its own
+    /// batch statistics (mean and biased variance of each channel over `g.batch·g.plane`
+    /// values), then scales and shifts by `scale` and `bias`; updates `running` (mean, variance)
+    /// with `g.momentum`, the variance unbiased (`·N/(N − 1)`), as PyTorch does. The output has
+    /// `x`'s shape, recorded on its tape. Defaults to [`portable::batch_norm_train`].
+    ///
+    /// # Errors
+    /// A [`SizeError`] when `x` does not hold `g.batch·C·g.plane` elements; device errors.
+    fn try_batch_norm_train<const C: usize, S: Shape, T: Tape<E, Self>>(
+        x: Tensor<S, E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running: (
+            &mut Tensor<Rank1<C>, E, Self>,
+            &mut Tensor<Rank1<C>, E, Self>,
+        ),
+        g: BatchNormGeom,
+    ) -> Result<Tensor<S, E, Self, T>, Self::Err> {
+        portable::batch_norm_train(x, scale, bias, running, g)
+    }
+
+    /// Inference-mode batch norm over `C` channels with geometry `g`: normalises `x` with the
+    /// `running` (mean, variance), then scales and shifts by `scale` and `bias`.
+    /// Defaults to [`portable::batch_norm_infer`].
+    ///
+    /// # Errors
+    /// A [`SizeError`] when `x` does not hold `g.batch·C·g.plane` elements; device errors.
+    fn try_batch_norm_infer<const C: usize, S: Shape>(
+        x: Tensor<S, E, Self>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running: (&Tensor<Rank1<C>, E, Self>, &Tensor<Rank1<C>, E, Self>),
+        g: BatchNormGeom,
+    ) -> Result<Tensor<S, E, Self>, Self::Err> {
+        portable::batch_norm_infer(x, scale, bias, running, g)
     }
 }
 

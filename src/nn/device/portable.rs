@@ -3,7 +3,9 @@
 //!
 //! - [`linear`]: a reshape, dfdx's `matmul` with the transposed weight and a broadcast bias add;
 //! - [`conv2d`]: im2col as one dfdx `gather` from the flattened input, then one `matmul`;
-//! - [`pool2d`]: the windows by `gather`, then `max` or `mean` over the window axis.
+//! - [`pool2d`]: the windows by `gather`, then `max` or `mean` over the window axis;
+//! - [`batch_norm_train`], [`batch_norm_infer`]: the input as `(batch, C, plane)`, per-channel
+//!   `mean` reductions and broadcasts (the composition of dfdx's own `BatchNorm2D`).
 //!
 //! Padding gathers from elements appended to the flattened input. dfdx records the backward pass
 //! of each op, so these need no gradient code of their own; dfdx 0.13's own `conv2d`/`pool2d`
@@ -13,7 +15,7 @@
 //!
 //! A device that overrides one method can still call these for the others.
 
-use super::{Conv2dGeom, Pool2dGeom, Pooling, SizeError};
+use super::{BatchNormGeom, Conv2dGeom, Pool2dGeom, Pooling, SizeError};
 use dfdx::prelude::*;
 
 /// [`LayerKernels::try_linear`](super::LayerKernels::try_linear) composed of dfdx ops, for any
@@ -233,4 +235,105 @@ where
                 .try_reshape_like(&out_shape)
         }
     }
+}
+
+/// A batch norm's input as `(batch, C, plane)`.
+type ByChannel<const C: usize, E, D, T> = Tensor<(usize, Const<C>, usize), E, D, T>;
+
+/// `x` viewed as `(batch, C, plane)`, after checking its element count against `g`.
+fn batch_norm_view<const C: usize, S, E, D, T>(
+    x: Tensor<S, E, D, T>,
+    g: &BatchNormGeom,
+) -> Result<ByChannel<C, E, D, T>, D::Err>
+where
+    S: Shape,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    SizeError::check_batch_norm(g, C, x.shape().num_elements())?;
+    x.try_reshape_like(&(g.batch, Const::<C>, g.plane))
+}
+
+/// [`LayerKernels::try_batch_norm_train`](super::LayerKernels::try_batch_norm_train) composed of
+/// dfdx ops, for any dfdx device: the per-channel mean, the mean of the centred squares,
+/// `scale / √(var + ε)` broadcast over the input, plus `bias`; dfdx records each op's backward
+/// pass. The running statistics are updated with `axpy` (off the tape).
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when `x` does not hold `g.batch·C·g.plane` elements;
+/// device errors.
+pub fn batch_norm_train<const C: usize, S, E, D, T>(
+    x: Tensor<S, E, D, T>,
+    scale: &Tensor<Rank1<C>, E, D>,
+    bias: &Tensor<Rank1<C>, E, D>,
+    (mean, var): (&mut Tensor<Rank1<C>, E, D>, &mut Tensor<Rank1<C>, E, D>),
+    g: BatchNormGeom,
+) -> Result<Tensor<S, E, D, T>, D::Err>
+where
+    S: Shape,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    let out_shape = *x.shape();
+    let x = batch_norm_view::<C, _, _, _, _>(x, &g)?;
+    let shape = *x.shape();
+    let n = (g.batch * g.plane) as f64;
+    let (momentum, epsilon) = (g.momentum, g.epsilon);
+
+    let mean_chan = x.retaped::<T>().try_mean::<Rank1<C>, Axes2<0, 2>>()?;
+    mean.try_axpy(1.0 - momentum, &mean_chan, momentum)?;
+    let centered = x.try_sub(mean_chan.try_broadcast_like(&shape)?)?;
+    let var_chan = centered
+        .retaped::<T>()
+        .try_square()?
+        .try_mean::<Rank1<C>, Axes2<0, 2>>()?;
+    // The running estimate takes the unbiased variance.
+    var.try_axpy(1.0 - momentum, &var_chan, momentum * n / (n - 1.0))?;
+    let std = var_chan
+        .try_add(E::from_f64(epsilon).unwrap_or_default())?
+        .try_sqrt()?;
+    let scale = scale
+        .retaped::<T>()
+        .try_div(std)?
+        .try_broadcast_like(&shape)?;
+    let bias = bias.retaped::<T>().try_broadcast_like(&shape)?;
+    centered
+        .try_mul(scale)?
+        .try_add(bias)?
+        .try_reshape_like(&out_shape)
+}
+
+/// [`LayerKernels::try_batch_norm_infer`](super::LayerKernels::try_batch_norm_infer) composed of
+/// dfdx ops, for any dfdx device: `(x − mean)·scale/√(var + ε) + bias` with the running
+/// statistics broadcast over the input.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when `x` does not hold `g.batch·C·g.plane` elements;
+/// device errors.
+pub fn batch_norm_infer<const C: usize, S, E, D>(
+    x: Tensor<S, E, D>,
+    scale: &Tensor<Rank1<C>, E, D>,
+    bias: &Tensor<Rank1<C>, E, D>,
+    (mean, var): (&Tensor<Rank1<C>, E, D>, &Tensor<Rank1<C>, E, D>),
+    g: BatchNormGeom,
+) -> Result<Tensor<S, E, D>, D::Err>
+where
+    S: Shape,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+{
+    let out_shape = *x.shape();
+    let x = batch_norm_view::<C, _, _, _, _>(x, &g)?;
+    let shape = *x.shape();
+    let std = var
+        .clone()
+        .try_add(E::from_f64(g.epsilon).unwrap_or_default())?
+        .try_sqrt()?;
+    let scale = scale.clone().try_div(std)?.try_broadcast_like(&shape)?;
+    x.try_sub(mean.clone().try_broadcast_like(&shape)?)?
+        .try_mul(scale)?
+        .try_add(bias.clone().try_broadcast_like(&shape)?)?
+        .try_reshape_like(&out_shape)
 }

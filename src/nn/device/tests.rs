@@ -4,7 +4,7 @@
 //! independent oracles: outputs against the definitions as direct loops, gradients of input,
 //! weight and bias against central finite differences of those loops.
 
-use super::{portable, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError};
+use super::{portable, BatchNormGeom, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError};
 use crate::nn::kernels::oracle::{assert_close, conv_ref, dot, fd, pool_ref};
 use crate::prelude::*;
 
@@ -313,5 +313,229 @@ fn typed_conv_layer_gradients_through_the_tape() {
         &gx,
         &fd(&xv, |x| dot(&rv, &conv_ref(&g, x, &w0, &bv))),
         1e-6,
+    );
+}
+
+/// Batch norm's training forward pass by direct loops over `(batch, C, plane)` in f64: the
+/// output, and the batch's mean and biased variance per channel.
+fn batch_norm_ref(
+    (batch, chan, plane): (usize, usize, usize),
+    x: &[f64],
+    scale: &[f64],
+    bias: &[f64],
+    eps: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let at = |b: usize, c: usize, i: usize| (b * chan + c) * plane + i;
+    let n = (batch * plane) as f64;
+    let (mut mean, mut var) = (vec![0.0; chan], vec![0.0; chan]);
+    let mut y = vec![0.0; x.len()];
+    for c in 0..chan {
+        let values = || (0..batch).flat_map(move |b| (0..plane).map(move |i| at(b, c, i)));
+        mean[c] = values().map(|j| x[j]).sum::<f64>() / n;
+        var[c] = values().map(|j| (x[j] - mean[c]).powi(2)).sum::<f64>() / n;
+        for j in values() {
+            y[j] = (x[j] - mean[c]) / (var[c] + eps).sqrt() * scale[c] + bias[c];
+        }
+    }
+    (y, mean, var)
+}
+
+type Traced3<const C: usize> = Traced<(usize, Const<C>, usize)>;
+
+fn batch_norm_train<const C: usize>(
+    path: Path,
+    x: Traced3<C>,
+    (scale, bias): (&Tensor<Rank1<C>, f64, Cpu>, &Tensor<Rank1<C>, f64, Cpu>),
+    running: (
+        &mut Tensor<Rank1<C>, f64, Cpu>,
+        &mut Tensor<Rank1<C>, f64, Cpu>,
+    ),
+    g: BatchNormGeom,
+) -> Traced3<C> {
+    match path {
+        Path::Cpu => Cpu::try_batch_norm_train(x, scale, bias, running, g),
+        Path::Portable => portable::batch_norm_train(x, scale, bias, running, g),
+    }
+    .expect("sizes match")
+}
+
+/// Training-mode batch norm of `(batch, C, plane)` on one path against [`batch_norm_ref`]: the
+/// output, the running statistics (momentum 0.3 from random starts, the variance unbiased) and
+/// the gradients of `L = Σ r·y` for the input, scale and bias against central differences.
+fn check_batch_norm<const C: usize>(path: Path, batch: usize, plane: usize, seed: u64) {
+    let dev = Cpu::seed_from_u64(seed);
+    let shape = (batch, Const::<C>, plane);
+    let x: Tensor<(usize, Const<C>, usize), f64, Cpu> = dev.sample_normal_like(&shape);
+    let r: Tensor<(usize, Const<C>, usize), f64, Cpu> = dev.sample_normal_like(&shape);
+    let scale: Tensor<Rank1<C>, f64, Cpu> = dev.sample_normal();
+    let bias: Tensor<Rank1<C>, f64, Cpu> = dev.sample_normal();
+    let mut mean: Tensor<Rank1<C>, f64, Cpu> = dev.sample_normal();
+    let mut var: Tensor<Rank1<C>, f64, Cpu> = dev.sample_uniform();
+    let (m0, v0) = (mean.as_vec(), var.as_vec());
+    let g = BatchNormGeom {
+        batch,
+        plane,
+        epsilon: 1e-3,
+        momentum: 0.3,
+    };
+    let y = batch_norm_train(
+        path,
+        x.leaky_trace(),
+        (&scale, &bias),
+        (&mut mean, &mut var),
+        g,
+    );
+    let dims = (batch, C, plane);
+    let (xv, sv, bv, rv) = (x.as_vec(), scale.as_vec(), bias.as_vec(), r.as_vec());
+    let what = |t: &str| format!("{path:?} batch norm {dims:?}: {t}");
+    let (want_y, bmean, bvar) = batch_norm_ref(dims, &xv, &sv, &bv, 1e-3);
+    assert_close(&what("y"), &y.as_vec(), &want_y, 1e-10);
+    let n = (batch * plane) as f64;
+    let want_mean: Vec<f64> = (0..C).map(|c| 0.7 * m0[c] + 0.3 * bmean[c]).collect();
+    let want_var: Vec<f64> = (0..C)
+        .map(|c| 0.7 * v0[c] + 0.3 * bvar[c] * n / (n - 1.0))
+        .collect();
+    assert_close(&what("running mean"), &mean.as_vec(), &want_mean, 1e-12);
+    assert_close(&what("running var"), &var.as_vec(), &want_var, 1e-12);
+    let grads = (y * r).sum().backward();
+    let loss = |x: &[f64], s: &[f64], b: &[f64]| dot(&rv, &batch_norm_ref(dims, x, s, b, 1e-3).0);
+    let want_dx = fd(&xv, |x| loss(x, &sv, &bv));
+    let want_ds = fd(&sv, |s| loss(&xv, s, &bv));
+    let want_db = fd(&bv, |b| loss(&xv, &sv, b));
+    assert_close(&what("dx"), &grads.get(&x).as_vec(), &want_dx, 1e-6);
+    assert_close(&what("dscale"), &grads.get(&scale).as_vec(), &want_ds, 1e-6);
+    assert_close(&what("dbias"), &grads.get(&bias).as_vec(), &want_db, 1e-6);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Random batch and plane sizes (1×2 up to 4×19, a plane shorter and longer than the
+    /// kernel's eight lanes), one, three and nine channels.
+    #[test]
+    fn batch_norm_values_stats_and_gradients_on_both_paths(
+        batch in 1usize..5,
+        plane in 1usize..20,
+        seed in 0u64..1_000,
+    ) {
+        let plane = if batch * plane < 2 { 2 } else { plane };
+        for path in PATHS {
+            check_batch_norm::<1>(path, batch, plane, seed);
+            check_batch_norm::<3>(path, batch, plane, seed);
+            check_batch_norm::<9>(path, batch, plane, seed);
+        }
+    }
+}
+
+/// The CPU's kernels against the portable composition in f32 at a ResNet block's size (long
+/// reductions in the precision training uses): output, running statistics, and the input's,
+/// scale's and bias's gradients, in training and inference.
+#[test]
+fn batch_norm_cpu_kernels_match_the_portable_default_in_f32() {
+    type X = Tensor<(usize, Const<16>, usize), f32, Cpu>;
+    let dev = Cpu::seed_from_u64(4);
+    let shape = (8, Const::<16>, 31 * 33);
+    // an offset mean: the variance must come from centred values
+    let x: X = (dev.sample_normal_like(&shape) * 3.0f32) + 5.0f32;
+    let r: X = dev.sample_normal_like(&shape);
+    let scale: Tensor<Rank1<16>, f32, Cpu> = dev.sample_normal();
+    let bias: Tensor<Rank1<16>, f32, Cpu> = dev.sample_normal();
+    let g = BatchNormGeom {
+        batch: 8,
+        plane: 31 * 33,
+        epsilon: 1e-5,
+        momentum: 0.1,
+    };
+    let mut out = Vec::new();
+    for path in PATHS {
+        let (mut mean, mut var) = (dev.zeros::<Rank1<16>>(), dev.ones::<Rank1<16>>());
+        let running = (&mut mean, &mut var);
+        let y = match path {
+            Path::Cpu => Cpu::try_batch_norm_train(x.leaky_trace(), &scale, &bias, running, g),
+            Path::Portable => {
+                portable::batch_norm_train(x.leaky_trace(), &scale, &bias, running, g)
+            }
+        }
+        .expect("sizes match");
+        let yv = y.as_vec();
+        let grads = (y * r.clone()).sum().backward();
+        let infer = match path {
+            Path::Cpu => Cpu::try_batch_norm_infer(x.clone(), &scale, &bias, (&mean, &var), g),
+            Path::Portable => {
+                portable::batch_norm_infer(x.clone(), &scale, &bias, (&mean, &var), g)
+            }
+        }
+        .expect("sizes match");
+        out.push([
+            yv,
+            mean.as_vec(),
+            var.as_vec(),
+            grads.get(&x).as_vec(),
+            grads.get(&scale).as_vec(),
+            grads.get(&bias).as_vec(),
+            infer.as_vec(),
+        ]);
+    }
+    let names = [
+        "y",
+        "running mean",
+        "running var",
+        "dx",
+        "dscale",
+        "dbias",
+        "inference y",
+    ];
+    for ((name, cpu), portable) in names.iter().zip(&out[0]).zip(&out[1]) {
+        let (cpu, portable): (Vec<f64>, Vec<f64>) = (
+            cpu.iter().map(|&v| v.into()).collect(),
+            portable.iter().map(|&v| v.into()).collect(),
+        );
+        // sums of 8,184 values per channel: the portable path sums in f32
+        let tol = if name.starts_with('d') { 1e-3 } else { 1e-4 };
+        assert_close(name, &cpu, &portable, tol);
+    }
+}
+
+#[test]
+fn batch_norm_sizes_are_checked_on_both_paths() {
+    let dev = Cpu::default();
+    let x: Tensor<(usize, Const<2>, usize), f64, Cpu> = dev.zeros_like(&(3, Const, 4));
+    let (scale, bias) = (dev.ones::<Rank1<2>>(), dev.zeros::<Rank1<2>>());
+    let g = BatchNormGeom {
+        batch: 3,
+        plane: 5,
+        epsilon: 1e-5,
+        momentum: 0.1,
+    };
+    for path in PATHS {
+        let (mut m, mut v) = (dev.zeros::<Rank1<2>>(), dev.ones::<Rank1<2>>());
+        let train = match path {
+            Path::Cpu => {
+                Cpu::try_batch_norm_train(x.leaky_trace(), &scale, &bias, (&mut m, &mut v), g)
+            }
+            Path::Portable => {
+                portable::batch_norm_train(x.leaky_trace(), &scale, &bias, (&mut m, &mut v), g)
+            }
+        };
+        assert!(train.is_err(), "{path:?}: 24 elements as 3·2·5");
+        let infer = match path {
+            Path::Cpu => Cpu::try_batch_norm_infer(x.clone(), &scale, &bias, (&m, &v), g),
+            Path::Portable => portable::batch_norm_infer(x.clone(), &scale, &bias, (&m, &v), g),
+        };
+        assert!(infer.is_err(), "{path:?}: 24 elements as 3·2·5");
+        assert_eq!(
+            (m.as_vec(), v.as_vec()),
+            (vec![0.0; 2], vec![1.0; 2]),
+            "{path:?}: stats untouched"
+        );
+    }
+    assert_eq!(
+        SizeError::check_batch_norm(&g, 2, 24),
+        Err(SizeError::Elements {
+            op: "batch_norm",
+            tensor: "input",
+            expected: 30,
+            found: 24
+        })
     );
 }

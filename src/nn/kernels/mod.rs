@@ -1,12 +1,13 @@
 //! typenet's CPU kernels, on slices and runtime sizes (one compiled kernel serves every shape):
 //! the dense layer (`linear`), convolution by im2col + GEMM (`conv2d`), max and average pooling
-//! (`pool2d`), the bounds-checked GEMM they share (`gemm`, with the threading policy) and a pool
-//! of scratch buffers (`scratch`).
+//! (`pool2d`), batch normalisation (`batchnorm`), the bounds-checked GEMM they share (`gemm`,
+//! with the threading policy) and a pool of scratch buffers (`scratch`).
 //!
 //! Crate-private: the layers reach them through [`LayerKernels`](super::device::LayerKernels),
 //! whose CPU implementation (`nn::device`'s `cpu.rs`) wires them into dfdx's tape. Their tests,
 //! against a naive loop and central finite differences, are beside them (`tests.rs`).
 
+mod batchnorm;
 mod conv2d;
 mod gemm;
 mod linear;
@@ -17,6 +18,10 @@ mod scratch;
 #[cfg(test)]
 mod tests;
 
+pub use batchnorm::BatchNormGeom;
+pub(crate) use batchnorm::{
+    batch_norm_apply, batch_norm_backward, batch_norm_factors, batch_norm_stats, from_f64,
+};
 pub use conv2d::Conv2dGeom;
 pub(crate) use conv2d::{conv2d_backward, conv2d_forward};
 pub(crate) use linear::{bias_grad, input_grad, linear_forward, weight_grad, LinearGeom};
