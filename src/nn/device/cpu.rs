@@ -91,16 +91,7 @@ where
         g: BatchNormGeom,
     ) -> Result<Tensor<S, E, Self>, CpuError> {
         SizeError::check_batch_norm(&g, C, x.shape().num_elements())?;
-        let x = x.try_contiguous()?;
-        let xd = read(&x);
-        let (sc, bi, m, v) = (read(scale), read(bias), read(mean), read(var));
-        let (inv_std, a) = batch_norm_factors(&sc, &v, g.epsilon);
-        let mut y = take(xd.len(), E::zero());
-        batch_norm_apply(g.dims(C), &xd, &m, &a, &bi, &mut y);
-        for buf in [xd, sc, m, v, inv_std, a, bi] {
-            give(buf);
-        }
-        tensor_from_scratch(x.device(), y, *x.shape())
+        batch_norm_infer_op(x, scale, bias, (mean, var), g)
     }
 }
 
@@ -286,6 +277,30 @@ where
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// Inference-mode batch norm: `(x − mean)·scale/√(var + ε) + bias` with the running statistics,
+/// in one pass over `x`.
+fn batch_norm_infer_op<const C: usize, S: Shape, E: KernelFloat>(
+    x: Tensor<S, E, Cpu>,
+    scale: &Tensor<Rank1<C>, E, Cpu>,
+    bias: &Tensor<Rank1<C>, E, Cpu>,
+    (mean, var): (&Tensor<Rank1<C>, E, Cpu>, &Tensor<Rank1<C>, E, Cpu>),
+    g: BatchNormGeom,
+) -> Result<Tensor<S, E, Cpu>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let x = x.try_contiguous()?;
+    let xd = read(&x);
+    let (sc, bi, m, v) = (read(scale), read(bias), read(mean), read(var));
+    let (inv_std, a) = batch_norm_factors(&sc, &v, g.epsilon);
+    let mut y = take(xd.len(), E::zero());
+    batch_norm_apply(g.dims(C), &xd, &m, &a, &bi, &mut y);
+    for buf in [xd, sc, m, v, inv_std, a, bi] {
+        give(buf);
+    }
+    tensor_from_scratch(x.device(), y, *x.shape())
 }
 
 /// Training-mode batch norm with geometry `g` (see
