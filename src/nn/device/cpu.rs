@@ -108,6 +108,31 @@ where
     }
 }
 
+/// A tensor's elements in logical order: its own buffer, borrowed, when the tensor is
+/// contiguous and its buffer holds exactly its elements (every tensor an op made contiguous, every
+/// parameter), else a copy.
+fn borrow<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> std::borrow::Cow<'_, [E]>
+where
+    Cpu: Device<E>,
+{
+    match t.host_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => {
+            let mut v = vec![E::zero(); t.shape().num_elements()];
+            t.copy_into(&mut v);
+            std::borrow::Cow::Owned(v)
+        }
+    }
+}
+
+/// The buffer of a tensor this op just allocated (its only owner), to write its output into.
+fn out_buffer<S: Shape, E: KernelFloat>(t: &mut Tensor<S, E, Cpu>) -> Result<&mut [E], CpuError>
+where
+    Cpu: Device<E>,
+{
+    t.host_slice_mut().ok_or(CpuError::WrongNumElements)
+}
+
 /// A scratch copy of a tensor's elements in logical order (`Tensor` storage is private to dfdx,
 /// so reading it costs one memcpy).
 fn read<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E>
@@ -161,28 +186,27 @@ where
     T: Tape<E, Cpu>,
     Cpu: Device<E>,
 {
-    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let (xd, w, b) = (read(&x), read(weight), read(bias));
-    let mut yd = take(g.rows * g.out, E::zero());
-    linear_forward(g, &xd, &w, &b, &mut yd);
-    give(b);
-    let out = tensor_from_scratch(x.device(), yd, out_shape)?;
-    if !T::OWNS_TAPE {
-        give(xd);
-        give(w);
-    } else {
+    let mut out = x.device().try_zeros_like(&out_shape)?;
+    linear_forward(
+        g,
+        &borrow(&x),
+        &borrow(weight),
+        &borrow(bias),
+        out_buffer(&mut out)?,
+    );
+    if T::OWNS_TAPE {
+        // the backward reads the input and the weights through clones of their tensors (no copy)
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
+        let w = weight.clone();
         tape.add_backward_op(move |grads| {
             // dfdx lends one gradient buffer at a time: copy the output's out first.
             let mut gy = take(g.rows * g.out, E::zero());
             gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             bias_grad(g, &gy, E::grad_slice(grads.get_or_alloc_mut(&bg)?));
-            weight_grad(g, &gy, &xd, E::grad_slice(grads.get_or_alloc_mut(&wg)?));
-            input_grad(g, &gy, &w, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
-            for buf in [gy, xd, w] {
-                give(buf);
-            }
+            weight_grad(g, &gy, &borrow(&x), E::grad_slice(grads.get_or_alloc_mut(&wg)?));
+            input_grad(g, &gy, &borrow(&w), E::grad_slice(grads.get_or_alloc_mut(&xg)?));
+            give(gy);
             Ok(())
         });
     }
