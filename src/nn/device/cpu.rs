@@ -11,9 +11,9 @@ use super::{
 };
 use crate::nn::kernels::{
     avg_pool_backward, avg_pool_forward, batch_norm_apply, batch_norm_backward, batch_norm_factors,
-    batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64, give, input_grad,
-    linear_forward, max_pool_backward, max_pool_forward, take, weight_grad, KernelFloat,
-    LinearGeom,
+    batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64, give, gru_backward,
+    gru_forward, input_grad, linear_forward, max_pool_backward, max_pool_forward, take,
+    weight_grad, GruGeom, KernelFloat, LinearGeom,
 };
 use dfdx::prelude::*;
 
@@ -92,6 +92,16 @@ where
     ) -> Result<Tensor<S, E, Self>, CpuError> {
         SizeError::check_batch_norm(&g, C, x.shape().num_elements())?;
         batch_norm_infer_op(x, scale, bias, (mean, var), g)
+    }
+
+    fn try_gru_sequence<const I: usize, const H: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<I>), E, Self, T>,
+        weight_ih: &Tensor<Rank3<3, H, I>, E, Self>,
+        weight_hh: &Tensor<Rank3<3, H, H>, E, Self>,
+        bias_ih: &Tensor<Rank2<3, H>, E, Self>,
+        bias_hh: &Tensor<Rank2<3, H>, E, Self>,
+    ) -> Result<Tensor<(B, S, Const<H>), E, Self, T>, CpuError> {
+        gru_sequence_op(x, (weight_ih, bias_ih), (weight_hh, bias_hh))
     }
 }
 
@@ -374,6 +384,101 @@ where
             add_into(E::grad_slice(grads.get_or_alloc_mut(&sg)?), &ds);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
             for buf in [gy, ds, db, xd, sc, mean, inv_std] {
+                give(buf);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// A GRU over a whole sequence (see [`LayerKernels::try_gru_sequence`]): the input projections
+/// of every step as one dense product, then the recurrence's kernel; when `x` owns a tape, one
+/// backward pass through time and the dense product's gradients.
+#[allow(clippy::type_complexity)]
+fn gru_sequence_op<const I: usize, const H: usize, B: Dim, S: Dim, E: KernelFloat, T>(
+    x: Tensor<(B, S, Const<I>), E, Cpu, T>,
+    (weight_ih, bias_ih): (
+        &Tensor<Rank3<3, H, I>, E, Cpu>,
+        &Tensor<Rank2<3, H>, E, Cpu>,
+    ),
+    (weight_hh, bias_hh): (
+        &Tensor<Rank3<3, H, H>, E, Cpu>,
+        &Tensor<Rank2<3, H>, E, Cpu>,
+    ),
+) -> Result<Tensor<(B, S, Const<H>), E, Cpu, T>, CpuError>
+where
+    T: Tape<E, Cpu>,
+    Cpu: Device<E>,
+{
+    let (b, s, _) = *x.shape();
+    if s.size() == 0 {
+        return Err(SizeError::Elements {
+            op: "recurrent layer",
+            tensor: "input sequence",
+            expected: 1,
+            found: 0,
+        }
+        .into());
+    }
+    let g = GruGeom {
+        batch: b.size(),
+        steps: s.size(),
+        hidden: H,
+    };
+    let lin = LinearGeom {
+        rows: g.batch * g.steps,
+        inp: I,
+        out: 3 * H,
+    };
+    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let (xd, wih, bih) = (read(&x), read(weight_ih), read(bias_ih));
+    let (whh, bhh) = (read(weight_hh), read(bias_hh));
+    let mut gx = take(g.projected(), E::zero());
+    linear_forward(lin, &xd, &wih, &bih, &mut gx);
+    give(bih);
+    let mut y = take(g.states(), E::zero());
+    let mut states = take(g.saved_states(), E::zero());
+    let mut gates = take(g.saved_gates(), E::zero());
+    let mut hp = take(g.batch * 3 * H, E::zero());
+    gru_forward(g, &gx, &whh, &bhh, &mut y, &mut states, &mut gates, &mut hp);
+    for buf in [gx, hp, bhh] {
+        give(buf);
+    }
+    let out = tensor_from_scratch(x.device(), y, (b, s, Const::<H>))?;
+    if !T::OWNS_TAPE {
+        for buf in [xd, wih, whh, states, gates] {
+            give(buf);
+        }
+    } else {
+        let (xg, og) = (x.ghost(), out.ghost());
+        let (wihg, bihg) = (weight_ih.ghost(), bias_ih.ghost());
+        let (whhg, bhhg) = (weight_hh.ghost(), bias_hh.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first.
+            let mut gy = take(g.states(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let mut dgx = take(g.projected(), E::zero());
+            let mut dhp = take(g.projected(), E::zero());
+            let mut dh = take(g.batch * H, E::zero());
+            let (mut dwhh, mut dbhh) = (take(3 * H * H, E::zero()), take(3 * H, E::zero()));
+            dwhh.fill(E::zero());
+            dbhh.fill(E::zero());
+            gru_backward(
+                g, &whh, &states, &gates, &gy, &mut dgx, &mut dwhh, &mut dbhh, &mut dhp, &mut dh,
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&whhg)?), &dwhh);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&bhhg)?), &dbhh);
+            bias_grad(lin, &dgx, E::grad_slice(grads.get_or_alloc_mut(&bihg)?));
+            weight_grad(
+                lin,
+                &dgx,
+                &xd,
+                E::grad_slice(grads.get_or_alloc_mut(&wihg)?),
+            );
+            input_grad(lin, &dgx, &wih, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
+            for buf in [gy, dgx, dhp, dh, dwhh, dbhh, xd, wih, whh, states, gates] {
                 give(buf);
             }
             Ok(())

@@ -278,6 +278,23 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
     ) -> Result<Tensor<S, E, Self>, Self::Err> {
         portable::batch_norm_infer(x, scale, bias, running, g)
     }
+
+    /// A GRU over a whole sequence (PyTorch's equations, see [`Gru`](super::Gru)) from the zero
+    /// state: `x` `(B, S, I)` to every step's hidden state `(B, S, H)`, recorded on `x`'s tape.
+    /// The weights and biases are the layer's, gate by gate (reset, update, new).
+    /// Defaults to [`portable::gru_sequence`].
+    ///
+    /// # Errors
+    /// A [`SizeError`] when the sequence is empty (`S = 0`); device errors.
+    fn try_gru_sequence<const I: usize, const H: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<I>), E, Self, T>,
+        weight_ih: &Tensor<Rank3<3, H, I>, E, Self>,
+        weight_hh: &Tensor<Rank3<3, H, H>, E, Self>,
+        bias_ih: &Tensor<Rank2<3, H>, E, Self>,
+        bias_hh: &Tensor<Rank2<3, H>, E, Self>,
+    ) -> Result<Tensor<(B, S, Const<H>), E, Self, T>, Self::Err> {
+        portable::gru_sequence(x, weight_ih, weight_hh, bias_ih, bias_hh)
+    }
 }
 
 /// A device the [`Trainer`](crate::train::Trainer) trains on with element type `E` (`f32`

@@ -5,7 +5,9 @@
 //! - [`conv2d`]: im2col as one dfdx `gather` from the flattened input, then one `matmul`;
 //! - [`pool2d`]: the windows by `gather`, then `max` or `mean` over the window axis;
 //! - [`batch_norm_train`], [`batch_norm_infer`]: the input as `(batch, C, plane)`, per-channel
-//!   `mean` reductions and broadcasts (the composition of dfdx's own `BatchNorm2D`).
+//!   `mean` reductions and broadcasts (the composition of dfdx's own `BatchNorm2D`);
+//! - [`gru_sequence`]: one product for every step's input projections, then per step a product
+//!   and the gate ops, the states stacked.
 //!
 //! Padding gathers from elements appended to the flattened input. dfdx records the backward pass
 //! of each op, so these need no gradient code of their own; dfdx 0.13's own `conv2d`/`pool2d`
@@ -336,4 +338,28 @@ where
         .try_mul(scale)?
         .try_add(bias.clone().try_broadcast_like(&shape)?)?
         .try_reshape_like(&out_shape)
+}
+
+/// [`LayerKernels::try_gru_sequence`](super::LayerKernels::try_gru_sequence) composed of dfdx
+/// ops, for any dfdx device: the input projections of every step as one product, then per step
+/// one product `h · W_hhᵀ` and the gate ops, the states stacked into `(B, S, H)`.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when the sequence is empty; device errors.
+#[allow(clippy::type_complexity)]
+pub fn gru_sequence<const I: usize, const H: usize, B, S, E, D, T>(
+    x: Tensor<(B, S, Const<I>), E, D, T>,
+    weight_ih: &Tensor<Rank3<3, H, I>, E, D>,
+    weight_hh: &Tensor<Rank3<3, H, H>, E, D>,
+    bias_ih: &Tensor<Rank2<3, H>, E, D>,
+    bias_hh: &Tensor<Rank2<3, H>, E, D>,
+) -> Result<Tensor<(B, S, Const<H>), E, D, T>, D::Err>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    crate::nn::recurrent::gru_composition(x, weight_ih, weight_hh, bias_ih, bias_hh)
 }

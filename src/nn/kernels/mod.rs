@@ -10,6 +10,7 @@
 mod batchnorm;
 mod conv2d;
 mod gemm;
+mod gru;
 mod linear;
 #[cfg(test)]
 pub(crate) mod oracle;
@@ -24,6 +25,7 @@ pub(crate) use batchnorm::{
 };
 pub use conv2d::Conv2dGeom;
 pub(crate) use conv2d::{conv2d_backward, conv2d_forward};
+pub(crate) use gru::{gru_backward, gru_forward, GruGeom};
 pub(crate) use linear::{bias_grad, input_grad, linear_forward, weight_grad, LinearGeom};
 pub use pool2d::Pool2dGeom;
 pub(crate) use pool2d::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward};
