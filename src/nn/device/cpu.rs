@@ -10,10 +10,11 @@ use super::{
     BatchNormGeom, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError, TrainingDevice,
 };
 use crate::nn::kernels::{
-    avg_pool_backward, avg_pool_forward, batch_norm_apply, batch_norm_backward, batch_norm_factors,
-    batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64, give, gru_backward,
-    gru_forward, input_grad, linear_forward, max_pool_backward, max_pool_forward, take,
-    weight_grad, GruGeom, KernelFloat, LinearGeom,
+    attention_backward, attention_forward, avg_pool_backward, avg_pool_forward, batch_norm_apply,
+    batch_norm_backward, batch_norm_factors, batch_norm_stats, bias_grad, conv2d_backward,
+    conv2d_forward, from_f64, give, gru_backward, gru_forward, input_grad, layer_norm_backward,
+    layer_norm_forward, linear_forward, max_pool_backward, max_pool_forward, take, weight_grad,
+    AttentionGeom, GruGeom, KernelFloat, LinearGeom,
 };
 use dfdx::prelude::*;
 
@@ -102,6 +103,24 @@ where
         bias_hh: &Tensor<Rank2<3, H>, E, Self>,
     ) -> Result<Tensor<(B, S, Const<H>), E, Self, T>, CpuError> {
         gru_sequence_op(x, (weight_ih, bias_ih), (weight_hh, bias_hh))
+    }
+
+    fn try_layer_norm<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<M>), E, Self, T>,
+        gamma: &Tensor<Rank1<M>, E, Self>,
+        beta: &Tensor<Rank1<M>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, CpuError> {
+        layer_norm_op(x, gamma, beta, epsilon)
+    }
+
+    fn try_attention<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        q: Tensor<(B, S, Const<M>), E, Self, T>,
+        k: Tensor<(B, S, Const<M>), E, Self, T>,
+        v: Tensor<(B, S, Const<M>), E, Self, T>,
+        heads: usize,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, CpuError> {
+        attention_op(q, k, v, heads)
     }
 }
 
@@ -479,6 +498,139 @@ where
             );
             input_grad(lin, &dgx, &wih, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
             for buf in [gy, dgx, dhp, dh, dwhh, dbhh, xd, wih, whh, states, gates] {
+                give(buf);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Layer normalisation over the last axis (see [`LayerKernels::try_layer_norm`]) in one pass
+/// per row, with its closed-form backward pass when `x` owns a tape.
+fn layer_norm_op<const M: usize, B: Dim, S: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
+    x: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    gamma: &Tensor<Rank1<M>, E, Cpu>,
+    beta: &Tensor<Rank1<M>, E, Cpu>,
+    epsilon: f64,
+) -> Result<Tensor<(B, S, Const<M>), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let shape = *x.shape();
+    let rows = shape.0.size() * shape.1.size();
+    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let xd = read(&x);
+    let (ga, be) = (read(gamma), read(beta));
+    let (mut y, mut xhat) = (take(xd.len(), E::zero()), take(xd.len(), E::zero()));
+    let mut inv_std = take(rows, E::zero());
+    layer_norm_forward(
+        M,
+        from_f64(epsilon),
+        &xd,
+        &ga,
+        &be,
+        &mut y,
+        &mut xhat,
+        &mut inv_std,
+    );
+    give(xd);
+    give(be);
+    let out = tensor_from_scratch(x.device(), y, shape)?;
+    if !T::OWNS_TAPE {
+        for buf in [ga, xhat, inv_std] {
+            give(buf);
+        }
+    } else {
+        let (xg, gg, bg, og) = (x.ghost(), gamma.ghost(), beta.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first.
+            let mut gy = take(xhat.len(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let (mut dg, mut db) = (take(M, E::zero()), take(M, E::zero()));
+            dg.fill(E::zero());
+            db.fill(E::zero());
+            layer_norm_backward(
+                M,
+                &gy,
+                &xhat,
+                &inv_std,
+                &ga,
+                E::grad_slice(grads.get_or_alloc_mut(&xg)?),
+                &mut dg,
+                &mut db,
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&gg)?), &dg);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
+            for buf in [gy, dg, db, ga, xhat, inv_std] {
+                give(buf);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Multi-head scaled dot-product attention (see [`LayerKernels::try_attention`]) on the
+/// kernel's per-head products, with its backward pass when the inputs own a tape.
+fn attention_op<const M: usize, B: Dim, S: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
+    q: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    k: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    v: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    heads: usize,
+) -> Result<Tensor<(B, S, Const<M>), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let d = super::portable::head_dim(M, heads)?;
+    let shape = *q.shape();
+    let g = AttentionGeom {
+        batch: shape.0.size(),
+        seq: shape.1.size(),
+        heads,
+        head_dim: d,
+    };
+    let scale: E = from_f64(1.0 / (d as f64).sqrt());
+    // `copy_into` copies physical memory: make each contiguous first (a no-op when it is).
+    let (q, tq) = q.try_contiguous()?.split_tape();
+    let (k, tk) = k.try_contiguous()?.split_tape();
+    let (v, tv) = v.try_contiguous()?.split_tape();
+    let mut tape = tq.merge(tk).merge(tv);
+    let (qd, kd, vd) = (read(&q), read(&k), read(&v));
+    let mut y = take(g.elements(), E::zero());
+    let mut weights = take(g.weights(), E::zero());
+    attention_forward(g, scale, (&qd, &kd, &vd), &mut y, &mut weights);
+    let out = tensor_from_scratch(q.device(), y, shape)?;
+    if !T::OWNS_TAPE {
+        for buf in [qd, kd, vd, weights] {
+            give(buf);
+        }
+    } else {
+        let (qg, kg, vg, og) = (q.ghost(), k.ghost(), v.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first, and
+            // gather the three input gradients in scratch.
+            let mut gy = take(g.elements(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let mut dq = take(g.elements(), E::zero());
+            let mut dk = take(g.elements(), E::zero());
+            let mut dv = take(g.elements(), E::zero());
+            for buf in [&mut dq, &mut dk, &mut dv] {
+                buf.fill(E::zero());
+            }
+            attention_backward(
+                g,
+                scale,
+                (&qd, &kd, &vd),
+                &weights,
+                &gy,
+                (&mut dq, &mut dk, &mut dv),
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&qg)?), &dq);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&kg)?), &dk);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&vg)?), &dv);
+            for buf in [gy, dq, dk, dv, qd, kd, vd, weights] {
                 give(buf);
             }
             Ok(())

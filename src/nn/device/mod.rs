@@ -295,6 +295,40 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
     ) -> Result<Tensor<(B, S, Const<H>), E, Self, T>, Self::Err> {
         portable::gru_sequence(x, weight_ih, weight_hh, bias_ih, bias_hh)
     }
+
+    /// Layer normalisation over the last axis (dfdx's `LayerNorm1D`): each row of `M` elements
+    /// of `x` minus its mean, over `√(var + epsilon)` (the biased variance), times `gamma`, plus
+    /// `beta`. The output has `x`'s shape, recorded on its tape.
+    /// Defaults to [`portable::layer_norm`].
+    ///
+    /// # Errors
+    /// Device errors.
+    fn try_layer_norm<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<M>), E, Self, T>,
+        gamma: &Tensor<Rank1<M>, E, Self>,
+        beta: &Tensor<Rank1<M>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, Self::Err> {
+        portable::layer_norm(x, gamma, beta, epsilon)
+    }
+
+    /// Multi-head scaled dot-product attention of `heads` heads over rows of `M` features:
+    /// with each head's `M / heads` columns of `q`, `k` and `v` (per sequence, `(S, M/heads)`
+    /// blocks), `softmax(q·kᵀ/√(M/heads))·v` (the softmax along each row), the heads written back
+    /// to their columns: `(B, S, M)`, recorded on the three tapes, merged.
+    /// Defaults to [`portable::attention`].
+    ///
+    /// # Errors
+    /// A [`SizeError`] when `heads` is 0 or does not divide `M`; device errors.
+    #[allow(clippy::type_complexity)]
+    fn try_attention<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        q: Tensor<(B, S, Const<M>), E, Self, T>,
+        k: Tensor<(B, S, Const<M>), E, Self, T>,
+        v: Tensor<(B, S, Const<M>), E, Self, T>,
+        heads: usize,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, Self::Err> {
+        portable::attention(q, k, v, heads)
+    }
 }
 
 /// A device the [`Trainer`](crate::train::Trainer) trains on with element type `E` (`f32`

@@ -723,3 +723,197 @@ fn gru_sequence_cpu_kernel_matches_the_portable_default_in_f32() {
         assert_close(name, &cpu, &portable, tol);
     }
 }
+
+/// Layer normalisation of rows of `m` by direct loops: `(x − mean)/√(var + eps)·gamma + beta`.
+fn layer_norm_ref(m: usize, eps: f64, x: &[f64], gamma: &[f64], beta: &[f64]) -> Vec<f64> {
+    let mut y = Vec::with_capacity(x.len());
+    for row in x.chunks_exact(m) {
+        let mean = row.iter().sum::<f64>() / m as f64;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / m as f64;
+        for j in 0..m {
+            y.push((row[j] - mean) / (var + eps).sqrt() * gamma[j] + beta[j]);
+        }
+    }
+    y
+}
+
+/// Both paths of the layer norm on `(b, s, M)`: values against direct loops, the input's,
+/// gamma's and beta's gradients against central finite differences, and the paths against each
+/// other.
+fn check_layer_norm<const M: usize>((b, s): (usize, usize), eps: f64, seed: u64) {
+    let dev = Cpu::seed_from_u64(seed);
+    let x: Tensor<(usize, usize, Const<M>), f64, Cpu> =
+        dev.sample_normal_like(&(b, s, Const)) * 2.0 + 0.5;
+    let gamma: Tensor<Rank1<M>, f64, Cpu> = dev.sample_normal();
+    let beta: Tensor<Rank1<M>, f64, Cpu> = dev.sample_normal();
+    let r: Tensor<(usize, usize, Const<M>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let (xv, gv, bv, rv) = (x.as_vec(), gamma.as_vec(), beta.as_vec(), r.as_vec());
+    let loss = |x: &[f64], g: &[f64], be: &[f64]| dot(&rv, &layer_norm_ref(M, eps, x, g, be));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        let what = |t: &str| format!("{path:?} layer norm ({b}, {s}, {M}): {t}");
+        let y = match path {
+            Path::Cpu => Cpu::try_layer_norm(x.leaky_trace(), &gamma, &beta, eps),
+            Path::Portable => portable::layer_norm(x.leaky_trace(), &gamma, &beta, eps),
+        }
+        .expect("no device error");
+        let yv = y.as_vec();
+        assert_close(
+            &what("y"),
+            &yv,
+            &layer_norm_ref(M, eps, &xv, &gv, &bv),
+            1e-12,
+        );
+        let grads = (y * r.clone()).sum().backward();
+        let got = [
+            grads.get(&x).as_vec(),
+            grads.get(&gamma).as_vec(),
+            grads.get(&beta).as_vec(),
+        ];
+        let want = [
+            fd(&xv, |x| loss(x, &gv, &bv)),
+            fd(&gv, |g| loss(&xv, g, &bv)),
+            fd(&bv, |be| loss(&xv, &gv, be)),
+        ];
+        for ((name, got), want) in ["dx", "dgamma", "dbeta"].iter().zip(&got).zip(&want) {
+            assert_close(&what(name), got, want, 1e-6);
+        }
+        per_path.push((yv, got));
+    }
+    let ((y_cpu, g_cpu), (y_port, g_port)) = (&per_path[0], &per_path[1]);
+    assert_close("layer norm y: cpu against portable", y_cpu, y_port, 1e-12);
+    for (k, (c, q)) in g_cpu.iter().zip(g_port).enumerate() {
+        assert_close(
+            &format!("layer norm gradient {k}: cpu against portable"),
+            c,
+            q,
+            1e-10,
+        );
+    }
+}
+
+#[test]
+fn layer_norm_values_and_gradients_on_both_paths() {
+    check_layer_norm::<7>((3, 5), 1e-5, 1);
+    check_layer_norm::<1>((2, 3), 1e-5, 2);
+    check_layer_norm::<5>((1, 1), 0.3, 3);
+}
+
+/// Multi-head attention by direct loops over `(b, s, m)` rows: per sequence and head of
+/// `m / heads` columns, `softmax(q·kᵀ/√(m/heads))·v`.
+fn attention_ref(
+    (b, s, m, heads): (usize, usize, usize, usize),
+    q: &[f64],
+    k: &[f64],
+    v: &[f64],
+) -> Vec<f64> {
+    let d = m / heads;
+    let at = |t: &[f64], n: usize, i: usize, h: usize, c: usize| t[(n * s + i) * m + h * d + c];
+    let mut y = vec![0.0; b * s * m];
+    for n in 0..b {
+        for h in 0..heads {
+            for i in 0..s {
+                let scores: Vec<f64> = (0..s)
+                    .map(|j| {
+                        (0..d)
+                            .map(|c| at(q, n, i, h, c) * at(k, n, j, h, c))
+                            .sum::<f64>()
+                            / (d as f64).sqrt()
+                    })
+                    .collect();
+                let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = scores.iter().map(|x| (x - max).exp()).collect();
+                let sum: f64 = e.iter().sum();
+                for c in 0..d {
+                    y[(n * s + i) * m + h * d + c] =
+                        (0..s).map(|j| e[j] / sum * at(v, n, j, h, c)).sum::<f64>();
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Both paths of the attention on `(b, s, M)` with `heads` heads: values against direct loops,
+/// the gradients of `q`, `k` and `v` against central finite differences, and the paths against
+/// each other.
+fn check_attention<const M: usize>((b, s): (usize, usize), heads: usize, seed: u64) {
+    type X<const M: usize> = Tensor<(usize, usize, Const<M>), f64, Cpu>;
+    let dev = Cpu::seed_from_u64(seed);
+    let shape = (b, s, Const::<M>);
+    let (q, k, v): (X<M>, X<M>, X<M>) = (
+        dev.sample_normal_like(&shape),
+        dev.sample_normal_like(&shape),
+        dev.sample_normal_like(&shape),
+    );
+    let r: X<M> = dev.sample_normal_like(&shape);
+    let (qv, kv, vv, rv) = (q.as_vec(), k.as_vec(), v.as_vec(), r.as_vec());
+    let dims = (b, s, M, heads);
+    let loss = |q: &[f64], k: &[f64], v: &[f64]| dot(&rv, &attention_ref(dims, q, k, v));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        let what = |t: &str| format!("{path:?} attention {dims:?}: {t}");
+        let (tq, tk, tv) = (q.leaky_trace(), k.leaky_trace(), v.leaky_trace());
+        let y = match path {
+            Path::Cpu => Cpu::try_attention(tq, tk, tv, heads),
+            Path::Portable => portable::attention(tq, tk, tv, heads),
+        }
+        .expect("heads divide the width");
+        let yv = y.as_vec();
+        assert_close(&what("y"), &yv, &attention_ref(dims, &qv, &kv, &vv), 1e-12);
+        let grads = (y * r.clone()).sum().backward();
+        let got = [
+            grads.get(&q).as_vec(),
+            grads.get(&k).as_vec(),
+            grads.get(&v).as_vec(),
+        ];
+        let want = [
+            fd(&qv, |q| loss(q, &kv, &vv)),
+            fd(&kv, |k| loss(&qv, k, &vv)),
+            fd(&vv, |v| loss(&qv, &kv, v)),
+        ];
+        for ((name, got), want) in ["dq", "dk", "dv"].iter().zip(&got).zip(&want) {
+            assert_close(&what(name), got, want, 1e-6);
+        }
+        per_path.push((yv, got));
+    }
+    let ((y_cpu, g_cpu), (y_port, g_port)) = (&per_path[0], &per_path[1]);
+    assert_close("attention y: cpu against portable", y_cpu, y_port, 1e-12);
+    for (i, (c, p)) in g_cpu.iter().zip(g_port).enumerate() {
+        assert_close(
+            &format!("attention gradient {i}: cpu against portable"),
+            c,
+            p,
+            1e-10,
+        );
+    }
+}
+
+#[test]
+fn attention_values_and_gradients_on_both_paths() {
+    check_attention::<6>((3, 5), 2, 1);
+    check_attention::<6>((2, 3), 3, 2);
+    check_attention::<4>((1, 1), 1, 3);
+    // more sequences than one rayon task takes
+    check_attention::<8>((9, 4), 2, 4);
+}
+
+#[test]
+fn attention_heads_must_divide_the_width_on_both_paths() {
+    let dev = Cpu::seed_from_u64(0);
+    let x: Tensor<(usize, usize, Const<6>), f64, Cpu> = dev.zeros_like(&(2, 3, Const));
+    for path in PATHS {
+        for heads in [0, 4] {
+            let (q, k, v) = (x.leaky_trace(), x.leaky_trace(), x.leaky_trace());
+            let err = match path {
+                Path::Cpu => Cpu::try_attention(q, k, v, heads),
+                Path::Portable => portable::attention(q, k, v, heads),
+            }
+            .expect_err("heads do not divide the width");
+            assert!(
+                matches!(err, CpuError::WrongNumElements),
+                "{path:?} {heads}: {err:?}"
+            );
+        }
+    }
+}

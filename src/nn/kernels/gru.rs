@@ -41,10 +41,6 @@ impl GruGeom {
     }
 }
 
-fn sigmoid<E: KernelFloat>(x: E) -> E {
-    E::one() / (E::one() + (-x).exp())
-}
-
 /// `dst (m×n) += lhs (m×k) · rhs (k×n)` on one thread unless the product is large.
 fn product<E: KernelFloat>(
     m: usize,
@@ -108,17 +104,21 @@ pub(crate) fn gru_forward<E: KernelFloat>(
             let (r_, rest) = gates_t[i * h4..(i + 1) * h4].split_at_mut(h);
             let (z_, rest) = rest.split_at_mut(h);
             let (n_, hn_) = rest.split_at_mut(h);
+            // pre-activations, then each gate's activation over the whole row
             for j in 0..h {
-                let r = sigmoid(x[j] + p[j]);
-                let z = sigmoid(x[h + j] + p[h + j]);
-                let hn = p[2 * h + j];
-                let n = (x[2 * h + j] + r * hn).tanh();
+                r_[j] = x[j] + p[j];
+                z_[j] = x[h + j] + p[h + j];
+            }
+            E::sigmoid_slice(r_);
+            E::sigmoid_slice(z_);
+            for j in 0..h {
+                hn_[j] = p[2 * h + j];
+                n_[j] = x[2 * h + j] + r_[j] * hn_[j];
+            }
+            E::tanh_slice(n_);
+            for j in 0..h {
                 // h' = n + z ⊙ (h − n)
-                hnext[j] = n + z * (hprev[j] - n);
-                r_[j] = r;
-                z_[j] = z;
-                n_[j] = n;
-                hn_[j] = hn;
+                hnext[j] = n_[j] + z_[j] * (hprev[j] - n_[j]);
             }
             out[(i * s + t) * h..(i * s + t + 1) * h].copy_from_slice(hnext);
         }

@@ -7,10 +7,13 @@
 //! whose CPU implementation (`nn::device`'s `cpu.rs`) wires them into dfdx's tape. Their tests,
 //! against a naive loop and central finite differences, are beside them (`tests.rs`).
 
+mod activation;
+mod attention;
 mod batchnorm;
 mod conv2d;
 mod gemm;
 mod gru;
+mod layer_norm;
 mod linear;
 #[cfg(test)]
 pub(crate) mod oracle;
@@ -19,6 +22,7 @@ mod scratch;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use attention::{attention_backward, attention_forward, AttentionGeom};
 pub use batchnorm::BatchNormGeom;
 pub(crate) use batchnorm::{
     batch_norm_apply, batch_norm_backward, batch_norm_factors, batch_norm_stats, from_f64,
@@ -26,6 +30,7 @@ pub(crate) use batchnorm::{
 pub use conv2d::Conv2dGeom;
 pub(crate) use conv2d::{conv2d_backward, conv2d_forward};
 pub(crate) use gru::{gru_backward, gru_forward, GruGeom};
+pub(crate) use layer_norm::{layer_norm_backward, layer_norm_forward};
 pub(crate) use linear::{bias_grad, input_grad, linear_forward, weight_grad, LinearGeom};
 pub use pool2d::Pool2dGeom;
 pub(crate) use pool2d::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward};
@@ -35,7 +40,13 @@ use dfdx::prelude::{Cpu, Dtype, Storage};
 
 /// Element types typenet's CPU kernels run on: `f32` and `f64` (sealed).
 pub trait KernelFloat:
-    Dtype + num_traits::Float + Send + Sync + scratch::Pooled + sealed::GradSlice
+    Dtype
+    + num_traits::Float
+    + Send
+    + Sync
+    + scratch::Pooled
+    + sealed::GradSlice
+    + activation::Activations
 {
 }
 impl KernelFloat for f32 {}
