@@ -460,9 +460,8 @@ where
     let mut y = take(g.states(), E::zero());
     let mut states = take(g.saved_states(), E::zero());
     let mut gates = take(g.saved_gates(), E::zero());
-    let mut hp = take(g.batch * 3 * H, E::zero());
-    gru_forward(g, &gx, &whh, &bhh, &mut y, &mut states, &mut gates, &mut hp);
-    for buf in [gx, hp, bhh] {
+    gru_forward(g, &gx, &whh, &bhh, &mut y, &mut states, &mut gates);
+    for buf in [gx, bhh] {
         give(buf);
     }
     let out = tensor_from_scratch(x.device(), y, (b, s, Const::<H>))?;
@@ -480,12 +479,11 @@ where
             gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             let mut dgx = take(g.projected(), E::zero());
             let mut dhp = take(g.projected(), E::zero());
-            let mut dh = take(g.batch * H, E::zero());
             let (mut dwhh, mut dbhh) = (take(3 * H * H, E::zero()), take(3 * H, E::zero()));
             dwhh.fill(E::zero());
             dbhh.fill(E::zero());
             gru_backward(
-                g, &whh, &states, &gates, &gy, &mut dgx, &mut dwhh, &mut dbhh, &mut dhp, &mut dh,
+                g, &whh, &states, &gates, &gy, &mut dgx, &mut dwhh, &mut dbhh, &mut dhp,
             );
             add_into(E::grad_slice(grads.get_or_alloc_mut(&whhg)?), &dwhh);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bhhg)?), &dbhh);
@@ -497,7 +495,7 @@ where
                 E::grad_slice(grads.get_or_alloc_mut(&wihg)?),
             );
             input_grad(lin, &dgx, &wih, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
-            for buf in [gy, dgx, dhp, dh, dwhh, dbhh, xd, wih, whh, states, gates] {
+            for buf in [gy, dgx, dhp, dwhh, dbhh, xd, wih, whh, states, gates] {
                 give(buf);
             }
             Ok(())

@@ -658,6 +658,56 @@ fn gru_sequence_values_and_gradients_on_both_paths() {
     check_gru::<2, 3>((5, 9), 4);
 }
 
+/// The sequences split among threads (19 of them in two uneven groups, on a pool of 3 threads):
+/// the CPU's values against direct loops, its gradients against the portable composition's.
+#[test]
+fn gru_sequence_split_among_threads_matches_the_portable_default() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .expect("a thread pool");
+    let (b, s) = (19, 9);
+    let dev = Cpu::seed_from_u64(5);
+    let x: Tensor<(usize, usize, Const<3>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let p: GruParams<3, 64> = (
+        dev.sample_uniform() * 0.25,
+        dev.sample_uniform() * 0.25,
+        dev.sample_uniform() * 0.25,
+        dev.sample_uniform() * 0.25,
+    );
+    let r: Tensor<(usize, usize, Const<64>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        // the tensors hold a tape (not `Send`): only plain vectors leave the pool
+        let (yv, got) = pool.install(|| {
+            let y = gru_seq(path, x.leaky_trace(), &p).expect("a sequence");
+            let yv = y.as_vec();
+            let grads = (y * r.clone()).sum().backward();
+            let got = [
+                grads.get(&x).as_vec(),
+                grads.get(&p.0).as_vec(),
+                grads.get(&p.1).as_vec(),
+                grads.get(&p.2).as_vec(),
+                grads.get(&p.3).as_vec(),
+            ];
+            (yv, got)
+        });
+        per_path.push((yv, got));
+    }
+    let pv = [p.0.as_vec(), p.1.as_vec(), p.2.as_vec(), p.3.as_vec()];
+    let want = gru_ref((b, s, 3, 64), &x.as_vec(), &pv[0], &pv[1], &pv[2], &pv[3]);
+    assert_close("split gru y", &per_path[0].0, &want, 1e-12);
+    let names = ["dx", "dw_ih", "dw_hh", "db_ih", "db_hh"];
+    for ((name, c), q) in names.iter().zip(&per_path[0].1).zip(&per_path[1].1) {
+        assert_close(
+            &format!("split gru {name}: cpu against portable"),
+            c,
+            q,
+            1e-11,
+        );
+    }
+}
+
 #[test]
 fn gru_sequence_of_no_steps_is_a_size_error_on_both_paths() {
     let dev = Cpu::seed_from_u64(0);

@@ -9,7 +9,17 @@
 //! thread.
 
 use super::gemm::{matmul_split, split_parts, Mat};
+use super::scratch::{give, take};
 use super::KernelFloat;
+use rayon::prelude::*;
+
+/// Multiply-adds of a whole recurrence (`steps·batch·3·hidden²`) from which its sequences are
+/// split among the rayon threads (each group on one thread: its per-step products are too
+/// small to split).
+const CHUNKS_FROM: usize = 1 << 21;
+
+/// Sequences a group takes at least.
+const MIN_CHUNK: usize = 8;
 
 /// Sizes of a GRU's recurrence: `batch` sequences of `steps` steps, `hidden` features.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +49,23 @@ impl GruGeom {
     pub fn saved_gates(&self) -> usize {
         self.steps * self.batch * 4 * self.hidden
     }
+
+    /// The same sizes for `batch` sequences.
+    fn with_batch(self, batch: usize) -> Self {
+        GruGeom { batch, ..self }
+    }
+
+    /// Groups of sequences the recurrence runs in: one per rayon thread from [`CHUNKS_FROM`]
+    /// multiply-adds up, each of at least [`MIN_CHUNK`] sequences.
+    fn chunks(&self) -> usize {
+        let macs = self.steps * self.batch * 3 * self.hidden * self.hidden;
+        if macs < CHUNKS_FROM {
+            return 1;
+        }
+        rayon::current_num_threads()
+            .min(self.batch / MIN_CHUNK)
+            .max(1)
+    }
 }
 
 /// `dst (m×n) += lhs (m×k) · rhs (k×n)` on one thread unless the product is large.
@@ -55,13 +82,43 @@ fn product<E: KernelFloat>(
 
 /// Runs the recurrence from the zero state.
 ///
+/// The sequences are independent: they run in [`GruGeom::chunks`] groups of consecutive
+/// sequences, one rayon task each (each group's saved states and gates are a time-major block of
+/// their own). A given thread count always gives bit-identical results.
+///
 /// `gx` holds the input projections `x · W_ihᵀ + b_ih` `(batch, steps, 3·hidden)` (gates
 /// reset, update, new), `whh` `W_hh` `(3·hidden, hidden)` row-major, `bhh` `(3·hidden)`.
 /// Writes every step's state to `out` `(batch, steps, hidden)`, the states from the zero one to
-/// `states` ([`GruGeom::saved_states`]) and the gates to `gates` ([`GruGeom::saved_gates`]);
-/// `hp` is scratch of `batch·3·hidden`.
-#[allow(clippy::too_many_arguments)]
+/// `states` ([`GruGeom::saved_states`]) and the gates to `gates` ([`GruGeom::saved_gates`]).
 pub(crate) fn gru_forward<E: KernelFloat>(
+    g: GruGeom,
+    gx: &[E],
+    whh: &[E],
+    bhh: &[E],
+    out: &mut [E],
+    states: &mut [E],
+    gates: &mut [E],
+) {
+    if g.batch * g.hidden * g.steps == 0 {
+        return;
+    }
+    let per = g.batch.div_ceil(g.chunks());
+    let c = g.with_batch(per);
+    gx.par_chunks(c.projected())
+        .zip(out.par_chunks_mut(c.states()))
+        .zip(states.par_chunks_mut(c.saved_states()))
+        .zip(gates.par_chunks_mut(c.saved_gates()))
+        .for_each(|(((gx, out), states), gates)| {
+            let c = g.with_batch(out.len() / (g.steps * g.hidden));
+            let mut hp = take(c.batch * 3 * c.hidden, E::zero());
+            forward_chunk(c, gx, whh, bhh, out, states, gates, &mut hp);
+            give(hp);
+        });
+}
+
+/// [`gru_forward`] of one group of sequences; `hp` is scratch of `batch·3·hidden`.
+#[allow(clippy::too_many_arguments)]
+fn forward_chunk<E: KernelFloat>(
     g: GruGeom,
     gx: &[E],
     whh: &[E],
@@ -73,9 +130,6 @@ pub(crate) fn gru_forward<E: KernelFloat>(
 ) {
     let (b, s, h) = (g.batch, g.steps, g.hidden);
     let (h3, h4) = (3 * h, 4 * h);
-    if b * h == 0 {
-        return;
-    }
     states[..b * h].fill(E::zero());
     for t in 0..s {
         for row in hp.chunks_exact_mut(h3).take(b) {
@@ -125,12 +179,13 @@ pub(crate) fn gru_forward<E: KernelFloat>(
     }
 }
 
-/// Backpropagation through time of [`gru_forward`].
+/// Backpropagation through time of [`gru_forward`] (in the same groups of sequences, one
+/// rayon task each).
 ///
 /// `gy` is the gradient of its `out` `(batch, steps, hidden)`; `states` and `gates` what it
 /// saved. Overwrites `dgx` `(batch, steps, 3·hidden)` with the input projections' gradient and
-/// adds `W_hh`'s and `b_hh`'s to `dwhh` and `dbhh`. `dhp` is scratch of `steps·batch·3·hidden`
-/// (the hidden projections' gradient, time-major), `dh` of `batch·hidden`.
+/// adds `W_hh`'s and `b_hh`'s to `dwhh` and `dbhh`. `dhp` is scratch of
+/// [`GruGeom::projected`] (the hidden projections' gradient).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gru_backward<E: KernelFloat>(
     g: GruGeom,
@@ -142,13 +197,67 @@ pub(crate) fn gru_backward<E: KernelFloat>(
     dwhh: &mut [E],
     dbhh: &mut [E],
     dhp: &mut [E],
+) {
+    let (s, h) = (g.steps, g.hidden);
+    if g.batch * h * s == 0 {
+        return;
+    }
+    let per = g.batch.div_ceil(g.chunks());
+    let c = g.with_batch(per);
+    gy.par_chunks(c.states())
+        .zip(states.par_chunks(c.saved_states()))
+        .zip(gates.par_chunks(c.saved_gates()))
+        .zip(dgx.par_chunks_mut(c.projected()))
+        .zip(dhp.par_chunks_mut(c.projected()))
+        .for_each(|((((gy, states), gates), dgx), dhp)| {
+            let c = g.with_batch(gy.len() / (s * h));
+            let mut dh = take(c.batch * h, E::zero());
+            backward_chunk(c, whh, states, gates, gy, dgx, dhp, &mut dh);
+            give(dh);
+        });
+    // dW_hh += Σ_t dhp_tᵀ · h_t over every group (step 0's state is zero: left out)
+    let h3 = 3 * h;
+    for (states, dhp) in states
+        .chunks(c.saved_states())
+        .zip(dhp.chunks(c.projected()))
+    {
+        let b = states.len() / ((s + 1) * h);
+        if s > 1 {
+            let lhs = Mat {
+                data: &dhp[b * h3..s * b * h3],
+                rs: 1,
+                cs: h3,
+            };
+            let rhs = Mat {
+                data: &states[b * h..s * b * h],
+                rs: h,
+                cs: 1,
+            };
+            product(h3, h, (s - 1) * b, dwhh, lhs, rhs);
+        }
+    }
+    for row in dhp.chunks_exact(h3) {
+        for (acc, &v) in dbhh.iter_mut().zip(row) {
+            *acc += v;
+        }
+    }
+}
+
+/// [`gru_backward`] of one group of sequences, but for `W_hh`'s and `b_hh`'s gradients (left
+/// in `dhp`, time-major); `dh` is scratch of `batch·hidden`.
+#[allow(clippy::too_many_arguments)]
+fn backward_chunk<E: KernelFloat>(
+    g: GruGeom,
+    whh: &[E],
+    states: &[E],
+    gates: &[E],
+    gy: &[E],
+    dgx: &mut [E],
+    dhp: &mut [E],
     dh: &mut [E],
 ) {
     let (b, s, h) = (g.batch, g.steps, g.hidden);
     let (h3, h4) = (3 * h, 4 * h);
-    if b * h == 0 {
-        return;
-    }
     // dh: the gradient reaching the state after step t from the steps after it
     dh[..b * h].fill(E::zero());
     for t in (0..s).rev() {
@@ -191,26 +300,6 @@ pub(crate) fn gru_backward<E: KernelFloat>(
                 cs: 1,
             };
             product(b, h, h3, dh, lhs, rhs);
-        }
-    }
-    // dW_hh += Σ_t dhp_tᵀ · h_t (step 0's state is zero: left out)
-    if s > 1 {
-        let rows = (s - 1) * b;
-        let lhs = Mat {
-            data: &dhp[b * h3..s * b * h3],
-            rs: 1,
-            cs: h3,
-        };
-        let rhs = Mat {
-            data: &states[b * h..s * b * h],
-            rs: h,
-            cs: 1,
-        };
-        product(h3, h, rows, dwhh, lhs, rhs);
-    }
-    for row in dhp.chunks_exact(h3).take(s * b) {
-        for (acc, &v) in dbhh.iter_mut().zip(row) {
-            *acc += v;
         }
     }
 }
