@@ -196,6 +196,7 @@ where
 }
 
 /// dfdx's `LayerNorm1D` on the device's layer-norm kernel.
+#[allow(clippy::type_complexity)]
 fn layer_norm<const M: usize, B: Dim, S: Dim, E: Dtype, D: LayerKernels<E>, T: Tape<E, D>>(
     norm: &LayerNorm1D<M, E, D>,
     x: Tensor<(B, S, Const<M>), E, D, T>,

@@ -1,6 +1,8 @@
 //! Recurrent layers: [`Gru`] and [`Lstm`], PyTorch's gate equations, weight layout and
-//! initialisation, built from dfdx tensor ops on the tape (one input projection for every
-//! step at once, then one matrix product and the gate ops per step).
+//! initialisation. Both project the input of every step at once, then run one matrix product
+//! and the gate ops per step: the GRU through its device's kernel
+//! ([`LayerKernels::try_gru_sequence`]: on the CPU a fused recurrence with a hand-written
+//! backward pass, elsewhere dfdx ops), the LSTM as dfdx tensor ops on the tape.
 //!
 //! A layer maps a sequence `(B, S, I)` to its last hidden state `(B, H)` ([`LastStep`], the
 //! default) or to every step's hidden state `(B, S, H)` ([`AllSteps`]), so layers stack as
@@ -397,6 +399,7 @@ impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Gru<I, H, 
     }
 
     /// The last step's hidden state `(B, H)`.
+    #[allow(clippy::type_complexity)]
     fn last_state<B: Dim, S: Dim, T: Tape<E, D>>(
         &self,
         x: Tensor<(B, S, Const<I>), E, D, T>,
@@ -503,6 +506,7 @@ impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Lstm<I, H,
     }
 
     /// The last step's hidden state `(B, H)`.
+    #[allow(clippy::type_complexity)]
     fn last_state<B: Dim, S: Dim, T: Tape<E, D>>(
         &self,
         x: Tensor<(B, S, Const<I>), E, D, T>,

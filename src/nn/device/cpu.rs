@@ -506,6 +506,7 @@ where
 
 /// Layer normalisation over the last axis (see [`LayerKernels::try_layer_norm`]) in one pass
 /// per row, with its closed-form backward pass when `x` owns a tape.
+#[allow(clippy::type_complexity)]
 fn layer_norm_op<const M: usize, B: Dim, S: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
     x: Tensor<(B, S, Const<M>), E, Cpu, T>,
     gamma: &Tensor<Rank1<M>, E, Cpu>,
@@ -572,6 +573,7 @@ where
 
 /// Multi-head scaled dot-product attention (see [`LayerKernels::try_attention`]) on the
 /// kernel's per-head products, with its backward pass when the inputs own a tape.
+#[allow(clippy::type_complexity)]
 fn attention_op<const M: usize, B: Dim, S: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
     q: Tensor<(B, S, Const<M>), E, Cpu, T>,
     k: Tensor<(B, S, Const<M>), E, Cpu, T>,

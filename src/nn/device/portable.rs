@@ -372,6 +372,7 @@ where
 ///
 /// # Errors
 /// Device errors.
+#[allow(clippy::type_complexity)]
 pub fn layer_norm<const M: usize, B, S, E, D, T>(
     x: Tensor<(B, S, Const<M>), E, D, T>,
     gamma: &Tensor<Rank1<M>, E, D>,

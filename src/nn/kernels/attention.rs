@@ -103,7 +103,7 @@ pub(crate) fn attention_forward<E: KernelFloat>(
                     for row in p.chunks_exact_mut(s) {
                         let mut max = E::neg_infinity();
                         for x in row.iter_mut() {
-                            *x = *x * scale;
+                            *x *= scale;
                             max = max.max(*x);
                         }
                         let mut sum = E::zero();
@@ -113,7 +113,7 @@ pub(crate) fn attention_forward<E: KernelFloat>(
                         }
                         let inv = E::one() / sum;
                         for x in row.iter_mut() {
-                            *x = *x * inv;
+                            *x *= inv;
                         }
                     }
                     let pm = Mat {

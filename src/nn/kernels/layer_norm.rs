@@ -7,6 +7,7 @@ use super::KernelFloat;
 /// Normalises each of the rows of `width` elements of `x` (mean 0, biased variance 1, with
 /// `eps` added to the variance), then scales by `gamma` and shifts by `beta` into `y`. Writes the
 /// normalised values to `xhat` and each row's `1/√(var + ε)` to `inv_std`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn layer_norm_forward<E: KernelFloat>(
     width: usize,
     eps: E,
@@ -69,8 +70,8 @@ pub(crate) fn layer_norm_backward<E: KernelFloat>(
         let (mut sum_g, mut sum_gh) = (E::zero(), E::zero());
         for j in 0..width {
             let g = gr[j] * gamma[j];
-            sum_g = sum_g + g;
-            sum_gh = sum_gh + g * hr[j];
+            sum_g += g;
+            sum_gh += g * hr[j];
             dgamma[j] += gr[j] * hr[j];
             dbeta[j] += gr[j];
         }

@@ -1,7 +1,9 @@
 //! typenet's CPU kernels, on slices and runtime sizes (one compiled kernel serves every shape):
 //! the dense layer (`linear`), convolution by im2col + GEMM (`conv2d`), max and average pooling
-//! (`pool2d`), batch normalisation (`batchnorm`), the bounds-checked GEMM they share (`gemm`,
-//! with the threading policy) and a pool of scratch buffers (`scratch`).
+//! (`pool2d`), batch normalisation (`batchnorm`), the GRU's recurrence (`gru`), layer
+//! normalisation (`layer_norm`), multi-head attention (`attention`), vectorised gate
+//! activations (`activation`), the bounds-checked GEMM they share (`gemm`, with the threading
+//! policy) and a pool of scratch buffers (`scratch`).
 //!
 //! Crate-private: the layers reach them through [`LayerKernels`](super::device::LayerKernels),
 //! whose CPU implementation (`nn::device`'s `cpu.rs`) wires them into dfdx's tape. Their tests,
