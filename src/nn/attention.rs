@@ -3,7 +3,7 @@
 //! encoder layer: attention and a feed-forward network, each in a residual connection followed
 //! by layer normalisation, PyTorch's `norm_first=False`).
 
-use super::device::{LayerKernels, SizeError};
+use super::device::LayerKernels;
 use super::linear::{builder::Linear as LinearBuilder, Linear};
 use super::summary::Summarize;
 use super::Params;
@@ -165,36 +165,10 @@ where
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, S, Const<M>), E, D, T>) -> Result<Self::Output, D::Err> {
-        if H == 0 || !M.is_multiple_of(H) {
-            return Err(SizeError::Elements {
-                op: "self-attention",
-                tensor: "heads",
-                expected: M,
-                found: H,
-            }
-            .into());
-        }
-        let (b, s, _) = *x.shape();
-        let d = M / H;
-        let scale = E::from_f64(1.0 / (d as f64).sqrt()).unwrap_or(E::ONE);
         let q = self.w_q.try_forward(x.retaped::<T>())?;
         let k = self.w_k.try_forward(x.retaped::<T>())?;
         let v = self.w_v.try_forward(x)?;
-        // (B, S, H, d) → heads first
-        let q = q
-            .try_reshape_like(&(b, s, H, d))?
-            .try_permute::<_, Axes4<0, 2, 1, 3>>()?;
-        let k = k
-            .try_reshape_like(&(b, s, H, d))?
-            .try_permute::<_, Axes4<0, 2, 3, 1>>()?;
-        let v = v
-            .try_reshape_like(&(b, s, H, d))?
-            .try_permute::<_, Axes4<0, 2, 1, 3>>()?;
-        let weights = q.try_matmul(k)?.try_mul(scale)?.try_softmax::<Axis<3>>()?;
-        let out = weights
-            .try_matmul(v)?
-            .try_permute::<_, Axes4<0, 2, 1, 3>>()?
-            .try_reshape_like(&(b, s, Const::<M>))?;
+        let out = D::try_attention(q, k, v, H)?;
         self.w_o.try_forward(out)
     }
 }
@@ -213,12 +187,21 @@ where
 
     fn try_forward(&self, x: Tensor<(B, S, Const<M>), E, D, T>) -> Result<Self::Output, D::Err> {
         let a = self.attention.try_forward(x.retaped::<T>())?;
-        let x = self.norm1.try_forward(x.try_add(a)?)?;
+        let x = layer_norm(&self.norm1, x.try_add(a)?)?;
         let f = self
             .ff2
             .try_forward(self.ff1.try_forward(x.retaped::<T>())?.try_relu()?)?;
-        self.norm2.try_forward(x.try_add(f)?)
+        layer_norm(&self.norm2, x.try_add(f)?)
     }
+}
+
+/// dfdx's `LayerNorm1D` on the device's layer-norm kernel.
+#[allow(clippy::type_complexity)]
+fn layer_norm<const M: usize, B: Dim, S: Dim, E: Dtype, D: LayerKernels<E>, T: Tape<E, D>>(
+    norm: &LayerNorm1D<M, E, D>,
+    x: Tensor<(B, S, Const<M>), E, D, T>,
+) -> Result<Tensor<(B, S, Const<M>), E, D, T>, D::Err> {
+    D::try_layer_norm(x, &norm.gamma, &norm.beta, norm.epsilon)
 }
 
 impl<const M: usize, const H: usize> Params for builder::SelfAttention<M, H> {

@@ -1,6 +1,8 @@
 //! Recurrent layers: [`Gru`] and [`Lstm`], PyTorch's gate equations, weight layout and
-//! initialisation, built from dfdx tensor ops on the tape (one input projection for every
-//! step at once, then one matrix product and the gate ops per step).
+//! initialisation. Both project the input of every step at once, then run one matrix product
+//! and the gate ops per step: the GRU through its device's kernel
+//! ([`LayerKernels::try_gru_sequence`]: on the CPU a fused recurrence with a hand-written
+//! backward pass, elsewhere dfdx ops), the LSTM as dfdx tensor ops on the tape.
 //!
 //! A layer maps a sequence `(B, S, I)` to its last hidden state `(B, H)` ([`LastStep`], the
 //! default) or to every step's hidden state `(B, S, H)` ([`AllSteps`]), so layers stack as
@@ -177,8 +179,7 @@ macro_rules! recurrent_layer {
                 &self,
                 x: Tensor<(B, S, Const<I>), E, D, T>,
             ) -> Result<Self::Output, D::Err> {
-                let (last, _) = self.run(x, false)?;
-                Ok(last)
+                self.last_state(x)
             }
         }
 
@@ -198,15 +199,7 @@ macro_rules! recurrent_layer {
                 &self,
                 x: Tensor<(B, S, Const<I>), E, D, T>,
             ) -> Result<Self::Output, D::Err> {
-                let (b, s, _) = *x.shape();
-                let (last, states) = self.run(x, true)?;
-                let (_, tape) = last.split_tape();
-                let all = states
-                    .try_stack()?
-                    .try_permute::<_, Axes3<1, 0, 2>>()?
-                    .try_reshape_like(&(b, s, Const::<H>))?;
-                let (all, all_tape) = all.split_tape();
-                Ok(all.put_tape(all_tape.merge(tape)))
+                self.all_states(x)
             }
         }
 
@@ -236,6 +229,30 @@ macro_rules! recurrent_layer {
 
 recurrent_layer!(Gru, 3);
 recurrent_layer!(Lstm, 4);
+
+/// Every step's state `(B, S, H)` from the copies `states` (in step order), holding the tape
+/// of the last state `last`.
+#[allow(clippy::type_complexity)]
+fn stack_states<const H: usize, B, S, E, D, T>(
+    last: Tensor<(B, Const<H>), E, D, T>,
+    states: Vec<Tensor<(B, Const<H>), E, D, T>>,
+    (b, s): (B, S),
+) -> Result<Tensor<(B, S, Const<H>), E, D, T>, D::Err>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+{
+    let (_, tape) = last.split_tape();
+    let all = states
+        .try_stack()?
+        .try_permute::<_, Axes3<1, 0, 2>>()?
+        .try_reshape_like(&(b, s, Const::<H>))?;
+    let (all, all_tape) = all.split_tape();
+    Ok(all.put_tape(all_tape.merge(tape)))
+}
 
 /// The input projections of every step at once: `x · W_ihᵀ + b_ih` as `(B, S, G·H)`, with the
 /// tape of `x`.
@@ -324,7 +341,7 @@ where
     B: Dim,
     S: Dim,
     E: Dtype,
-    D: LayerKernels<E>,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
     T: Tape<E, D>,
 {
     let (b, s, _) = *x.shape();
@@ -366,47 +383,71 @@ where
 }
 
 impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Gru<I, H, R, E, D> {
-    /// Runs the sequence: the last state (holding the whole tape) and, when `keep`, a copy of
-    /// every step's state.
+    /// Every step's hidden state `(B, S, H)`, on the device's GRU kernel.
     #[allow(clippy::type_complexity)]
-    fn run<B: Dim, S: Dim, T: Tape<E, D>>(
+    fn all_states<B: Dim, S: Dim, T: Tape<E, D>>(
         &self,
         x: Tensor<(B, S, Const<I>), E, D, T>,
-        keep: bool,
-    ) -> Result<
-        (
-            Tensor<(B, Const<H>), E, D, T>,
-            Vec<Tensor<(B, Const<H>), E, D, T>>,
-        ),
-        D::Err,
-    > {
-        let (steps, mut h, len) = prepare(
+    ) -> Result<Tensor<(B, S, Const<H>), E, D, T>, D::Err> {
+        D::try_gru_sequence(
             x,
             &self.weight_ih,
             &self.weight_hh,
             &self.bias_ih,
             &self.bias_hh,
-        )?;
-        let mut states = Vec::with_capacity(if keep { len } else { 0 });
-        for t in 0..len {
-            let (xt, ht) = steps.step(t, h.retaped::<T>())?;
-            let r = gate::<H, _, _, _, _>(xt.retaped::<T>(), 0)?
-                .try_add(gate::<H, _, _, _, _>(ht.retaped::<T>(), 0)?)?
-                .try_sigmoid()?;
-            let z = gate::<H, _, _, _, _>(xt.retaped::<T>(), 1)?
-                .try_add(gate::<H, _, _, _, _>(ht.retaped::<T>(), 1)?)?
-                .try_sigmoid()?;
-            let n = gate::<H, _, _, _, _>(xt, 2)?
-                .try_add(r.try_mul(gate::<H, _, _, _, _>(ht, 2)?)?)?
-                .try_tanh()?;
-            // h' = n + z ⊙ (h − n)
-            h = n.retaped::<T>().try_add(z.try_mul(h.try_sub(n)?)?)?;
-            if keep {
-                states.push(h.retaped::<T>());
-            }
-        }
-        Ok((h, states))
+        )
     }
+
+    /// The last step's hidden state `(B, H)`.
+    #[allow(clippy::type_complexity)]
+    fn last_state<B: Dim, S: Dim, T: Tape<E, D>>(
+        &self,
+        x: Tensor<(B, S, Const<I>), E, D, T>,
+    ) -> Result<Tensor<(B, Const<H>), E, D, T>, D::Err> {
+        let (b, s, _) = *x.shape();
+        let last = s.size().saturating_sub(1);
+        self.all_states(x)?
+            .try_slice((.., last..last + 1, ..))?
+            .try_reshape_like(&(b, Const::<H>))
+    }
+}
+
+/// [`portable::gru_sequence`](super::device::portable::gru_sequence): the GRU's steps as dfdx
+/// ops, every step's state stacked into `(B, S, H)`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn gru_composition<const I: usize, const H: usize, B, S, E, D, T>(
+    x: Tensor<(B, S, Const<I>), E, D, T>,
+    weight_ih: &Tensor<Rank3<3, H, I>, E, D>,
+    weight_hh: &Tensor<Rank3<3, H, H>, E, D>,
+    bias_ih: &Tensor<Rank2<3, H>, E, D>,
+    bias_hh: &Tensor<Rank2<3, H>, E, D>,
+) -> Result<Tensor<(B, S, Const<H>), E, D, T>, D::Err>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    let (b, s, _) = *x.shape();
+    let (steps, mut h, len) = prepare(x, weight_ih, weight_hh, bias_ih, bias_hh)?;
+    let mut states = Vec::with_capacity(len);
+    for t in 0..len {
+        let (xt, ht) = steps.step(t, h.retaped::<T>())?;
+        let r = gate::<H, _, _, _, _>(xt.retaped::<T>(), 0)?
+            .try_add(gate::<H, _, _, _, _>(ht.retaped::<T>(), 0)?)?
+            .try_sigmoid()?;
+        let z = gate::<H, _, _, _, _>(xt.retaped::<T>(), 1)?
+            .try_add(gate::<H, _, _, _, _>(ht.retaped::<T>(), 1)?)?
+            .try_sigmoid()?;
+        let n = gate::<H, _, _, _, _>(xt, 2)?
+            .try_add(r.try_mul(gate::<H, _, _, _, _>(ht, 2)?)?)?
+            .try_tanh()?;
+        // h' = n + z ⊙ (h − n)
+        h = n.retaped::<T>().try_add(z.try_mul(h.try_sub(n)?)?)?;
+        states.push(h.retaped::<T>());
+    }
+    stack_states(h, states, (b, s))
 }
 
 impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Lstm<I, H, R, E, D> {
@@ -451,5 +492,25 @@ impl<const I: usize, const H: usize, R, E: Dtype, D: LayerKernels<E>> Lstm<I, H,
         drop(c);
         let (h, h_tape) = h.split_tape();
         Ok((h.put_tape(h_tape.merge(c_tape)), states))
+    }
+
+    /// Every step's hidden state `(B, S, H)`.
+    #[allow(clippy::type_complexity)]
+    fn all_states<B: Dim, S: Dim, T: Tape<E, D>>(
+        &self,
+        x: Tensor<(B, S, Const<I>), E, D, T>,
+    ) -> Result<Tensor<(B, S, Const<H>), E, D, T>, D::Err> {
+        let (b, s, _) = *x.shape();
+        let (last, states) = self.run(x, true)?;
+        stack_states(last, states, (b, s))
+    }
+
+    /// The last step's hidden state `(B, H)`.
+    #[allow(clippy::type_complexity)]
+    fn last_state<B: Dim, S: Dim, T: Tape<E, D>>(
+        &self,
+        x: Tensor<(B, S, Const<I>), E, D, T>,
+    ) -> Result<Tensor<(B, Const<H>), E, D, T>, D::Err> {
+        Ok(self.run(x, false)?.0)
     }
 }

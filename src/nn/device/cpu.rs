@@ -10,10 +10,11 @@ use super::{
     BatchNormGeom, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError, TrainingDevice,
 };
 use crate::nn::kernels::{
-    avg_pool_backward, avg_pool_forward, batch_norm_apply, batch_norm_backward, batch_norm_factors,
-    batch_norm_stats, bias_grad, conv2d_backward, conv2d_forward, from_f64, give, input_grad,
-    linear_forward, max_pool_backward, max_pool_forward, take, weight_grad, KernelFloat,
-    LinearGeom,
+    attention_backward, attention_forward, avg_pool_backward, avg_pool_forward, batch_norm_apply,
+    batch_norm_backward, batch_norm_factors, batch_norm_stats, bias_grad, conv2d_backward,
+    conv2d_forward, from_f64, give, gru_backward, gru_forward, input_grad, layer_norm_backward,
+    layer_norm_forward, linear_forward, max_pool_backward, max_pool_forward, take, weight_grad,
+    AttentionGeom, GruGeom, KernelFloat, LinearGeom,
 };
 use dfdx::prelude::*;
 
@@ -92,6 +93,34 @@ where
     ) -> Result<Tensor<S, E, Self>, CpuError> {
         SizeError::check_batch_norm(&g, C, x.shape().num_elements())?;
         batch_norm_infer_op(x, scale, bias, (mean, var), g)
+    }
+
+    fn try_gru_sequence<const I: usize, const H: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<I>), E, Self, T>,
+        weight_ih: &Tensor<Rank3<3, H, I>, E, Self>,
+        weight_hh: &Tensor<Rank3<3, H, H>, E, Self>,
+        bias_ih: &Tensor<Rank2<3, H>, E, Self>,
+        bias_hh: &Tensor<Rank2<3, H>, E, Self>,
+    ) -> Result<Tensor<(B, S, Const<H>), E, Self, T>, CpuError> {
+        gru_sequence_op(x, (weight_ih, bias_ih), (weight_hh, bias_hh))
+    }
+
+    fn try_layer_norm<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<M>), E, Self, T>,
+        gamma: &Tensor<Rank1<M>, E, Self>,
+        beta: &Tensor<Rank1<M>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, CpuError> {
+        layer_norm_op(x, gamma, beta, epsilon)
+    }
+
+    fn try_attention<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        q: Tensor<(B, S, Const<M>), E, Self, T>,
+        k: Tensor<(B, S, Const<M>), E, Self, T>,
+        v: Tensor<(B, S, Const<M>), E, Self, T>,
+        heads: usize,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, CpuError> {
+        attention_op(q, k, v, heads)
     }
 }
 
@@ -398,6 +427,234 @@ where
             add_into(E::grad_slice(grads.get_or_alloc_mut(&sg)?), &ds);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
             for buf in [gy, ds, db, xd, sc, mean, inv_std] {
+                give(buf);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// A GRU over a whole sequence (see [`LayerKernels::try_gru_sequence`]): the input projections
+/// of every step as one dense product, then the recurrence's kernel; when `x` owns a tape, one
+/// backward pass through time and the dense product's gradients.
+#[allow(clippy::type_complexity)]
+fn gru_sequence_op<const I: usize, const H: usize, B: Dim, S: Dim, E: KernelFloat, T>(
+    x: Tensor<(B, S, Const<I>), E, Cpu, T>,
+    (weight_ih, bias_ih): (
+        &Tensor<Rank3<3, H, I>, E, Cpu>,
+        &Tensor<Rank2<3, H>, E, Cpu>,
+    ),
+    (weight_hh, bias_hh): (
+        &Tensor<Rank3<3, H, H>, E, Cpu>,
+        &Tensor<Rank2<3, H>, E, Cpu>,
+    ),
+) -> Result<Tensor<(B, S, Const<H>), E, Cpu, T>, CpuError>
+where
+    T: Tape<E, Cpu>,
+    Cpu: Device<E>,
+{
+    let (b, s, _) = *x.shape();
+    if s.size() == 0 {
+        return Err(SizeError::Elements {
+            op: "recurrent layer",
+            tensor: "input sequence",
+            expected: 1,
+            found: 0,
+        }
+        .into());
+    }
+    let g = GruGeom {
+        batch: b.size(),
+        steps: s.size(),
+        hidden: H,
+    };
+    let lin = LinearGeom {
+        rows: g.batch * g.steps,
+        inp: I,
+        out: 3 * H,
+    };
+    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let (xd, wih, bih) = (read(&x), read(weight_ih), read(bias_ih));
+    let (whh, bhh) = (read(weight_hh), read(bias_hh));
+    let mut gx = take(g.projected(), E::zero());
+    linear_forward(lin, &xd, &wih, &bih, &mut gx);
+    give(bih);
+    let mut y = take(g.states(), E::zero());
+    let mut states = take(g.saved_states(), E::zero());
+    let mut gates = take(g.saved_gates(), E::zero());
+    gru_forward(g, &gx, &whh, &bhh, &mut y, &mut states, &mut gates);
+    for buf in [gx, bhh] {
+        give(buf);
+    }
+    let out = tensor_from_scratch(x.device(), y, (b, s, Const::<H>))?;
+    if !T::OWNS_TAPE {
+        for buf in [xd, wih, whh, states, gates] {
+            give(buf);
+        }
+    } else {
+        let (xg, og) = (x.ghost(), out.ghost());
+        let (wihg, bihg) = (weight_ih.ghost(), bias_ih.ghost());
+        let (whhg, bhhg) = (weight_hh.ghost(), bias_hh.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first.
+            let mut gy = take(g.states(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let mut dgx = take(g.projected(), E::zero());
+            let mut dhp = take(g.projected(), E::zero());
+            let (mut dwhh, mut dbhh) = (take(3 * H * H, E::zero()), take(3 * H, E::zero()));
+            dwhh.fill(E::zero());
+            dbhh.fill(E::zero());
+            gru_backward(
+                g, &whh, &states, &gates, &gy, &mut dgx, &mut dwhh, &mut dbhh, &mut dhp,
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&whhg)?), &dwhh);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&bhhg)?), &dbhh);
+            bias_grad(lin, &dgx, E::grad_slice(grads.get_or_alloc_mut(&bihg)?));
+            weight_grad(
+                lin,
+                &dgx,
+                &xd,
+                E::grad_slice(grads.get_or_alloc_mut(&wihg)?),
+            );
+            input_grad(lin, &dgx, &wih, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
+            for buf in [gy, dgx, dhp, dwhh, dbhh, xd, wih, whh, states, gates] {
+                give(buf);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Layer normalisation over the last axis (see [`LayerKernels::try_layer_norm`]) in one pass
+/// per row, with its closed-form backward pass when `x` owns a tape.
+#[allow(clippy::type_complexity)]
+fn layer_norm_op<const M: usize, B: Dim, S: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
+    x: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    gamma: &Tensor<Rank1<M>, E, Cpu>,
+    beta: &Tensor<Rank1<M>, E, Cpu>,
+    epsilon: f64,
+) -> Result<Tensor<(B, S, Const<M>), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let shape = *x.shape();
+    let rows = shape.0.size() * shape.1.size();
+    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let xd = read(&x);
+    let (ga, be) = (read(gamma), read(beta));
+    let (mut y, mut xhat) = (take(xd.len(), E::zero()), take(xd.len(), E::zero()));
+    let mut inv_std = take(rows, E::zero());
+    layer_norm_forward(
+        M,
+        from_f64(epsilon),
+        &xd,
+        &ga,
+        &be,
+        &mut y,
+        &mut xhat,
+        &mut inv_std,
+    );
+    give(xd);
+    give(be);
+    let out = tensor_from_scratch(x.device(), y, shape)?;
+    if !T::OWNS_TAPE {
+        for buf in [ga, xhat, inv_std] {
+            give(buf);
+        }
+    } else {
+        let (xg, gg, bg, og) = (x.ghost(), gamma.ghost(), beta.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first.
+            let mut gy = take(xhat.len(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let (mut dg, mut db) = (take(M, E::zero()), take(M, E::zero()));
+            dg.fill(E::zero());
+            db.fill(E::zero());
+            layer_norm_backward(
+                M,
+                &gy,
+                &xhat,
+                &inv_std,
+                &ga,
+                E::grad_slice(grads.get_or_alloc_mut(&xg)?),
+                &mut dg,
+                &mut db,
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&gg)?), &dg);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
+            for buf in [gy, dg, db, ga, xhat, inv_std] {
+                give(buf);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Multi-head scaled dot-product attention (see [`LayerKernels::try_attention`]) on the
+/// kernel's per-head products, with its backward pass when the inputs own a tape.
+#[allow(clippy::type_complexity)]
+fn attention_op<const M: usize, B: Dim, S: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
+    q: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    k: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    v: Tensor<(B, S, Const<M>), E, Cpu, T>,
+    heads: usize,
+) -> Result<Tensor<(B, S, Const<M>), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let d = super::portable::head_dim(M, heads)?;
+    let shape = *q.shape();
+    let g = AttentionGeom {
+        batch: shape.0.size(),
+        seq: shape.1.size(),
+        heads,
+        head_dim: d,
+    };
+    let scale: E = from_f64(1.0 / (d as f64).sqrt());
+    // `copy_into` copies physical memory: make each contiguous first (a no-op when it is).
+    let (q, tq) = q.try_contiguous()?.split_tape();
+    let (k, tk) = k.try_contiguous()?.split_tape();
+    let (v, tv) = v.try_contiguous()?.split_tape();
+    let mut tape = tq.merge(tk).merge(tv);
+    let (qd, kd, vd) = (read(&q), read(&k), read(&v));
+    let mut y = take(g.elements(), E::zero());
+    let mut weights = take(g.weights(), E::zero());
+    attention_forward(g, scale, (&qd, &kd, &vd), &mut y, &mut weights);
+    let out = tensor_from_scratch(q.device(), y, shape)?;
+    if !T::OWNS_TAPE {
+        for buf in [qd, kd, vd, weights] {
+            give(buf);
+        }
+    } else {
+        let (qg, kg, vg, og) = (q.ghost(), k.ghost(), v.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            // dfdx lends one gradient buffer at a time: copy the output's out first, and
+            // gather the three input gradients in scratch.
+            let mut gy = take(g.elements(), E::zero());
+            gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
+            let mut dq = take(g.elements(), E::zero());
+            let mut dk = take(g.elements(), E::zero());
+            let mut dv = take(g.elements(), E::zero());
+            for buf in [&mut dq, &mut dk, &mut dv] {
+                buf.fill(E::zero());
+            }
+            attention_backward(
+                g,
+                scale,
+                (&qd, &kd, &vd),
+                &weights,
+                &gy,
+                (&mut dq, &mut dk, &mut dv),
+            );
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&qg)?), &dq);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&kg)?), &dk);
+            add_into(E::grad_slice(grads.get_or_alloc_mut(&vg)?), &dv);
+            for buf in [gy, dq, dk, dv, qd, kd, vd, weights] {
                 give(buf);
             }
             Ok(())

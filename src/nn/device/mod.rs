@@ -1,10 +1,11 @@
 //! The devices typenet's layers run on: [`LayerKernels`], one trait for the layer families
-//! (dense, convolution, pooling), and [`TrainingDevice`], what the trainer needs of a device.
+//! (dense, convolution, pooling, batch norm, and the sequence layers' GRU, layer norm and
+//! attention), and [`TrainingDevice`], what the trainer needs of a device.
 //!
 //! [`LayerKernels`]'s methods default to compositions of dfdx ops ([`portable`]), which run on
 //! any dfdx device and record their backward pass on dfdx's tape; a device overrides a method
 //! when it has a faster kernel:
-//! - `cpu.rs`: the CPU overrides all three with typenet's fused kernels (the crate-private
+//! - `cpu.rs`: the CPU overrides every method with typenet's fused kernels (the crate-private
 //!   `nn::kernels`), and holds all of their tape wiring (read the inputs, run the kernel, build
 //!   the output, record the backward pass);
 //! - `cuda.rs` (feature `cuda`): CUDA keeps every default, an empty `impl LayerKernels<E> for Cuda`.
@@ -164,7 +165,10 @@ impl SizeError {
 /// The kernels of typenet's layers on a device: [`Linear`](super::Linear) runs
 /// [`try_linear`](Self::try_linear), [`Conv2D`](super::Conv2D) [`try_conv2d`](Self::try_conv2d),
 /// [`MaxPool2D`](super::MaxPool2D) and [`AvgPool2D`](super::AvgPool2D)
-/// [`try_pool2d`](Self::try_pool2d).
+/// [`try_pool2d`](Self::try_pool2d), [`Gru`](super::Gru)
+/// [`try_gru_sequence`](Self::try_gru_sequence), [`EncoderBlock`](super::EncoderBlock)'s layer
+/// norms [`try_layer_norm`](Self::try_layer_norm) and
+/// [`SelfAttention`](super::SelfAttention) [`try_attention`](Self::try_attention).
 ///
 /// Every method has a default: the [`portable`] composition of dfdx ops, correct on any dfdx
 /// device, with its backward pass recorded by dfdx. A new device is correct with one line,
@@ -173,7 +177,7 @@ impl SizeError {
 /// ```
 /// given that its error type converts from [`SizeError`] (`impl From<SizeError> for MyError`,
 /// as dfdx's `CpuError` and `CudaError` do here), and fast once it overrides the methods it has
-/// kernels for. The CPU overrides all three with typenet's fused kernels; CUDA keeps the
+/// kernels for. The CPU overrides every method with typenet's fused kernels; CUDA keeps the
 /// defaults (cuBLAS matmul, dfdx's gather and reductions).
 ///
 /// Every method reads its input in logical (row-major) order and writes `out_shape` in the same
@@ -277,6 +281,59 @@ pub trait LayerKernels<E: Dtype>: Device<E> + HasErr<Err: From<SizeError>> {
         g: BatchNormGeom,
     ) -> Result<Tensor<S, E, Self>, Self::Err> {
         portable::batch_norm_infer(x, scale, bias, running, g)
+    }
+
+    /// A GRU over a whole sequence (PyTorch's equations, see [`Gru`](super::Gru)) from the zero
+    /// state: `x` `(B, S, I)` to every step's hidden state `(B, S, H)`, recorded on `x`'s tape.
+    /// The weights and biases are the layer's, gate by gate (reset, update, new).
+    /// Defaults to [`portable::gru_sequence`].
+    ///
+    /// # Errors
+    /// A [`SizeError`] when the sequence is empty (`S = 0`); device errors.
+    #[allow(clippy::type_complexity)]
+    fn try_gru_sequence<const I: usize, const H: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<I>), E, Self, T>,
+        weight_ih: &Tensor<Rank3<3, H, I>, E, Self>,
+        weight_hh: &Tensor<Rank3<3, H, H>, E, Self>,
+        bias_ih: &Tensor<Rank2<3, H>, E, Self>,
+        bias_hh: &Tensor<Rank2<3, H>, E, Self>,
+    ) -> Result<Tensor<(B, S, Const<H>), E, Self, T>, Self::Err> {
+        portable::gru_sequence(x, weight_ih, weight_hh, bias_ih, bias_hh)
+    }
+
+    /// Layer normalisation over the last axis (dfdx's `LayerNorm1D`): each row of `M` elements
+    /// of `x` minus its mean, over `√(var + epsilon)` (the biased variance), times `gamma`, plus
+    /// `beta`. The output has `x`'s shape, recorded on its tape.
+    /// Defaults to [`portable::layer_norm`].
+    ///
+    /// # Errors
+    /// Device errors.
+    #[allow(clippy::type_complexity)]
+    fn try_layer_norm<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, S, Const<M>), E, Self, T>,
+        gamma: &Tensor<Rank1<M>, E, Self>,
+        beta: &Tensor<Rank1<M>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, Self::Err> {
+        portable::layer_norm(x, gamma, beta, epsilon)
+    }
+
+    /// Multi-head scaled dot-product attention of `heads` heads over rows of `M` features:
+    /// with each head's `M / heads` columns of `q`, `k` and `v` (per sequence, `(S, M/heads)`
+    /// blocks), `softmax(q·kᵀ/√(M/heads))·v` (the softmax along each row), the heads written back
+    /// to their columns: `(B, S, M)`, recorded on the three tapes, merged.
+    /// Defaults to [`portable::attention`].
+    ///
+    /// # Errors
+    /// A [`SizeError`] when `heads` is 0 or does not divide `M`; device errors.
+    #[allow(clippy::type_complexity)]
+    fn try_attention<const M: usize, B: Dim, S: Dim, T: Tape<E, Self>>(
+        q: Tensor<(B, S, Const<M>), E, Self, T>,
+        k: Tensor<(B, S, Const<M>), E, Self, T>,
+        v: Tensor<(B, S, Const<M>), E, Self, T>,
+        heads: usize,
+    ) -> Result<Tensor<(B, S, Const<M>), E, Self, T>, Self::Err> {
+        portable::attention(q, k, v, heads)
     }
 }
 

@@ -5,7 +5,11 @@
 //! - [`conv2d`]: im2col as one dfdx `gather` from the flattened input, then one `matmul`;
 //! - [`pool2d`]: the windows by `gather`, then `max` or `mean` over the window axis;
 //! - [`batch_norm_train`], [`batch_norm_infer`]: the input as `(batch, C, plane)`, per-channel
-//!   `mean` reductions and broadcasts (the composition of dfdx's own `BatchNorm2D`).
+//!   `mean` reductions and broadcasts (the composition of dfdx's own `BatchNorm2D`);
+//! - [`gru_sequence`]: one product for every step's input projections, then per step a product
+//!   and the gate ops, the states stacked;
+//! - [`layer_norm`]: dfdx's `LayerNorm1D` composition;
+//! - [`attention`]: the heads as permuted views, `matmul`, `softmax`, `matmul`.
 //!
 //! Padding gathers from elements appended to the flattened input. dfdx records the backward pass
 //! of each op, so these need no gradient code of their own; dfdx 0.13's own `conv2d`/`pool2d`
@@ -336,4 +340,108 @@ where
         .try_mul(scale)?
         .try_add(bias.clone().try_broadcast_like(&shape)?)?
         .try_reshape_like(&out_shape)
+}
+
+/// [`LayerKernels::try_gru_sequence`](super::LayerKernels::try_gru_sequence) composed of dfdx
+/// ops, for any dfdx device: the input projections of every step as one product, then per step
+/// one product `h · W_hhᵀ` and the gate ops, the states stacked into `(B, S, H)`.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when the sequence is empty; device errors.
+#[allow(clippy::type_complexity)]
+pub fn gru_sequence<const I: usize, const H: usize, B, S, E, D, T>(
+    x: Tensor<(B, S, Const<I>), E, D, T>,
+    weight_ih: &Tensor<Rank3<3, H, I>, E, D>,
+    weight_hh: &Tensor<Rank3<3, H, H>, E, D>,
+    bias_ih: &Tensor<Rank2<3, H>, E, D>,
+    bias_hh: &Tensor<Rank2<3, H>, E, D>,
+) -> Result<Tensor<(B, S, Const<H>), E, D, T>, D::Err>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    crate::nn::recurrent::gru_composition(x, weight_ih, weight_hh, bias_ih, bias_hh)
+}
+
+/// [`LayerKernels::try_layer_norm`](super::LayerKernels::try_layer_norm) composed of dfdx ops,
+/// for any dfdx device: dfdx's `LayerNorm1D` (`normalize` over the last axis, then `gamma` and
+/// `beta` broadcast).
+///
+/// # Errors
+/// Device errors.
+#[allow(clippy::type_complexity)]
+pub fn layer_norm<const M: usize, B, S, E, D, T>(
+    x: Tensor<(B, S, Const<M>), E, D, T>,
+    gamma: &Tensor<Rank1<M>, E, D>,
+    beta: &Tensor<Rank1<M>, E, D>,
+    epsilon: f64,
+) -> Result<Tensor<(B, S, Const<M>), E, D, T>, D::Err>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+{
+    let shape = *x.shape();
+    x.try_normalize::<Axis<2>>(epsilon)?
+        .try_mul(gamma.retaped::<T>().try_broadcast_like(&shape)?)?
+        .try_add(beta.retaped::<T>().try_broadcast_like(&shape)?)
+}
+
+/// `Ok(M / heads)`, or a [`SizeError`] when `heads` is 0 or does not divide `M`.
+pub(crate) fn head_dim(width: usize, heads: usize) -> Result<usize, SizeError> {
+    if heads == 0 || !width.is_multiple_of(heads) {
+        return Err(SizeError::Elements {
+            op: "self-attention",
+            tensor: "heads",
+            expected: width,
+            found: heads,
+        });
+    }
+    Ok(width / heads)
+}
+
+/// [`LayerKernels::try_attention`](super::LayerKernels::try_attention) composed of dfdx ops,
+/// for any dfdx device: the heads as a permuted `(B, heads, S, M/heads)` view of each input,
+/// `matmul`, `softmax`, `matmul`, and the heads permuted back.
+///
+/// # Errors
+/// [`SizeError`] (as the device's error) when `heads` is 0 or does not divide `M`; device
+/// errors.
+#[allow(clippy::type_complexity)]
+pub fn attention<const M: usize, B, S, E, D, T>(
+    q: Tensor<(B, S, Const<M>), E, D, T>,
+    k: Tensor<(B, S, Const<M>), E, D, T>,
+    v: Tensor<(B, S, Const<M>), E, D, T>,
+    heads: usize,
+) -> Result<Tensor<(B, S, Const<M>), E, D, T>, D::Err>
+where
+    B: Dim,
+    S: Dim,
+    E: Dtype,
+    D: Device<E> + HasErr<Err: From<SizeError>>,
+    T: Tape<E, D>,
+{
+    let d = head_dim(M, heads)?;
+    let (b, s, _) = *q.shape();
+    let scale = E::from_f64(1.0 / (d as f64).sqrt()).unwrap_or(E::ONE);
+    // (B, S, H, d) → heads first
+    let q = q
+        .try_reshape_like(&(b, s, heads, d))?
+        .try_permute::<_, Axes4<0, 2, 1, 3>>()?;
+    let k = k
+        .try_reshape_like(&(b, s, heads, d))?
+        .try_permute::<_, Axes4<0, 2, 3, 1>>()?;
+    let v = v
+        .try_reshape_like(&(b, s, heads, d))?
+        .try_permute::<_, Axes4<0, 2, 1, 3>>()?;
+    let weights = q.try_matmul(k)?.try_mul(scale)?.try_softmax::<Axis<3>>()?;
+    weights
+        .try_matmul(v)?
+        .try_permute::<_, Axes4<0, 2, 1, 3>>()?
+        .try_reshape_like(&(b, s, Const::<M>))
 }

@@ -539,3 +539,431 @@ fn batch_norm_sizes_are_checked_on_both_paths() {
         })
     );
 }
+
+/// A GRU over `b` sequences of `s` steps by direct loops (PyTorch's equations, gates reset,
+/// update, new; weights `(3·h, i)` and `(3·h, h)` row-major), every step's state `(b, s, h)`.
+#[allow(clippy::too_many_arguments)]
+fn gru_ref(
+    (b, s, i, h): (usize, usize, usize, usize),
+    x: &[f64],
+    wih: &[f64],
+    whh: &[f64],
+    bih: &[f64],
+    bhh: &[f64],
+) -> Vec<f64> {
+    let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let mut y = vec![0.0; b * s * h];
+    for n in 0..b {
+        let mut state = vec![0.0; h];
+        for t in 0..s {
+            let xt = &x[(n * s + t) * i..(n * s + t + 1) * i];
+            // row `row` of W_ih·x + b_ih and of W_hh·h + b_hh
+            let gi = |row: usize| bih[row] + dot(&wih[row * i..(row + 1) * i], xt);
+            let gh = |row: usize| bhh[row] + dot(&whh[row * h..(row + 1) * h], &state);
+            let next: Vec<f64> = (0..h)
+                .map(|j| {
+                    let r = sigmoid(gi(j) + gh(j));
+                    let z = sigmoid(gi(h + j) + gh(h + j));
+                    let nn = (gi(2 * h + j) + r * gh(2 * h + j)).tanh();
+                    (1.0 - z) * nn + z * state[j]
+                })
+                .collect();
+            y[(n * s + t) * h..(n * s + t + 1) * h].copy_from_slice(&next);
+            state = next;
+        }
+    }
+    y
+}
+
+type GruParams<const I: usize, const H: usize> = (
+    Tensor<Rank3<3, H, I>, f64, Cpu>,
+    Tensor<Rank3<3, H, H>, f64, Cpu>,
+    Tensor<Rank2<3, H>, f64, Cpu>,
+    Tensor<Rank2<3, H>, f64, Cpu>,
+);
+
+fn gru_seq<const I: usize, const H: usize>(
+    path: Path,
+    x: Traced<(usize, usize, Const<I>)>,
+    (wih, whh, bih, bhh): &GruParams<I, H>,
+) -> std::result::Result<Traced<(usize, usize, Const<H>)>, CpuError> {
+    match path {
+        Path::Cpu => Cpu::try_gru_sequence(x, wih, whh, bih, bhh),
+        Path::Portable => portable::gru_sequence(x, wih, whh, bih, bhh),
+    }
+}
+
+/// Both paths of the GRU sequence op on `(b, s, I) → (b, s, H)`: values against direct loops,
+/// every gradient against central finite differences of them, and the two paths against each
+/// other.
+fn check_gru<const I: usize, const H: usize>((b, s): (usize, usize), seed: u64) {
+    let dev = Cpu::seed_from_u64(seed);
+    let x: Tensor<(usize, usize, Const<I>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let p: GruParams<I, H> = (
+        dev.sample_normal(),
+        dev.sample_normal(),
+        dev.sample_normal(),
+        dev.sample_normal(),
+    );
+    let r: Tensor<(usize, usize, Const<H>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let (xv, rv) = (x.as_vec(), r.as_vec());
+    let pv = [p.0.as_vec(), p.1.as_vec(), p.2.as_vec(), p.3.as_vec()];
+    let dims = (b, s, I, H);
+    let loss = |v: [&[f64]; 5]| dot(&rv, &gru_ref(dims, v[0], v[1], v[2], v[3], v[4]));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        let what = |t: &str| format!("{path:?} gru {dims:?}: {t}");
+        let y = gru_seq(path, x.leaky_trace(), &p).expect("a sequence");
+        let want = gru_ref(dims, &xv, &pv[0], &pv[1], &pv[2], &pv[3]);
+        let yv = y.as_vec();
+        assert_close(&what("y"), &yv, &want, 1e-12);
+        // L = Σ r·y, so dL/dy = r
+        let grads = (y * r.clone()).sum().backward();
+        let got = [
+            grads.get(&x).as_vec(),
+            grads.get(&p.0).as_vec(),
+            grads.get(&p.1).as_vec(),
+            grads.get(&p.2).as_vec(),
+            grads.get(&p.3).as_vec(),
+        ];
+        let all: [&[f64]; 5] = [&xv, &pv[0], &pv[1], &pv[2], &pv[3]];
+        let names = ["dx", "dw_ih", "dw_hh", "db_ih", "db_hh"];
+        for (k, name) in names.iter().enumerate() {
+            let want = fd(all[k], |v| {
+                let mut args = all;
+                args[k] = v;
+                loss(args)
+            });
+            assert_close(&what(name), &got[k], &want, 1e-6);
+        }
+        per_path.push((yv, got));
+    }
+    let ((y_cpu, g_cpu), (y_port, g_port)) = (&per_path[0], &per_path[1]);
+    assert_close("gru y: cpu against portable", y_cpu, y_port, 1e-12);
+    for (k, (c, q)) in g_cpu.iter().zip(g_port).enumerate() {
+        assert_close(
+            &format!("gru gradient {k}: cpu against portable"),
+            c,
+            q,
+            1e-12,
+        );
+    }
+}
+
+#[test]
+fn gru_sequence_values_and_gradients_on_both_paths() {
+    check_gru::<4, 7>((3, 5), 1);
+    check_gru::<1, 1>((1, 1), 2);
+    check_gru::<3, 5>((2, 2), 3);
+    check_gru::<2, 3>((5, 9), 4);
+}
+
+/// The sequences split among threads (19 of them in two uneven groups, on a pool of 3 threads):
+/// the CPU's values against direct loops, its gradients against the portable composition's.
+#[test]
+fn gru_sequence_split_among_threads_matches_the_portable_default() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .expect("a thread pool");
+    let (b, s) = (19, 9);
+    let dev = Cpu::seed_from_u64(5);
+    let x: Tensor<(usize, usize, Const<3>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let p: GruParams<3, 64> = (
+        dev.sample_uniform() * 0.25,
+        dev.sample_uniform() * 0.25,
+        dev.sample_uniform() * 0.25,
+        dev.sample_uniform() * 0.25,
+    );
+    let r: Tensor<(usize, usize, Const<64>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        // the tensors hold a tape (not `Send`): only plain vectors leave the pool
+        let (yv, got) = pool.install(|| {
+            let y = gru_seq(path, x.leaky_trace(), &p).expect("a sequence");
+            let yv = y.as_vec();
+            let grads = (y * r.clone()).sum().backward();
+            let got = [
+                grads.get(&x).as_vec(),
+                grads.get(&p.0).as_vec(),
+                grads.get(&p.1).as_vec(),
+                grads.get(&p.2).as_vec(),
+                grads.get(&p.3).as_vec(),
+            ];
+            (yv, got)
+        });
+        per_path.push((yv, got));
+    }
+    let pv = [p.0.as_vec(), p.1.as_vec(), p.2.as_vec(), p.3.as_vec()];
+    let want = gru_ref((b, s, 3, 64), &x.as_vec(), &pv[0], &pv[1], &pv[2], &pv[3]);
+    assert_close("split gru y", &per_path[0].0, &want, 1e-12);
+    let names = ["dx", "dw_ih", "dw_hh", "db_ih", "db_hh"];
+    for ((name, c), q) in names.iter().zip(&per_path[0].1).zip(&per_path[1].1) {
+        assert_close(
+            &format!("split gru {name}: cpu against portable"),
+            c,
+            q,
+            1e-11,
+        );
+    }
+}
+
+#[test]
+fn gru_sequence_of_no_steps_is_a_size_error_on_both_paths() {
+    let dev = Cpu::seed_from_u64(0);
+    let p: GruParams<2, 3> = (dev.zeros(), dev.zeros(), dev.zeros(), dev.zeros());
+    for path in PATHS {
+        let x: Tensor<(usize, usize, Const<2>), f64, Cpu> = dev.zeros_like(&(2, 0, Const));
+        let err = gru_seq(path, x.leaky_trace(), &p).expect_err("an empty sequence");
+        assert!(
+            matches!(err, CpuError::WrongNumElements),
+            "{path:?}: {err:?}"
+        );
+    }
+}
+
+/// The CPU's kernel against the portable composition in f32 at the `language_id` model's size,
+/// with the last step's state only (as `Gru<I, H>` returns it): output and every gradient.
+#[test]
+fn gru_sequence_cpu_kernel_matches_the_portable_default_in_f32() {
+    type P = (
+        Tensor<Rank3<3, 128, 32>, f32, Cpu>,
+        Tensor<Rank3<3, 128, 128>, f32, Cpu>,
+        Tensor<Rank2<3, 128>, f32, Cpu>,
+        Tensor<Rank2<3, 128>, f32, Cpu>,
+    );
+    let dev = Cpu::seed_from_u64(9);
+    let x: Tensor<(usize, usize, Const<32>), f32, Cpu> = dev.sample_normal_like(&(64, 16, Const));
+    // PyTorch's initialisation scale, ±1/√H
+    let p: P = (
+        dev.sample_uniform() * 0.17f32,
+        dev.sample_uniform() * 0.17f32,
+        dev.sample_uniform() * 0.17f32,
+        dev.sample_uniform() * 0.17f32,
+    );
+    let r: Tensor<(usize, Const<128>), f32, Cpu> = dev.sample_normal_like(&(64, Const));
+    let mut out = Vec::new();
+    for path in PATHS {
+        let (wih, whh, bih, bhh) = (&p.0, &p.1, &p.2, &p.3);
+        let y = match path {
+            Path::Cpu => Cpu::try_gru_sequence(x.leaky_trace(), wih, whh, bih, bhh),
+            Path::Portable => portable::gru_sequence(x.leaky_trace(), wih, whh, bih, bhh),
+        }
+        .expect("a sequence");
+        let last = y.slice((.., 15..16, ..)).reshape_like(&(64, Const::<128>));
+        let yv = last.as_vec();
+        let grads = (last * r.clone()).sum().backward();
+        out.push([
+            yv,
+            grads.get(&x).as_vec(),
+            grads.get(wih).as_vec(),
+            grads.get(whh).as_vec(),
+            grads.get(bih).as_vec(),
+            grads.get(bhh).as_vec(),
+        ]);
+    }
+    let names = ["y", "dx", "dw_ih", "dw_hh", "db_ih", "db_hh"];
+    for ((name, cpu), portable) in names.iter().zip(&out[0]).zip(&out[1]) {
+        let (cpu, portable): (Vec<f64>, Vec<f64>) = (
+            cpu.iter().map(|&v| v.into()).collect(),
+            portable.iter().map(|&v| v.into()).collect(),
+        );
+        // sums over up to 64·16 rows in f32
+        let tol = if name.starts_with('d') { 1e-3 } else { 1e-5 };
+        assert_close(name, &cpu, &portable, tol);
+    }
+}
+
+/// Layer normalisation of rows of `m` by direct loops: `(x − mean)/√(var + eps)·gamma + beta`.
+fn layer_norm_ref(m: usize, eps: f64, x: &[f64], gamma: &[f64], beta: &[f64]) -> Vec<f64> {
+    let mut y = Vec::with_capacity(x.len());
+    for row in x.chunks_exact(m) {
+        let mean = row.iter().sum::<f64>() / m as f64;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / m as f64;
+        for j in 0..m {
+            y.push((row[j] - mean) / (var + eps).sqrt() * gamma[j] + beta[j]);
+        }
+    }
+    y
+}
+
+/// Both paths of the layer norm on `(b, s, M)`: values against direct loops, the input's,
+/// gamma's and beta's gradients against central finite differences, and the paths against each
+/// other.
+fn check_layer_norm<const M: usize>((b, s): (usize, usize), eps: f64, seed: u64) {
+    let dev = Cpu::seed_from_u64(seed);
+    let x: Tensor<(usize, usize, Const<M>), f64, Cpu> =
+        dev.sample_normal_like(&(b, s, Const)) * 2.0 + 0.5;
+    let gamma: Tensor<Rank1<M>, f64, Cpu> = dev.sample_normal();
+    let beta: Tensor<Rank1<M>, f64, Cpu> = dev.sample_normal();
+    let r: Tensor<(usize, usize, Const<M>), f64, Cpu> = dev.sample_normal_like(&(b, s, Const));
+    let (xv, gv, bv, rv) = (x.as_vec(), gamma.as_vec(), beta.as_vec(), r.as_vec());
+    let loss = |x: &[f64], g: &[f64], be: &[f64]| dot(&rv, &layer_norm_ref(M, eps, x, g, be));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        let what = |t: &str| format!("{path:?} layer norm ({b}, {s}, {M}): {t}");
+        let y = match path {
+            Path::Cpu => Cpu::try_layer_norm(x.leaky_trace(), &gamma, &beta, eps),
+            Path::Portable => portable::layer_norm(x.leaky_trace(), &gamma, &beta, eps),
+        }
+        .expect("no device error");
+        let yv = y.as_vec();
+        assert_close(
+            &what("y"),
+            &yv,
+            &layer_norm_ref(M, eps, &xv, &gv, &bv),
+            1e-12,
+        );
+        let grads = (y * r.clone()).sum().backward();
+        let got = [
+            grads.get(&x).as_vec(),
+            grads.get(&gamma).as_vec(),
+            grads.get(&beta).as_vec(),
+        ];
+        let want = [
+            fd(&xv, |x| loss(x, &gv, &bv)),
+            fd(&gv, |g| loss(&xv, g, &bv)),
+            fd(&bv, |be| loss(&xv, &gv, be)),
+        ];
+        for ((name, got), want) in ["dx", "dgamma", "dbeta"].iter().zip(&got).zip(&want) {
+            assert_close(&what(name), got, want, 1e-6);
+        }
+        per_path.push((yv, got));
+    }
+    let ((y_cpu, g_cpu), (y_port, g_port)) = (&per_path[0], &per_path[1]);
+    assert_close("layer norm y: cpu against portable", y_cpu, y_port, 1e-12);
+    for (k, (c, q)) in g_cpu.iter().zip(g_port).enumerate() {
+        assert_close(
+            &format!("layer norm gradient {k}: cpu against portable"),
+            c,
+            q,
+            1e-10,
+        );
+    }
+}
+
+#[test]
+fn layer_norm_values_and_gradients_on_both_paths() {
+    check_layer_norm::<7>((3, 5), 1e-5, 1);
+    check_layer_norm::<1>((2, 3), 1e-5, 2);
+    check_layer_norm::<5>((1, 1), 0.3, 3);
+}
+
+/// Multi-head attention by direct loops over `(b, s, m)` rows: per sequence and head of
+/// `m / heads` columns, `softmax(q·kᵀ/√(m/heads))·v`.
+fn attention_ref(
+    (b, s, m, heads): (usize, usize, usize, usize),
+    q: &[f64],
+    k: &[f64],
+    v: &[f64],
+) -> Vec<f64> {
+    let d = m / heads;
+    let at = |t: &[f64], n: usize, i: usize, h: usize, c: usize| t[(n * s + i) * m + h * d + c];
+    let mut y = vec![0.0; b * s * m];
+    for n in 0..b {
+        for h in 0..heads {
+            for i in 0..s {
+                let scores: Vec<f64> = (0..s)
+                    .map(|j| {
+                        (0..d)
+                            .map(|c| at(q, n, i, h, c) * at(k, n, j, h, c))
+                            .sum::<f64>()
+                            / (d as f64).sqrt()
+                    })
+                    .collect();
+                let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = scores.iter().map(|x| (x - max).exp()).collect();
+                let sum: f64 = e.iter().sum();
+                for c in 0..d {
+                    y[(n * s + i) * m + h * d + c] =
+                        (0..s).map(|j| e[j] / sum * at(v, n, j, h, c)).sum::<f64>();
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Both paths of the attention on `(b, s, M)` with `heads` heads: values against direct loops,
+/// the gradients of `q`, `k` and `v` against central finite differences, and the paths against
+/// each other.
+fn check_attention<const M: usize>((b, s): (usize, usize), heads: usize, seed: u64) {
+    type X<const M: usize> = Tensor<(usize, usize, Const<M>), f64, Cpu>;
+    let dev = Cpu::seed_from_u64(seed);
+    let shape = (b, s, Const::<M>);
+    let (q, k, v): (X<M>, X<M>, X<M>) = (
+        dev.sample_normal_like(&shape),
+        dev.sample_normal_like(&shape),
+        dev.sample_normal_like(&shape),
+    );
+    let r: X<M> = dev.sample_normal_like(&shape);
+    let (qv, kv, vv, rv) = (q.as_vec(), k.as_vec(), v.as_vec(), r.as_vec());
+    let dims = (b, s, M, heads);
+    let loss = |q: &[f64], k: &[f64], v: &[f64]| dot(&rv, &attention_ref(dims, q, k, v));
+    let mut per_path = Vec::new();
+    for path in PATHS {
+        let what = |t: &str| format!("{path:?} attention {dims:?}: {t}");
+        let (tq, tk, tv) = (q.leaky_trace(), k.leaky_trace(), v.leaky_trace());
+        let y = match path {
+            Path::Cpu => Cpu::try_attention(tq, tk, tv, heads),
+            Path::Portable => portable::attention(tq, tk, tv, heads),
+        }
+        .expect("heads divide the width");
+        let yv = y.as_vec();
+        assert_close(&what("y"), &yv, &attention_ref(dims, &qv, &kv, &vv), 1e-12);
+        let grads = (y * r.clone()).sum().backward();
+        let got = [
+            grads.get(&q).as_vec(),
+            grads.get(&k).as_vec(),
+            grads.get(&v).as_vec(),
+        ];
+        let want = [
+            fd(&qv, |q| loss(q, &kv, &vv)),
+            fd(&kv, |k| loss(&qv, k, &vv)),
+            fd(&vv, |v| loss(&qv, &kv, v)),
+        ];
+        for ((name, got), want) in ["dq", "dk", "dv"].iter().zip(&got).zip(&want) {
+            assert_close(&what(name), got, want, 1e-6);
+        }
+        per_path.push((yv, got));
+    }
+    let ((y_cpu, g_cpu), (y_port, g_port)) = (&per_path[0], &per_path[1]);
+    assert_close("attention y: cpu against portable", y_cpu, y_port, 1e-12);
+    for (i, (c, p)) in g_cpu.iter().zip(g_port).enumerate() {
+        assert_close(
+            &format!("attention gradient {i}: cpu against portable"),
+            c,
+            p,
+            1e-10,
+        );
+    }
+}
+
+#[test]
+fn attention_values_and_gradients_on_both_paths() {
+    check_attention::<6>((3, 5), 2, 1);
+    check_attention::<6>((2, 3), 3, 2);
+    check_attention::<4>((1, 1), 1, 3);
+    // more sequences than one rayon task takes
+    check_attention::<8>((9, 4), 2, 4);
+}
+
+#[test]
+fn attention_heads_must_divide_the_width_on_both_paths() {
+    let dev = Cpu::seed_from_u64(0);
+    let x: Tensor<(usize, usize, Const<6>), f64, Cpu> = dev.zeros_like(&(2, 3, Const));
+    for path in PATHS {
+        for heads in [0, 4] {
+            let (q, k, v) = (x.leaky_trace(), x.leaky_trace(), x.leaky_trace());
+            let err = match path {
+                Path::Cpu => Cpu::try_attention(q, k, v, heads),
+                Path::Portable => portable::attention(q, k, v, heads),
+            }
+            .expect_err("heads do not divide the width");
+            assert!(
+                matches!(err, CpuError::WrongNumElements),
+                "{path:?} {heads}: {err:?}"
+            );
+        }
+    }
+}
