@@ -17,6 +17,7 @@ mod pool2d;
 mod scratch;
 #[cfg(test)]
 mod tests;
+mod winograd;
 
 pub use batchnorm::BatchNormGeom;
 pub(crate) use batchnorm::{
