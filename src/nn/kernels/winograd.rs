@@ -26,9 +26,24 @@ use rayon::prelude::*;
 /// Tiles a block holds at least (whole images; fewer when the batch has fewer).
 const BLOCK_TILES: usize = 256;
 
-/// Whether a stride-1 3×3 convolution (or its input gradient) runs here rather than by im2col.
+/// Extra elements between consecutive matrices of the transformed tiles. The transforms read or
+/// write the same tile in all 16 matrices at once; were the matrices a power-of-two bytes apart
+/// (a block of 256 tiles and 64 channels is 64 KiB), those 16 streams would all fall into the
+/// same L1 cache set (8 ways) and evict each other. 16 elements puts them a cache line apart.
+const SKEW: usize = 16;
+
+/// Whether a 3×3 stride-1 convolution (forward, and its input gradient) runs here rather than
+/// by im2col: 64 or more channels in and out on outputs of 32×32 pixels or more.
+///
+/// Measured (AMD EPYC, AVX2 + FMA, one thread, `perf_rows` A/B against im2col on a loaded
+/// machine): with it for VGG's 64-64 convolution on 32×32, `vgg_infer_b32` ran in 0.51–0.65 of
+/// the time and `vgg_step_b32` 0.94; taking every convolution of 64+ channels (VGG's 16×16 and
+/// 8×8 ones too) lost that gain on inference (0.94–1.0), and taking 16+ channels (ResNet-20's and
+/// the CIFAR model's) made `resnet20_step_b64` slower (1.07–1.12). On small planes the three
+/// transforms cost about as much as the multiplies they save, where im2col's product is already
+/// cache-sized; its 576 × 1024 matrix per image of a 64-channel 32×32 layer is not.
 fn chosen(g: &Conv2dGeom) -> bool {
-    g.chan_in >= 16 && g.chan_out >= 16
+    g.chan_in >= 64 && g.chan_out >= 64 && g.h_out * g.w_out >= 1024
 }
 
 /// The forward pass by Winograd where [`chosen`] picks it, else `None` (im2col's turn).
@@ -207,12 +222,14 @@ fn run<E: KernelFloat>(
         .zip(x[..pl.batch * in_len].par_chunks(in_len * per_block))
         .for_each(|(out, x)| {
             let t = out.len() / out_len * tiles;
-            let mut v = take(16 * c * t, E::zero());
-            let mut m = take(16 * o * t, E::zero());
-            let mut rows = take(8 * (2 * pl.tw + 2), E::zero());
+            // the 16 matrices of V and of M a little more than a matrix apart (see `SKEW`)
+            let (vs, ms) = (c * t + SKEW, o * t + SKEW);
+            let mut v = take(16 * vs, E::zero());
+            let mut m = take(16 * ms, E::zero());
+            let mut rows = take(scratch_len(pl), E::zero());
             for (img, x) in x.chunks_exact(in_len).enumerate() {
                 for (ch, plane) in x.chunks_exact(pl.h * pl.w).enumerate() {
-                    input_tiles(pl, plane, &mut rows, &mut v, ch * t + img * tiles, c * t);
+                    input_tiles(pl, plane, &mut rows, &mut v, ch * t + img * tiles, vs);
                 }
             }
             for xi in 0..16 {
@@ -223,18 +240,18 @@ fn run<E: KernelFloat>(
                         cs: 1,
                     },
                     Mat {
-                        data: &v[xi * c * t..][..c * t],
+                        data: &v[xi * vs..][..c * t],
                         rs: t,
                         cs: 1,
                     },
                 );
-                matmul(o, t, c, &mut m[xi * o * t..][..o * t], lhs, rhs, false);
+                matmul(o, t, c, &mut m[xi * ms..][..o * t], lhs, rhs, false);
             }
             for (img, out) in out.chunks_exact_mut(out_len).enumerate() {
                 for (oc, plane) in out.chunks_exact_mut(pl.h_out * pl.w_out).enumerate() {
                     let b = bias.map_or(E::zero(), |b| b[oc]);
                     let at = oc * t + img * tiles;
-                    output_tiles(pl, &m, at, o * t, b, &mut rows, plane, accumulate);
+                    output_tiles(pl, &m, at, ms, b, &mut rows, plane, accumulate);
                 }
             }
             give(v);
@@ -243,11 +260,17 @@ fn run<E: KernelFloat>(
         });
 }
 
+/// Scratch values [`input_tiles`] and [`output_tiles`] need.
+fn scratch_len(pl: &Plan) -> usize {
+    (2 * (2 * pl.th + 2) + 8) * (pl.tw + 1)
+}
+
 /// Writes `Bᵀ d B` of every tile of one input plane (H × W) to `v`: element `ξ` of tile
-/// `(i, j)` at `v[ξ·stride + at + i·tw + j]`. `rows` is scratch of `8·(2·tw + 2)` values.
+/// `(i, j)` at `v[ξ·stride + at + i·tw + j]`. `rows` is scratch of [`scratch_len`] values.
 ///
-/// `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`: first the four row
-/// combinations along the whole (padded) width, vectorised, then the column combinations per tile.
+/// `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`. The padded plane is first
+/// split into its even and odd columns, so both the row combinations and the column combinations
+/// (tile `j` reads columns `2j..2j + 4`) are unit-stride loops that vectorise.
 fn input_tiles<E: KernelFloat>(
     pl: &Plan,
     plane: &[E],
@@ -257,42 +280,72 @@ fn input_tiles<E: KernelFloat>(
     stride: usize,
 ) {
     let (w, pad, tw) = (pl.w, pl.pad, pl.tw);
-    // a padded row: input column q − pad at q; 2·tw + 2 ≥ w_out + 2 = w + 2·pad
-    let len = 2 * tw + 2;
-    let (d, comb) = rows[..8 * len].split_at_mut(4 * len);
-    for i in 0..pl.th {
-        for (a, row) in d.chunks_exact_mut(len).enumerate() {
-            let r = 2 * i + a;
-            if r < pad || r - pad >= pl.h {
-                row.fill(E::zero());
+    let (half, padded_rows) = (tw + 1, 2 * pl.th + 2);
+    let (ev, rest) = rows[..scratch_len(pl)].split_at_mut(padded_rows * half);
+    let (od, comb) = rest.split_at_mut(padded_rows * half);
+    // padded row r, column q is input (r − pad, q − pad), zero outside
+    for (r, (er, or)) in ev
+        .chunks_exact_mut(half)
+        .zip(od.chunks_exact_mut(half))
+        .enumerate()
+    {
+        if r < pad || r - pad >= pl.h {
+            er.fill(E::zero());
+            or.fill(E::zero());
+            continue;
+        }
+        let src = &plane[(r - pad) * w..][..w];
+        let get = |q: usize| {
+            if q >= pad && q - pad < w {
+                src[q - pad]
             } else {
-                row[..pad].fill(E::zero());
-                row[pad..pad + w].copy_from_slice(&plane[(r - pad) * w..][..w]);
-                row[pad + w..].fill(E::zero());
+                E::zero()
+            }
+        };
+        for (q, (e, o)) in er.iter_mut().zip(or.iter_mut()).enumerate() {
+            *e = get(2 * q);
+            *o = get(2 * q + 1);
+        }
+    }
+    for i in 0..pl.th {
+        // Bᵀ d on padded rows 2i..2i + 4, even and odd columns alike
+        for (src, dst) in [&*ev, &*od]
+            .into_iter()
+            .zip(comb.chunks_exact_mut(4 * half))
+        {
+            let d = |a: usize| &src[(2 * i + a) * half..][..half];
+            let (d0, d1, d2, d3) = (d(0), d(1), d(2), d(3));
+            let (u0, rest) = dst.split_at_mut(half);
+            let (u1, rest) = rest.split_at_mut(half);
+            let (u2, u3) = rest.split_at_mut(half);
+            for q in 0..half {
+                u0[q] = d0[q] - d2[q];
+                u1[q] = d1[q] + d2[q];
+                u2[q] = d2[q] - d1[q];
+                u3[q] = d1[q] - d3[q];
             }
         }
-        let (d0, rest) = d.split_at(len);
-        let (d1, rest) = rest.split_at(len);
-        let (d2, d3) = rest.split_at(len);
-        let (u0, rest) = comb.split_at_mut(len);
-        let (u1, rest) = rest.split_at_mut(len);
-        let (u2, u3) = rest.split_at_mut(len);
-        for q in 0..len {
-            u0[q] = d0[q] - d2[q];
-            u1[q] = d1[q] + d2[q];
-            u2[q] = d2[q] - d1[q];
-            u3[q] = d1[q] - d3[q];
-        }
+        // (Bᵀ d) B: tile j's columns 2j, 2j + 1, 2j + 2, 2j + 3 are e[j], o[j], e[j + 1], o[j + 1]
         let first = at + i * tw;
-        for (r, uk) in comb.chunks_exact(len).enumerate() {
-            let base = 4 * r * stride + first;
-            let line = |s: usize| base + s * stride;
-            for j in 0..tw {
-                let (a, b, c, e) = (uk[2 * j], uk[2 * j + 1], uk[2 * j + 2], uk[2 * j + 3]);
-                v[line(0) + j] = a - c;
-                v[line(1) + j] = b + c;
-                v[line(2) + j] = c - b;
-                v[line(3) + j] = b - e;
+        let (ue, uo) = comb.split_at(4 * half);
+        for k in 0..4 {
+            let (e, o) = (&ue[k * half..][..half], &uo[k * half..][..half]);
+            let line = |s: usize| (4 * k + s) * stride + first;
+            let dst = &mut v[line(0)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = e[j] - e[j + 1];
+            }
+            let dst = &mut v[line(1)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = o[j] + e[j + 1];
+            }
+            let dst = &mut v[line(2)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = e[j + 1] - o[j];
+            }
+            let dst = &mut v[line(3)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = o[j] - o[j + 1];
             }
         }
     }
@@ -300,8 +353,11 @@ fn input_tiles<E: KernelFloat>(
 
 /// Adds `Aᵀ m A + bias` of every tile of one output plane (Ho × Wo) to `plane` (or sets it,
 /// unless `accumulate`), element `ξ` of tile `(i, j)` read at `m[ξ·stride + at + i·tw + j]`;
-/// `rows` is scratch of at least `4·tw` values. `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`; the
+/// `rows` is scratch of [`scratch_len`] values. `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`; the
 /// bottom row and right column of edge tiles past the output are dropped.
+///
+/// Unit-stride passes over a tile row: `Aᵀ m` as eight vectors (two rows of four), then the four
+/// outputs of each tile as four vectors, interleaved into the two output rows.
 #[allow(clippy::too_many_arguments)]
 fn output_tiles<E: KernelFloat>(
     pl: &Plan,
@@ -314,33 +370,54 @@ fn output_tiles<E: KernelFloat>(
     accumulate: bool,
 ) {
     let (tw, wo) = (pl.tw, pl.w_out);
-    let (r0, r1) = rows[..4 * tw].split_at_mut(2 * tw);
+    let (s, y) = rows[..12 * tw].split_at_mut(8 * tw);
     for i in 0..pl.th {
         let first = at + i * tw;
-        let ms: [&[E]; 16] = std::array::from_fn(|xi| &m[xi * stride + first..][..tw]);
-        for j in 0..tw {
-            let e = |xi: usize| ms[xi][j];
-            // Aᵀ m: two rows of four
-            let s0: [E; 4] = std::array::from_fn(|s| e(s) + e(4 + s) + e(8 + s));
-            let s1: [E; 4] = std::array::from_fn(|s| e(4 + s) - e(8 + s) - e(12 + s));
-            r0[2 * j] = s0[0] + s0[1] + s0[2];
-            r0[2 * j + 1] = s0[1] - s0[2] - s0[3];
-            r1[2 * j] = s1[0] + s1[1] + s1[2];
-            r1[2 * j + 1] = s1[1] - s1[2] - s1[3];
+        let mx = |xi: usize| &m[xi * stride + first..][..tw];
+        // Aᵀ m: s[c] = m[c] + m[4 + c] + m[8 + c], s[4 + c] = m[4 + c] − m[8 + c] − m[12 + c]
+        for c in 0..4 {
+            let (m0, m1, m2, m3) = (mx(c), mx(4 + c), mx(8 + c), mx(12 + c));
+            let (lo, hi) = s.split_at_mut(4 * tw);
+            let (s0, s1) = (&mut lo[c * tw..][..tw], &mut hi[c * tw..][..tw]);
+            for j in 0..tw {
+                s0[j] = m0[j] + m1[j] + m2[j];
+                s1[j] = m1[j] - m2[j] - m3[j];
+            }
         }
-        for (a, r) in [&*r0, &*r1].into_iter().enumerate() {
+        // (Aᵀ m) A, per row a: y[2a] = s[0] + s[1] + s[2], y[2a + 1] = s[1] − s[2] − s[3]
+        for (sa, ya) in s.chunks_exact(4 * tw).zip(y.chunks_exact_mut(2 * tw)) {
+            let (c0, rest) = sa.split_at(tw);
+            let (c1, rest) = rest.split_at(tw);
+            let (c2, c3) = rest.split_at(tw);
+            let (y0, y1) = ya.split_at_mut(tw);
+            for j in 0..tw {
+                y0[j] = c0[j] + c1[j] + c2[j] + bias;
+                y1[j] = c1[j] - c2[j] - c3[j] + bias;
+            }
+        }
+        for (a, ya) in y.chunks_exact(2 * tw).enumerate() {
             let oh = 2 * i + a;
             if oh >= pl.h_out {
                 break;
             }
+            let (y0, y1) = ya.split_at(tw);
             let dst = &mut plane[oh * wo..][..wo];
+            let pairs = dst.chunks_exact_mut(2);
             if accumulate {
-                for (d, v) in dst.iter_mut().zip(r) {
-                    *d += *v + bias;
+                for ((d, a), b) in pairs.zip(y0).zip(y1) {
+                    d[0] += *a;
+                    d[1] += *b;
+                }
+                if wo % 2 == 1 {
+                    dst[wo - 1] += y0[tw - 1];
                 }
             } else {
-                for (d, v) in dst.iter_mut().zip(r) {
-                    *d = *v + bias;
+                for ((d, a), b) in pairs.zip(y0).zip(y1) {
+                    d[0] = *a;
+                    d[1] = *b;
+                }
+                if wo % 2 == 1 {
+                    dst[wo - 1] = y0[tw - 1];
                 }
             }
         }
