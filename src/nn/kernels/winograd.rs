@@ -426,42 +426,9 @@ fn output_tiles<E: KernelFloat>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::oracle::{assert_close, conv_ref, randn};
+    use super::super::oracle::{assert_close, conv_input_grad_ref, conv_ref, randn};
     use super::*;
     use rand::{rngs::StdRng, SeedableRng};
-
-    /// The input gradient of `g` as direct loops: every output gradient value sent back through
-    /// each tap to the input it read (the transpose of the definition).
-    fn input_grad_ref(g: &Conv2dGeom, w: &[f64], gout: &[f64]) -> Vec<f64> {
-        let mut gx = vec![0.0; g.batch * g.chan_in * g.h_in * g.w_in];
-        for n in 0..g.batch {
-            for o in 0..g.chan_out {
-                for oh in 0..g.h_out {
-                    for ow in 0..g.w_out {
-                        let gy = gout[((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow];
-                        for c in 0..g.chan_in {
-                            for ki in 0..3 {
-                                for kj in 0..3 {
-                                    let (ih, iw) = (oh + ki, ow + kj);
-                                    if ih < g.padding
-                                        || iw < g.padding
-                                        || ih - g.padding >= g.h_in
-                                        || iw - g.padding >= g.w_in
-                                    {
-                                        continue;
-                                    }
-                                    let (ih, iw) = (ih - g.padding, iw - g.padding);
-                                    gx[((n * g.chan_in + c) * g.h_in + ih) * g.w_in + iw] +=
-                                        gy * w[((o * g.chan_in + c) * 3 + ki) * 3 + kj];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        gx
-    }
 
     /// (batch, in, h, w, out, padding): odd and even sizes (partial edge tiles both ways),
     /// padding 0, 1 and 2, 1×1 and 2×2 inputs, one to seventeen channels either side, and enough
@@ -505,7 +472,7 @@ mod tests {
             let start = randn(&mut rng, x.len());
             let mut gx = start.clone();
             assert!(conv2d_input_grad(&g, &wt, &gout, &mut gx), "{g:?}");
-            let want: Vec<f64> = input_grad_ref(&g, &wt, &gout)
+            let want: Vec<f64> = conv_input_grad_ref(&g, &wt, &gout)
                 .iter()
                 .zip(&start)
                 .map(|(d, s)| d + s)
@@ -537,7 +504,12 @@ mod tests {
             // 1e-4·(1 + |want|) is a few times that, and 100× below a wrong tap or a lost tile.
             let tol = 1e-4;
             assert_close("f32 y", &f64s(&y), &conv_ref(&g, &x, &wt, &bias), tol);
-            assert_close("f32 dx", &f64s(&gx), &input_grad_ref(&g, &wt, &gout), tol);
+            assert_close(
+                "f32 dx",
+                &f64s(&gx),
+                &conv_input_grad_ref(&g, &wt, &gout),
+                tol,
+            );
             give(y);
         }
     }
