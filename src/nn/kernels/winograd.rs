@@ -35,13 +35,17 @@ const SKEW: usize = 16;
 /// Whether a 3×3 stride-1 convolution (forward, and its input gradient) runs here rather than
 /// by im2col: 64 or more channels in and out on outputs of 32×32 pixels or more.
 ///
-/// Measured (AMD EPYC, AVX2 + FMA, one thread, `perf_rows` A/B against im2col on a loaded
-/// machine): with it for VGG's 64-64 convolution on 32×32, `vgg_infer_b32` ran in 0.51–0.65 of
-/// the time and `vgg_step_b32` 0.94; taking every convolution of 64+ channels (VGG's 16×16 and
-/// 8×8 ones too) lost that gain on inference (0.94–1.0), and taking 16+ channels (ResNet-20's and
-/// the CIFAR model's) made `resnet20_step_b64` slower (1.07–1.12). On small planes the three
-/// transforms cost about as much as the multiplies they save, where im2col's product is already
-/// cache-sized; its 576 × 1024 matrix per image of a 64-channel 32×32 layer is not.
+/// Measured on an AMD EPYC with AVX2 + FMA, on a machine loaded by other builds (so the ranges
+/// are wide): `perf_rows` alternating with the im2col-only build, time ratios median [range] over
+/// 5–7 pairs: `vgg_infer_b32` 0.85 [0.51–1.61] at one thread and 0.76 [0.49–0.93] at two,
+/// `vgg_step_b32` 0.94 [0.65–1.07] and 0.91 [0.56–1.16]. Taking every convolution of 64+ channels
+/// (VGG's 16×16 and 8×8 ones too) lost the inference gain (0.94 and 1.0 where this rule gave 0.51
+/// and 0.65 in the same runs); taking 16+ channels (ResNet-20's and the CIFAR model's) made
+/// `resnet20_step_b64` slower (1.07 and 1.12). The kernels alone (one thread, CPU time): on 64
+/// channels at 32×32 the forward pass took 0.52–0.88 of im2col's time and the input gradient
+/// 0.50–0.94; on 16×16 and 8×8 planes either path won by up to 1.3× from run to run. There the
+/// three transforms cost about what the saved multiplies did, and im2col's per-image matrix is
+/// small enough for the cache; a 64-channel 32×32 layer's (576 × 1024) is not.
 fn chosen(g: &Conv2dGeom) -> bool {
     g.chan_in >= 64 && g.chan_out >= 64 && g.h_out * g.w_out >= 1024
 }
