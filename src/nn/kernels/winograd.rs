@@ -488,7 +488,7 @@ mod tests {
     #[test]
     fn f32_values_and_input_gradients_stay_near_the_f64_definition() {
         let mut rng = StdRng::seed_from_u64(12);
-        // VGG's second stage at batch 2: 64 channels on 16×16, and its last convolution's 8×8
+        // 64 channels in and out on 16×16 (batch 2), and 32 → 48 channels on 8×8
         for &(b, c, h, o) in &[(2, 64, 16, 64), (1, 32, 8, 48)] {
             let g = Conv2dGeom::new(b, c, h, h, o, 3, 1, 1).expect("fits");
             let (x, wt, bias) = (
