@@ -5,7 +5,7 @@
 //! weight and bias against central finite differences of those loops.
 
 use super::{portable, BatchNormGeom, Conv2dGeom, LayerKernels, Pool2dGeom, Pooling, SizeError};
-use crate::nn::kernels::oracle::{assert_close, conv_ref, dot, fd, pool_ref};
+use crate::nn::kernels::oracle::{assert_close, conv_input_grad_ref, conv_ref, dot, fd, pool_ref};
 use crate::prelude::*;
 
 /// An implementation of the layer kernels.
@@ -966,4 +966,24 @@ fn attention_heads_must_divide_the_width_on_both_paths() {
             );
         }
     }
+
+#[test]
+fn winograd_sized_conv2d_through_the_cpu_tape_matches_direct_loops() {
+    // 64 channels in and out on 32×32 with padding 1: the CPU computes the output and the input
+    // gradient by Winograd F(2×2, 3×3) at this size (the weight gradient stays on im2col, checked
+    // above). f64, so the transforms' rounding stays far below 1e-12 relative.
+    let g = Conv2dGeom::new(2, 64, 32, 32, 64, 3, 1, 1).expect("fits");
+    let dev = Cpu::seed_from_u64(17);
+    let x: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&(2, 64, 32, 32));
+    let wt: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&(64, 64, 3, 3));
+    let bias: Tensor<(usize,), f64, Cpu> = dev.sample_normal_like(&(64,));
+    let out = (2, 64, 32, 32);
+    let r: Tensor<Dyn4, f64, Cpu> = dev.sample_normal_like(&out);
+    let y = conv(Path::Cpu, x.leaky_trace(), &wt, &bias, g, out).expect("sizes match");
+    let (xv, wv, bv, rv) = (x.as_vec(), wt.as_vec(), bias.as_vec(), r.as_vec());
+    assert_close("y", &y.as_vec(), &conv_ref(&g, &xv, &wv, &bv), 1e-12);
+    // L = Σ r·y, so dL/dy = r and dL/dx is r sent back through the taps
+    let grads = (y * r).sum().backward();
+    let want = conv_input_grad_ref(&g, &wv, &rv);
+    assert_close("dx", &grads.get(&x).as_vec(), &want, 1e-12);
 }

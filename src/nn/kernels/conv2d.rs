@@ -178,6 +178,10 @@ pub(crate) fn conv2d_forward<E: KernelFloat>(
     w: &[E],
     bias: &[E],
 ) -> Vec<E> {
+    // 3×3 stride-1: Winograd where it measured faster (`winograd::chosen`)
+    if let Some(out) = super::winograd::forward_if_chosen(g, x, w, bias) {
+        return out;
+    }
     let (rows, hw) = (g.rows(), g.h_out * g.w_out);
     let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, g.chan_out * hw);
     let mut out = take(g.batch * out_len, E::zero());
@@ -234,6 +238,9 @@ pub(crate) fn conv2d_backward<E: KernelFloat>(
     gb: &mut [E],
     gx: Option<&mut [E]>,
 ) {
+    // 3×3 stride-1: the input gradient by Winograd where it measured faster; the rest by im2col
+    let gx =
+        gx.and_then(|gx| (!super::winograd::input_grad_if_chosen(g, w, gout, gx)).then_some(gx));
     let (rows, hw, o) = (g.rows(), g.h_out * g.w_out, g.chan_out);
     let (in_len, out_len) = (g.chan_in * g.h_in * g.w_in, o * hw);
     if g.batch == 0 || out_len == 0 {

@@ -1,9 +1,10 @@
 //! typenet's CPU kernels, on slices and runtime sizes (one compiled kernel serves every shape):
-//! the dense layer (`linear`), convolution by im2col + GEMM (`conv2d`), max and average pooling
-//! (`pool2d`), batch normalisation (`batchnorm`), the GRU's recurrence (`gru`), layer
-//! normalisation (`layer_norm`), multi-head attention (`attention`), vectorised gate
-//! activations (`activation`), the bounds-checked GEMM they share (`gemm`, with the threading
-//! policy) and a pool of scratch buffers (`scratch`).
+//! the dense layer (`linear`), convolution by im2col + GEMM (`conv2d`) and, for the 3×3
+//! stride-1 convolutions where it measured faster, by Winograd's F(2×2, 3×3) (`winograd`), max
+//! and average pooling (`pool2d`), batch normalisation (`batchnorm`), the GRU's recurrence
+//! (`gru`), layer normalisation (`layer_norm`), multi-head attention (`attention`), vectorised
+//! gate activations (`activation`), the bounds-checked GEMM they share (`gemm`, with the
+//! threading policy) and a pool of scratch buffers (`scratch`).
 //!
 //! Crate-private: the layers reach them through [`LayerKernels`](super::device::LayerKernels),
 //! whose CPU implementation (`nn::device`'s `cpu.rs`) wires them into dfdx's tape. Their tests,
@@ -23,6 +24,7 @@ mod pool2d;
 mod scratch;
 #[cfg(test)]
 mod tests;
+mod winograd;
 
 pub(crate) use attention::{attention_backward, attention_forward, AttentionGeom};
 pub use batchnorm::BatchNormGeom;

@@ -100,3 +100,40 @@ pub(crate) fn pool_ref(g: &Pool2dGeom, x: &[f64], max: bool) -> Vec<f64> {
     }
     y
 }
+
+/// The input gradient of the convolution `g` by direct loops, for an output gradient `gout`
+/// (the transpose of [`conv_ref`]): every output gradient value sent back through each tap to
+/// the input it read.
+pub(crate) fn conv_input_grad_ref(g: &Conv2dGeom, w: &[f64], gout: &[f64]) -> Vec<f64> {
+    let k = g.kernel;
+    let mut gx = vec![0.0; g.batch * g.chan_in * g.h_in * g.w_in];
+    for n in 0..g.batch {
+        for o in 0..g.chan_out {
+            for oh in 0..g.h_out {
+                for ow in 0..g.w_out {
+                    let gy = gout[((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow];
+                    for c in 0..g.chan_in {
+                        for ki in 0..k {
+                            for kj in 0..k {
+                                // the padded input position this tap read
+                                let ih = oh * g.stride + ki * g.dilation;
+                                let iw = ow * g.stride + kj * g.dilation;
+                                if ih < g.padding
+                                    || iw < g.padding
+                                    || ih - g.padding >= g.h_in
+                                    || iw - g.padding >= g.w_in
+                                {
+                                    continue;
+                                }
+                                let (ih, iw) = (ih - g.padding, iw - g.padding);
+                                gx[((n * g.chan_in + c) * g.h_in + ih) * g.w_in + iw] +=
+                                    gy * w[((o * g.chan_in + c) * k + ki) * k + kj];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    gx
+}

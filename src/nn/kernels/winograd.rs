@@ -1,0 +1,571 @@
+//! 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
+//! Algorithms for Convolutional Neural Networks", 2015): the forward pass and the input gradient.
+//!
+//! The output is cut into 2×2 tiles; tile `t` reads the 4×4 input patch `d` at its top-left
+//! corner (zeros in the padding and past the edges, so odd sizes get partial edge tiles) and is
+//! `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A` summed over input channels. Indexing the 16 elements of the
+//! transformed 4×4 tiles by `ξ`, the channel sum is 16 independent matrix products
+//! `M_ξ (O × T) = U_ξ (O × C) · V_ξ (C × T)`, `U = G g Gᵀ` the transformed kernels and
+//! `V = Bᵀ d B` the transformed patches of `T` tiles. Per output value that is 16·C/4 = 4·C
+//! multiply-adds in place of im2col's 9·C (2.25× fewer), for three linear transforms whose cost
+//! grows with the channels, not their product.
+//!
+//! The tiles of several images go into one block of at least [`BLOCK_TILES`] so the 16 products
+//! are large; blocks of whole images run as parallel tasks, each writing its own images' output.
+//!
+//! The input gradient of a stride-1 3×3 convolution with padding `p` is the stride-1 3×3
+//! convolution of the output gradient with each kernel flipped and input and output channels
+//! swapped, padding `2 − p`: the same routine, accumulating.
+
+use super::conv2d::Conv2dGeom;
+use super::gemm::{matmul, Mat};
+use super::scratch::{give, take};
+use super::KernelFloat;
+use rayon::prelude::*;
+
+/// Tiles a block holds at least (whole images; fewer when the batch has fewer).
+const BLOCK_TILES: usize = 256;
+
+/// Extra elements between consecutive matrices of the transformed tiles. The transforms read or
+/// write the same tile in all 16 matrices at once; were the matrices a power-of-two bytes apart
+/// (a block of 256 tiles and 64 channels is 64 KiB), those 16 streams would all fall into the
+/// same L1 cache set (8 ways) and evict each other. 16 elements puts them a cache line apart.
+const SKEW: usize = 16;
+
+/// Whether a 3×3 stride-1 convolution (forward, and its input gradient) runs here rather than
+/// by im2col: 64 or more channels in and out on outputs of 32×32 pixels or more.
+///
+/// Measured on an AMD EPYC with AVX2 + FMA, on a machine loaded by other builds (so the ranges
+/// are wide): `perf_rows` alternating with the im2col-only build, time ratios median [range] over
+/// 5–7 pairs: `vgg_infer_b32` 0.85 [0.51–1.61] at one thread and 0.76 [0.49–0.93] at two,
+/// `vgg_step_b32` 0.94 [0.65–1.07] and 0.91 [0.56–1.16]. Taking every convolution of 64+ channels
+/// (VGG's 16×16 and 8×8 ones too) lost the inference gain (0.94 and 1.0 where this rule gave 0.51
+/// and 0.65 in the same runs); taking 16+ channels (ResNet-20's and the CIFAR model's) made
+/// `resnet20_step_b64` slower (1.07 and 1.12). The kernels alone (one thread, CPU time): on 64
+/// channels at 32×32 the forward pass took 0.52–0.88 of im2col's time and the input gradient
+/// 0.50–0.94; on 16×16 and 8×8 planes either path won by up to 1.3× from run to run. There the
+/// three transforms cost about what the saved multiplies did, and im2col's per-image matrix is
+/// small enough for the cache; a 64-channel 32×32 layer's (576 × 1024) is not.
+fn chosen(g: &Conv2dGeom) -> bool {
+    g.chan_in >= 64 && g.chan_out >= 64 && g.h_out * g.w_out >= 1024
+}
+
+/// The forward pass by Winograd where [`chosen`] picks it, else `None` (im2col's turn).
+pub(crate) fn forward_if_chosen<E: KernelFloat>(
+    g: &Conv2dGeom,
+    x: &[E],
+    w: &[E],
+    bias: &[E],
+) -> Option<Vec<E>> {
+    if !chosen(g) {
+        return None;
+    }
+    conv2d_forward(g, x, w, bias)
+}
+
+/// Adds the input gradient to `gx` by Winograd where [`chosen`] picks it; `false` (nothing done)
+/// otherwise.
+pub(crate) fn input_grad_if_chosen<E: KernelFloat>(
+    g: &Conv2dGeom,
+    w: &[E],
+    gout: &[E],
+    gx: &mut [E],
+) -> bool {
+    chosen(g) && conv2d_input_grad(g, w, gout, gx)
+}
+
+/// The sizes of one Winograd convolution: `batch` images of `chan_in × h × w`, padded by `pad`,
+/// into `chan_out × h_out × w_out`, in `th × tw` tiles.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    batch: usize,
+    chan_in: usize,
+    chan_out: usize,
+    h: usize,
+    w: usize,
+    pad: usize,
+    h_out: usize,
+    w_out: usize,
+    th: usize,
+    tw: usize,
+}
+
+impl Plan {
+    /// A 3×3 stride-1 convolution of non-empty images into a non-empty output, else `None`.
+    fn new(
+        batch: usize,
+        (chan_in, h, w): (usize, usize, usize),
+        chan_out: usize,
+        pad: usize,
+    ) -> Option<Self> {
+        let h_out = (h + 2 * pad).checked_sub(2)?;
+        let w_out = (w + 2 * pad).checked_sub(2)?;
+        if [batch, chan_in, h, w, chan_out, h_out, w_out].contains(&0) {
+            return None;
+        }
+        Some(Plan {
+            batch,
+            chan_in,
+            chan_out,
+            h,
+            w,
+            pad,
+            h_out,
+            w_out,
+            th: h_out.div_ceil(2),
+            tw: w_out.div_ceil(2),
+        })
+    }
+
+    /// The plan of `g`, if it is a 3×3 stride-1 undilated convolution with something to compute.
+    fn of(g: &Conv2dGeom) -> Option<Self> {
+        if g.kernel != 3 || g.stride != 1 || g.dilation != 1 {
+            return None;
+        }
+        Self::new(g.batch, (g.chan_in, g.h_in, g.w_in), g.chan_out, g.padding)
+    }
+}
+
+/// The forward pass (`None` unless `g` is a 3×3 stride-1 undilated convolution of non-empty
+/// images): the output (B, O, Ho, Wo) for input `x` (B, C, H, W), weights `w` (O, C, 3, 3) and
+/// `bias` (O,), from the scratch pool like `conv2d::conv2d_forward`'s.
+pub(crate) fn conv2d_forward<E: KernelFloat>(
+    g: &Conv2dGeom,
+    x: &[E],
+    w: &[E],
+    bias: &[E],
+) -> Option<Vec<E>> {
+    let pl = Plan::of(g)?;
+    let (o, c) = (pl.chan_out, pl.chan_in);
+    let mut u = take(16 * o * c, E::zero());
+    transform_weights(o, c, |oc, ic| taps(w, (oc * c + ic) * 9, false), &mut u);
+    let mut out = take(pl.batch * o * pl.h_out * pl.w_out, E::zero());
+    run(&pl, x, &u, Some(bias), &mut out, false);
+    give(u);
+    Some(out)
+}
+
+/// Adds the input gradient (B, C, H, W) of the convolution `g` to `gx`, from the weights `w`
+/// (O, C, 3, 3) and the output gradient `gout` (B, O, Ho, Wo). `false` (and nothing done) unless
+/// `g` is a 3×3 stride-1 undilated convolution with padding at most 2 of non-empty images.
+pub(crate) fn conv2d_input_grad<E: KernelFloat>(
+    g: &Conv2dGeom,
+    w: &[E],
+    gout: &[E],
+    gx: &mut [E],
+) -> bool {
+    let Some(fwd) = Plan::of(g) else {
+        return false;
+    };
+    // the output gradient, padded by 2 − p, convolved back to H × W
+    let Some(pl) = 2usize
+        .checked_sub(fwd.pad)
+        .and_then(|pad| Plan::new(g.batch, (g.chan_out, g.h_out, g.w_out), g.chan_in, pad))
+    else {
+        return false;
+    };
+    debug_assert_eq!((pl.h_out, pl.w_out), (g.h_in, g.w_in));
+    let (o, c) = (g.chan_out, g.chan_in);
+    let mut u = take(16 * c * o, E::zero());
+    // kernel (c ← o) is w[o][c] turned by 180°
+    transform_weights(c, o, |ic, oc| taps(w, (oc * c + ic) * 9, true), &mut u);
+    run(&pl, gout, &u, None, gx, true);
+    give(u);
+    true
+}
+
+/// The 9 taps of the 3×3 kernel at `w[at..at + 9]`, turned by 180° when `flip`.
+fn taps<E: Copy>(w: &[E], at: usize, flip: bool) -> [E; 9] {
+    let k = &w[at..][..9];
+    std::array::from_fn(|i| if flip { k[8 - i] } else { k[i] })
+}
+
+/// `u` (16 × O × C): element `ξ = 4·r + s` of `G g Gᵀ` for every kernel `g = kernel(o, c)`
+/// (3×3, row-major), `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
+fn transform_weights<E: KernelFloat>(
+    o: usize,
+    c: usize,
+    kernel: impl Fn(usize, usize) -> [E; 9],
+    u: &mut [E],
+) {
+    let half = E::one() / (E::one() + E::one());
+    // G applied to three values: [a, (a + b + c)/2, (a − b + c)/2, c]
+    let g3 = |a: E, b: E, c: E| [a, (a + b + c) * half, (a - b + c) * half, c];
+    for oc in 0..o {
+        for ic in 0..c {
+            let k = kernel(oc, ic);
+            // columns of G g: G applied to each kernel column
+            let cols: [[E; 4]; 3] = std::array::from_fn(|j| g3(k[j], k[3 + j], k[6 + j]));
+            for r in 0..4 {
+                // row r of (G g) Gᵀ: G applied to row r of G g
+                let row = g3(cols[0][r], cols[1][r], cols[2][r]);
+                for (s, v) in row.into_iter().enumerate() {
+                    u[((4 * r + s) * o + oc) * c + ic] = v;
+                }
+            }
+        }
+    }
+}
+
+/// The convolution of `pl` with transformed kernels `u` (16 × O × C): `out` (B, O, Ho, Wo) is
+/// set to (or, when `accumulate`, added) the result plus `bias`.
+fn run<E: KernelFloat>(
+    pl: &Plan,
+    x: &[E],
+    u: &[E],
+    bias: Option<&[E]>,
+    out: &mut [E],
+    accumulate: bool,
+) {
+    let (c, o) = (pl.chan_in, pl.chan_out);
+    let (in_len, out_len) = (c * pl.h * pl.w, o * pl.h_out * pl.w_out);
+    let tiles = pl.th * pl.tw;
+    let per_block = BLOCK_TILES.div_ceil(tiles).clamp(1, pl.batch);
+    out[..pl.batch * out_len]
+        .par_chunks_mut(out_len * per_block)
+        .zip(x[..pl.batch * in_len].par_chunks(in_len * per_block))
+        .for_each(|(out, x)| {
+            let t = out.len() / out_len * tiles;
+            // the 16 matrices of V and of M a little more than a matrix apart (see `SKEW`)
+            let (vs, ms) = (c * t + SKEW, o * t + SKEW);
+            let mut v = take(16 * vs, E::zero());
+            let mut m = take(16 * ms, E::zero());
+            let mut rows = take(scratch_len(pl), E::zero());
+            for (img, x) in x.chunks_exact(in_len).enumerate() {
+                for (ch, plane) in x.chunks_exact(pl.h * pl.w).enumerate() {
+                    input_tiles(pl, plane, &mut rows, &mut v, ch * t + img * tiles, vs);
+                }
+            }
+            for xi in 0..16 {
+                let (lhs, rhs) = (
+                    Mat {
+                        data: &u[xi * o * c..][..o * c],
+                        rs: c,
+                        cs: 1,
+                    },
+                    Mat {
+                        data: &v[xi * vs..][..c * t],
+                        rs: t,
+                        cs: 1,
+                    },
+                );
+                matmul(o, t, c, &mut m[xi * ms..][..o * t], lhs, rhs, false);
+            }
+            for (img, out) in out.chunks_exact_mut(out_len).enumerate() {
+                for (oc, plane) in out.chunks_exact_mut(pl.h_out * pl.w_out).enumerate() {
+                    let b = bias.map_or(E::zero(), |b| b[oc]);
+                    let at = oc * t + img * tiles;
+                    output_tiles(pl, &m, at, ms, b, &mut rows, plane, accumulate);
+                }
+            }
+            give(v);
+            give(m);
+            give(rows);
+        });
+}
+
+/// Scratch values [`input_tiles`] and [`output_tiles`] need.
+fn scratch_len(pl: &Plan) -> usize {
+    (2 * (2 * pl.th + 2) + 8) * (pl.tw + 1)
+}
+
+/// Writes `Bᵀ d B` of every tile of one input plane (H × W) to `v`: element `ξ` of tile
+/// `(i, j)` at `v[ξ·stride + at + i·tw + j]`. `rows` is scratch of [`scratch_len`] values.
+///
+/// `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`. The padded plane is first
+/// split into its even and odd columns, so both the row combinations and the column combinations
+/// (tile `j` reads columns `2j..2j + 4`) are unit-stride loops that vectorise.
+fn input_tiles<E: KernelFloat>(
+    pl: &Plan,
+    plane: &[E],
+    rows: &mut [E],
+    v: &mut [E],
+    at: usize,
+    stride: usize,
+) {
+    let (w, pad, tw) = (pl.w, pl.pad, pl.tw);
+    let (half, padded_rows) = (tw + 1, 2 * pl.th + 2);
+    let (ev, rest) = rows[..scratch_len(pl)].split_at_mut(padded_rows * half);
+    let (od, comb) = rest.split_at_mut(padded_rows * half);
+    // padded row r, column q is input (r − pad, q − pad), zero outside
+    for (r, (er, or)) in ev
+        .chunks_exact_mut(half)
+        .zip(od.chunks_exact_mut(half))
+        .enumerate()
+    {
+        if r < pad || r - pad >= pl.h {
+            er.fill(E::zero());
+            or.fill(E::zero());
+            continue;
+        }
+        let src = &plane[(r - pad) * w..][..w];
+        let get = |q: usize| {
+            if q >= pad && q - pad < w {
+                src[q - pad]
+            } else {
+                E::zero()
+            }
+        };
+        for (q, (e, o)) in er.iter_mut().zip(or.iter_mut()).enumerate() {
+            *e = get(2 * q);
+            *o = get(2 * q + 1);
+        }
+    }
+    for i in 0..pl.th {
+        // Bᵀ d on padded rows 2i..2i + 4, even and odd columns alike
+        for (src, dst) in [&*ev, &*od]
+            .into_iter()
+            .zip(comb.chunks_exact_mut(4 * half))
+        {
+            let d = |a: usize| &src[(2 * i + a) * half..][..half];
+            let (d0, d1, d2, d3) = (d(0), d(1), d(2), d(3));
+            let (u0, rest) = dst.split_at_mut(half);
+            let (u1, rest) = rest.split_at_mut(half);
+            let (u2, u3) = rest.split_at_mut(half);
+            for q in 0..half {
+                u0[q] = d0[q] - d2[q];
+                u1[q] = d1[q] + d2[q];
+                u2[q] = d2[q] - d1[q];
+                u3[q] = d1[q] - d3[q];
+            }
+        }
+        // (Bᵀ d) B: tile j's columns 2j, 2j + 1, 2j + 2, 2j + 3 are e[j], o[j], e[j + 1], o[j + 1]
+        let first = at + i * tw;
+        let (ue, uo) = comb.split_at(4 * half);
+        for k in 0..4 {
+            let (e, o) = (&ue[k * half..][..half], &uo[k * half..][..half]);
+            let line = |s: usize| (4 * k + s) * stride + first;
+            let dst = &mut v[line(0)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = e[j] - e[j + 1];
+            }
+            let dst = &mut v[line(1)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = o[j] + e[j + 1];
+            }
+            let dst = &mut v[line(2)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = e[j + 1] - o[j];
+            }
+            let dst = &mut v[line(3)..][..tw];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = o[j] - o[j + 1];
+            }
+        }
+    }
+}
+
+/// Adds `Aᵀ m A + bias` of every tile of one output plane (Ho × Wo) to `plane` (or sets it,
+/// unless `accumulate`), element `ξ` of tile `(i, j)` read at `m[ξ·stride + at + i·tw + j]`;
+/// `rows` is scratch of [`scratch_len`] values. `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`; the
+/// bottom row and right column of edge tiles past the output are dropped.
+///
+/// Unit-stride passes over a tile row: `Aᵀ m` as eight vectors (two rows of four), then the four
+/// outputs of each tile as four vectors, interleaved into the two output rows.
+#[allow(clippy::too_many_arguments)]
+fn output_tiles<E: KernelFloat>(
+    pl: &Plan,
+    m: &[E],
+    at: usize,
+    stride: usize,
+    bias: E,
+    rows: &mut [E],
+    plane: &mut [E],
+    accumulate: bool,
+) {
+    let (tw, wo) = (pl.tw, pl.w_out);
+    let (s, y) = rows[..12 * tw].split_at_mut(8 * tw);
+    for i in 0..pl.th {
+        let first = at + i * tw;
+        let mx = |xi: usize| &m[xi * stride + first..][..tw];
+        // Aᵀ m: s[c] = m[c] + m[4 + c] + m[8 + c], s[4 + c] = m[4 + c] − m[8 + c] − m[12 + c]
+        for c in 0..4 {
+            let (m0, m1, m2, m3) = (mx(c), mx(4 + c), mx(8 + c), mx(12 + c));
+            let (lo, hi) = s.split_at_mut(4 * tw);
+            let (s0, s1) = (&mut lo[c * tw..][..tw], &mut hi[c * tw..][..tw]);
+            for j in 0..tw {
+                s0[j] = m0[j] + m1[j] + m2[j];
+                s1[j] = m1[j] - m2[j] - m3[j];
+            }
+        }
+        // (Aᵀ m) A, per row a: y[2a] = s[0] + s[1] + s[2], y[2a + 1] = s[1] − s[2] − s[3]
+        for (sa, ya) in s.chunks_exact(4 * tw).zip(y.chunks_exact_mut(2 * tw)) {
+            let (c0, rest) = sa.split_at(tw);
+            let (c1, rest) = rest.split_at(tw);
+            let (c2, c3) = rest.split_at(tw);
+            let (y0, y1) = ya.split_at_mut(tw);
+            for j in 0..tw {
+                y0[j] = c0[j] + c1[j] + c2[j] + bias;
+                y1[j] = c1[j] - c2[j] - c3[j] + bias;
+            }
+        }
+        for (a, ya) in y.chunks_exact(2 * tw).enumerate() {
+            let oh = 2 * i + a;
+            if oh >= pl.h_out {
+                break;
+            }
+            let (y0, y1) = ya.split_at(tw);
+            let dst = &mut plane[oh * wo..][..wo];
+            let pairs = dst.chunks_exact_mut(2);
+            if accumulate {
+                for ((d, a), b) in pairs.zip(y0).zip(y1) {
+                    d[0] += *a;
+                    d[1] += *b;
+                }
+                if wo % 2 == 1 {
+                    dst[wo - 1] += y0[tw - 1];
+                }
+            } else {
+                for ((d, a), b) in pairs.zip(y0).zip(y1) {
+                    d[0] = *a;
+                    d[1] = *b;
+                }
+                if wo % 2 == 1 {
+                    dst[wo - 1] = y0[tw - 1];
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::oracle::{assert_close, conv_input_grad_ref, conv_ref, randn};
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    /// (batch, in, h, w, out, padding): odd and even sizes (partial edge tiles both ways),
+    /// padding 0, 1 and 2, 1×1 and 2×2 inputs, one to seventeen channels either side, and enough
+    /// small images (31 of 9 tiles) for two blocks of [`BLOCK_TILES`] tiles.
+    const GEOMS: [(usize, usize, usize, usize, usize, usize); 10] = [
+        (1, 1, 3, 3, 1, 0),
+        (2, 3, 7, 5, 4, 1),
+        (3, 2, 6, 9, 5, 0),
+        (2, 5, 5, 5, 3, 2),
+        (1, 2, 1, 1, 3, 1),
+        (2, 1, 2, 2, 2, 2),
+        (1, 17, 8, 7, 16, 1),
+        (4, 16, 4, 4, 17, 1),
+        (31, 1, 5, 5, 2, 1),
+        (2, 3, 32, 31, 2, 1),
+    ];
+
+    #[test]
+    fn values_and_input_gradients_match_direct_loops_in_f64() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for &(b, c, h, w, o, p) in &GEOMS {
+            let g = Conv2dGeom::new(b, c, h, w, o, 3, 1, p).expect("fits");
+            let (x, wt, bias) = (
+                randn(&mut rng, b * c * h * w),
+                randn(&mut rng, o * c * 9),
+                randn(&mut rng, o),
+            );
+            // Transforms and products in f64 round like the direct loop's sum, to a few ulps of
+            // the largest partial sums (|values| ≤ 9·C ≤ 153): 1e-12 relative leaves 100× room.
+            let y = conv2d_forward(&g, &x, &wt, &bias).expect("a Winograd geometry");
+            assert_close(
+                &format!("y {g:?}"),
+                &y,
+                &conv_ref(&g, &x, &wt, &bias),
+                1e-12,
+            );
+            give(y);
+
+            // gx starts non-zero: the gradient is added to what is there
+            let gout = randn(&mut rng, b * o * g.h_out * g.w_out);
+            let start = randn(&mut rng, x.len());
+            let mut gx = start.clone();
+            assert!(conv2d_input_grad(&g, &wt, &gout, &mut gx), "{g:?}");
+            let want: Vec<f64> = conv_input_grad_ref(&g, &wt, &gout)
+                .iter()
+                .zip(&start)
+                .map(|(d, s)| d + s)
+                .collect();
+            assert_close(&format!("dx {g:?}"), &gx, &want, 1e-12);
+        }
+    }
+
+    #[test]
+    fn f32_values_and_input_gradients_stay_near_the_f64_definition() {
+        let mut rng = StdRng::seed_from_u64(12);
+        // 64 channels in and out on 16×16 (batch 2), and 32 → 48 channels on 8×8
+        for &(b, c, h, o) in &[(2, 64, 16, 64), (1, 32, 8, 48)] {
+            let g = Conv2dGeom::new(b, c, h, h, o, 3, 1, 1).expect("fits");
+            let (x, wt, bias) = (
+                randn(&mut rng, b * c * h * h),
+                randn(&mut rng, o * c * 9),
+                randn(&mut rng, o),
+            );
+            let gout = randn(&mut rng, b * o * h * h);
+            let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<_>>();
+            let f64s = |v: &[f32]| v.iter().map(|&v| v as f64).collect::<Vec<_>>();
+            let y = conv2d_forward(&g, &f32s(&x), &f32s(&wt), &f32s(&bias)).expect("Winograd");
+            let mut gx = vec![0.0f32; x.len()];
+            assert!(conv2d_input_grad(&g, &f32s(&wt), &f32s(&gout), &mut gx));
+            // Each value sums 9·C (9·O for dx) products of values in [−1, 1): their typical size
+            // is √(9·C)/3 ≈ 8, and a sum of 576 f32 terms (im2col's too) strays by about
+            // √576·6e-8·8 ≈ 1e-5; the transforms add a few roundings of partial sums as large.
+            // 1e-4·(1 + |want|) is a few times that, and 100× below a wrong tap or a lost tile.
+            let tol = 1e-4;
+            assert_close("f32 y", &f64s(&y), &conv_ref(&g, &x, &wt, &bias), tol);
+            assert_close(
+                "f32 dx",
+                &f64s(&gx),
+                &conv_input_grad_ref(&g, &wt, &gout),
+                tol,
+            );
+            give(y);
+        }
+    }
+
+    #[test]
+    fn other_geometries_are_left_to_im2col() {
+        let (x, w, b) = ([0.0f32; 200], [0.0f32; 200], [0.0f32; 2]);
+        for g in [
+            Conv2dGeom::new(1, 1, 6, 6, 2, 5, 1, 2),
+            Conv2dGeom::new(1, 1, 6, 6, 2, 3, 2, 1),
+            Conv2dGeom::new(1, 1, 6, 6, 2, 3, 1, 1).and_then(|g| g.dilated(2)),
+            Conv2dGeom::new(0, 1, 6, 6, 2, 3, 1, 1),
+            Conv2dGeom::new(1, 1, 0, 0, 2, 3, 1, 2),
+        ] {
+            let g = g.expect("fits");
+            assert_eq!(conv2d_forward(&g, &x, &w, &b), None, "{g:?}");
+            assert!(!conv2d_input_grad(&g, &w, &x, &mut [0.0; 200]), "{g:?}");
+        }
+        // padding 3: the forward pass runs here, the input gradient (padding −1) does not
+        let g = Conv2dGeom::new(1, 1, 2, 2, 2, 3, 1, 3).expect("fits");
+        let y = conv2d_forward(&g, &x, &w, &b).expect("a Winograd forward pass");
+        give(y);
+        assert!(!conv2d_input_grad(&g, &w, &x, &mut [0.0; 4]));
+    }
+
+    /// A record of the PyTorch fixtures: its `key` as numbers.
+    fn fixture(rec: &serde_json::Value, key: &str) -> Vec<f32> {
+        let v = rec.pointer(key).and_then(|v| v.as_array()).expect(key);
+        v.iter()
+            .map(|v| v.as_f64().expect("a number") as f32)
+            .collect()
+    }
+
+    #[test]
+    fn pytorch_conv2d_fixture_values_and_input_gradient() {
+        let all: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/pytorch/layers.json"))
+                .expect("the fixture parses");
+        let rec = all["records"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["name"] == "conv2d"))
+            .expect("the conv2d record");
+        // torch.nn.Conv2d(2, 3, 3) on a (2, 2, 6, 6) batch
+        let g = Conv2dGeom::new(2, 2, 6, 6, 3, 3, 1, 0).expect("fits");
+        let (w, b) = (fixture(rec, "/params/weight"), fixture(rec, "/params/bias"));
+        let y = conv2d_forward(&g, &fixture(rec, "/x"), &w, &b).expect("Winograd");
+        let mut gx = vec![0.0f32; g.batch * 2 * 36];
+        assert!(conv2d_input_grad(&g, &w, &fixture(rec, "/gy"), &mut gx));
+        // f32 on both sides, sums of 18 (y) and 27 (dx) products: 1e-5 as the layer tests allow
+        let f64s = |v: &[f32]| v.iter().map(|&v| v as f64).collect::<Vec<_>>();
+        assert_close("y", &f64s(&y), &f64s(&fixture(rec, "/y")), 1e-5);
+        assert_close("dx", &f64s(&gx), &f64s(&fixture(rec, "/grad_x")), 1e-5);
+        give(y);
+    }
+}
