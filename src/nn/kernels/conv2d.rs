@@ -1,6 +1,6 @@
 //! 2-D convolution by im2col + one GEMM for the whole batch, forward and backward.
 
-use super::gemm::{matmul, Mat};
+use super::gemm::{matmul, matmul_serial, Mat};
 use super::scratch::{give, take};
 use super::KernelFloat;
 use crate::nn::shape::{dilated_kernel, window_size};
@@ -104,7 +104,7 @@ const IMAGES_PER_TASK: usize = 4;
 /// narrow where the images are small (8×8 outputs: 64 columns against weights of 256×1152 in a
 /// VGG's last stage), so small images are unfolded side by side into one im2col matrix and the
 /// weights are read once per group.
-const GROUP_COLS: usize = 256;
+const GROUP_COLS: usize = 512;
 
 /// Images per product for geometry `g`: enough for about [`GROUP_COLS`] output pixels, one for
 /// images that have that many alone. Depends on the geometry only (never on the thread count),
@@ -118,33 +118,86 @@ fn group_images(g: &Conv2dGeom) -> usize {
     target.div_ceil(hw.max(1)).clamp(1, g.batch.max(1))
 }
 
+/// The product a task runs: [`matmul_serial`] when `tasks` fill rayon's pool (`TN_SERIAL`=0 to disable, tmp)
+type MatmulFn<E> = fn(usize, usize, usize, &mut [E], Mat<'_, E>, Mat<'_, E>, bool);
+fn task_matmul<E: KernelFloat>(tasks: usize) -> MatmulFn<E> {
+    let off = std::env::var("TN_SERIAL")
+        .map(|v| v == "0")
+        .unwrap_or(false);
+    if !off && tasks >= rayon::current_num_threads() {
+        matmul_serial
+    } else {
+        matmul
+    }
+}
+
+/// `dst = src` for the short lines of an image: whole blocks of 8 are fixed-size copies, which
+/// compile to vector moves where a `copy_from_slice` of a runtime length calls `memcpy` (whose
+/// call cost dominated lines of 8 to 32 elements).
+#[inline(always)]
+fn copy_line<E: Copy>(dst: &mut [E], src: &[E]) {
+    let src = &src[..dst.len()];
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let s: &[E; 8] = s.try_into().expect("a chunk of 8");
+        let d: &mut [E; 8] = d.try_into().expect("a chunk of 8");
+        *d = *s;
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
+    }
+}
+
+/// Elements of one image zero-padded on all four sides (0 without padding: the image is read
+/// in place).
+fn padded_len(g: &Conv2dGeom) -> usize {
+    if g.padding == 0 {
+        0
+    } else {
+        g.chan_in * (g.h_in + 2 * g.padding) * (g.w_in + 2 * g.padding)
+    }
+}
+
 /// Unfolds one image `x` (C, H, W) into `cols` (C·K·K rows × Ho·Wo columns, row `r` starting at
-/// `r·ld`), zeros where padded.
-fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], cols: &mut [E], ld: usize) {
-    let (k, hw_in, hw_out) = (g.kernel, g.h_in * g.w_in, g.h_out * g.w_out);
+/// `r·ld`), zeros where padded. `padded` ([`padded_len`] elements) receives the zero-padded
+/// image first, so that every line of `cols` is one plain copy (stride 1) or gather.
+fn im2col<E: KernelFloat>(g: &Conv2dGeom, x: &[E], padded: &mut [E], cols: &mut [E], ld: usize) {
+    let (k, p, hw_out) = (g.kernel, g.padding, g.h_out * g.w_out);
+    let (hp, wp) = (g.h_in + 2 * p, g.w_in + 2 * p);
+    let img: &[E] = if p == 0 {
+        x
+    } else {
+        for (plane, x) in padded
+            .chunks_exact_mut(hp * wp)
+            .zip(x.chunks_exact(g.h_in * g.w_in))
+        {
+            plane[..p * wp].fill(E::zero());
+            plane[(p + g.h_in) * wp..].fill(E::zero());
+            for (line, x) in plane[p * wp..(p + g.h_in) * wp]
+                .chunks_exact_mut(wp)
+                .zip(x.chunks_exact(g.w_in))
+            {
+                line[..p].fill(E::zero());
+                line[p + g.w_in..].fill(E::zero());
+                copy_line(&mut line[p..p + g.w_in], x);
+            }
+        }
+        padded
+    };
     for r in 0..g.rows() {
         let row = &mut cols[r * ld..][..hw_out];
         let (c, ki, kj) = (r / (k * k), (r / k) % k, r % k);
         let (ki, kj) = (ki * g.dilation, kj * g.dilation);
-        let (oh_lo, oh_hi) = g.valid(ki, g.h_in, g.h_out);
-        let (ow_lo, ow_hi) = g.valid(kj, g.w_in, g.w_out);
-        let img = &x[c * hw_in..][..hw_in];
+        let plane = &img[c * hp * wp..][..hp * wp];
         for (oh, line) in row.chunks_exact_mut(g.w_out).enumerate() {
-            // no valid input row, or (kernel tap in the padding for every output column) no
-            // valid input column: the whole line reads padding
-            if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
-                line.fill(E::zero());
-                continue;
-            }
-            let src = &img[(oh * g.stride + ki - g.padding) * g.w_in..][..g.w_in];
-            line[..ow_lo].fill(E::zero());
-            line[ow_hi..].fill(E::zero());
-            let first = ow_lo * g.stride + kj - g.padding;
+            // every read is inside the padded plane: (h_out − 1)·s + (k − 1)·d < h_in + 2p
+            let src = &plane[(oh * g.stride + ki) * wp + kj..];
             if g.stride == 1 {
-                line[ow_lo..ow_hi].copy_from_slice(&src[first..first + (ow_hi - ow_lo)]);
+                copy_line(line, src);
             } else {
-                for (o, v) in line[ow_lo..ow_hi].iter_mut().enumerate() {
-                    *v = src[first + o * g.stride];
+                for (o, v) in line.iter_mut().enumerate() {
+                    *v = src[o * g.stride];
                 }
             }
         }
@@ -230,14 +283,17 @@ fn forward_in_groups<E: KernelFloat>(
         rs: rows,
         cs: 1,
     };
+    let matmul = task_matmul::<E>(g.batch.div_ceil(group));
     out.par_chunks_mut(out_len * group)
         .zip(x.par_chunks(in_len * group))
         .for_each(|(out, x)| {
             let cn = x.len() / in_len * hw; // this group's columns
             let mut cols = take(rows * cn, E::zero());
+            let mut padded = take(padded_len(g), E::zero());
             for (i, x) in x.chunks_exact(in_len).enumerate() {
-                im2col(g, x, &mut cols[i * hw..], cn);
+                im2col(g, x, &mut padded, &mut cols[i * hw..], cn);
             }
+            give(padded);
             let cols_mat = Mat {
                 data: &cols,
                 rs: cn,
@@ -315,6 +371,7 @@ fn backward_in_groups<E: KernelFloat>(
     let part_len = rows * o + o;
     let tasks = g.batch.div_ceil(per_task);
     let mut partials = take(tasks * part_len, E::zero());
+    let matmul = task_matmul::<E>(tasks);
     // One task: images `t·per_task..`, its partial gradients `part` (dwᵀ then db), its `gx`.
     let task = |t: usize, part: &mut [E], mut gx: Option<&mut [E]>| {
         let (pwt, pb) = part.split_at_mut(rows * o);
@@ -322,6 +379,7 @@ fn backward_in_groups<E: KernelFloat>(
         let first = t * per_task;
         let last = (first + per_task).min(g.batch);
         let mut cols = take(rows * group * hw, E::zero());
+        let mut padded = take(padded_len(g), E::zero());
         let mut gathered = take(if group > 1 { out_len * group } else { 0 }, E::zero());
         let mut gcols = take(if gx.is_some() { rows * group * hw } else { 0 }, E::zero());
         for (gi, start) in (first..last).step_by(group).enumerate() {
@@ -332,7 +390,7 @@ fn backward_in_groups<E: KernelFloat>(
                 .chunks_exact(in_len)
                 .enumerate()
             {
-                im2col(g, x, &mut cols[i * hw..], cn);
+                im2col(g, x, &mut padded, &mut cols[i * hw..], cn);
             }
             for img in gout.chunks_exact(out_len) {
                 for (acc, line) in pb.iter_mut().zip(img.chunks_exact(hw)) {
@@ -345,7 +403,7 @@ fn backward_in_groups<E: KernelFloat>(
             } else {
                 for (i, img) in gout.chunks_exact(out_len).enumerate() {
                     for (c, line) in img.chunks_exact(hw).enumerate() {
-                        gathered[c * cn + i * hw..][..hw].copy_from_slice(line);
+                        copy_line(&mut gathered[c * cn + i * hw..][..hw], line);
                     }
                 }
                 &gathered[..o * cn]
@@ -386,6 +444,7 @@ fn backward_in_groups<E: KernelFloat>(
             }
         }
         give(cols);
+        give(padded);
         give(gathered);
         give(gcols);
     };
@@ -521,5 +580,93 @@ mod tests {
         let y = conv2d_forward(&g, &x, &[1.0], &[0.5]);
         assert_eq!(y, x.iter().map(|v| v + 0.5).collect::<Vec<_>>());
         give(y);
+    }
+}
+
+#[cfg(test)]
+mod timing_tmp {
+    use super::*;
+    use std::time::Instant;
+
+    fn best<F: FnMut()>(mut f: F) -> f64 {
+        f();
+        let mut b = f64::MAX;
+        for _ in 0..12 {
+            let t = Instant::now();
+            f();
+            b = b.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+        b
+    }
+
+    #[test]
+    #[ignore]
+    fn conv_timing() {
+        let threads: usize = std::env::var("TN_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let groups: Vec<usize> = std::env::var("TN_GROUPS")
+            .ok()
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+            .unwrap_or(vec![1, 2, 4, 8]);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        // (name, batch, c, h, o, k, s, p)
+        let shapes = [
+            ("vgg1", 32, 3, 32, 64, 3, 1, 1),
+            ("vgg2", 32, 64, 32, 64, 3, 1, 1),
+            ("vgg3", 32, 64, 16, 128, 3, 1, 1),
+            ("vgg4", 32, 128, 16, 128, 3, 1, 1),
+            ("vgg5", 32, 128, 8, 256, 3, 1, 1),
+            ("cif1", 64, 3, 32, 32, 3, 1, 1),
+            ("cif2", 64, 32, 16, 64, 3, 1, 1),
+            ("res16", 64, 16, 32, 16, 3, 1, 1),
+            ("res32", 64, 32, 16, 32, 3, 1, 1),
+            ("res64", 64, 64, 8, 64, 3, 1, 1),
+            ("res32s2", 64, 16, 32, 32, 3, 2, 1),
+        ];
+        let only = std::env::var("TN_ONLY").unwrap_or_default();
+        pool.install(|| {
+            for &(name, b, c, h, o, k, s, p) in &shapes {
+                if !only.is_empty() && !name.starts_with(&only) {
+                    continue;
+                }
+                let g = Conv2dGeom::new(b, c, h, h, o, k, s, p).unwrap();
+                let x: Vec<f32> = (0..b * c * h * h)
+                    .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+                    .collect();
+                let w: Vec<f32> = (0..o * g.rows())
+                    .map(|i| ((i * 104729) % 1000) as f32 / 1000.0 - 0.5)
+                    .collect();
+                let bias = vec![0.1f32; o];
+                let gout: Vec<f32> = (0..o * g.cols())
+                    .map(|i| ((i * 31) % 1000) as f32 / 1000.0 - 0.5)
+                    .collect();
+                let flops = 2.0 * (o * g.rows() * g.cols()) as f64 / 1e6;
+                let mut line = format!("{name:8} default G={} |", group_images(&g));
+                for &gr in &groups {
+                    let gr = gr.min(b);
+                    let tf = best(|| {
+                        let y = forward_in_groups(&g, &x, &w, &bias, gr);
+                        give(y);
+                    });
+                    let mut gw = vec![0.0f32; w.len()];
+                    let mut gb = vec![0.0f32; o];
+                    let mut gx = vec![0.0f32; x.len()];
+                    let tb = best(|| {
+                        backward_in_groups(&g, &x, &w, &gout, &mut gw, &mut gb, Some(&mut gx), gr)
+                    });
+                    line += &format!(
+                        " G{gr}: f {tf:.2}ms ({:.0}GF/s) b {tb:.2}ms ({:.0}GF/s) |",
+                        flops / tf,
+                        2.0 * flops / tb
+                    );
+                }
+                println!("{line}");
+            }
+        });
     }
 }

@@ -87,6 +87,24 @@ pub(crate) fn matmul<E: KernelFloat>(
     }
 }
 
+/// [`matmul`] on the calling thread only: for a product inside a rayon task when there are at
+/// least as many tasks as threads, where `gemm`'s own threading would only add its
+/// synchronisation (the result is the same: `gemm` never splits the `k` sum).
+pub(crate) fn matmul_serial<E: KernelFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [E],
+    lhs: Mat<'_, E>,
+    rhs: Mat<'_, E>,
+    accumulate: bool,
+) {
+    if let Some(p) = Problem::check(m, n, k, dst, &lhs, &rhs, accumulate) {
+        // SAFETY: `check` proved the whole product in bounds.
+        unsafe { p.run(1) };
+    }
+}
+
 /// [`matmul`] split into `parts` blocks of output rows (or columns, whichever dimension is
 /// longer), each a single-threaded `gemm` on its own rayon task.
 ///
