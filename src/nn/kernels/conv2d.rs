@@ -1,4 +1,5 @@
-//! 2-D convolution by im2col + one GEMM for the whole batch, forward and backward.
+//! 2-D convolution by im2col + GEMM, forward and backward: one product per group of images
+//! (one image where its output has [`GROUP_COLS`] pixels or more), one rayon task per group.
 
 use super::gemm::{matmul, matmul_serial, Mat};
 use super::scratch::{give, take};
@@ -111,20 +112,18 @@ const GROUP_COLS: usize = 512;
 /// so results stay bit-identical for a given thread count.
 fn group_images(g: &Conv2dGeom) -> usize {
     let hw = g.h_out * g.w_out;
-    let target = std::env::var("TN_GROUP_COLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(GROUP_COLS);
-    target.div_ceil(hw.max(1)).clamp(1, g.batch.max(1))
+    GROUP_COLS.div_ceil(hw.max(1)).clamp(1, g.batch.max(1))
 }
 
-/// The product a task runs: [`matmul_serial`] when `tasks` fill rayon's pool (`TN_SERIAL`=0 to disable, tmp)
+/// A product as the convolution's tasks run it ([`matmul`]'s signature).
 type MatmulFn<E> = fn(usize, usize, usize, &mut [E], Mat<'_, E>, Mat<'_, E>, bool);
+
+/// The product for a pass of `tasks` rayon tasks: [`matmul_serial`] when the tasks alone fill
+/// rayon's pool (`gemm`'s own threading nested inside them would only add synchronisation),
+/// else [`matmul`], whose threads use the cores the few tasks leave idle (inference on a batch
+/// of one). Either gives the same bits: `gemm` never splits the `k` sum.
 fn task_matmul<E: KernelFloat>(tasks: usize) -> MatmulFn<E> {
-    let off = std::env::var("TN_SERIAL")
-        .map(|v| v == "0")
-        .unwrap_or(false);
-    if !off && tasks >= rayon::current_num_threads() {
+    if tasks >= rayon::current_num_threads() {
         matmul_serial
     } else {
         matmul
@@ -580,93 +579,5 @@ mod tests {
         let y = conv2d_forward(&g, &x, &[1.0], &[0.5]);
         assert_eq!(y, x.iter().map(|v| v + 0.5).collect::<Vec<_>>());
         give(y);
-    }
-}
-
-#[cfg(test)]
-mod timing_tmp {
-    use super::*;
-    use std::time::Instant;
-
-    fn best<F: FnMut()>(mut f: F) -> f64 {
-        f();
-        let mut b = f64::MAX;
-        for _ in 0..12 {
-            let t = Instant::now();
-            f();
-            b = b.min(t.elapsed().as_secs_f64() * 1e3);
-        }
-        b
-    }
-
-    #[test]
-    #[ignore]
-    fn conv_timing() {
-        let threads: usize = std::env::var("TN_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let groups: Vec<usize> = std::env::var("TN_GROUPS")
-            .ok()
-            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
-            .unwrap_or(vec![1, 2, 4, 8]);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        // (name, batch, c, h, o, k, s, p)
-        let shapes = [
-            ("vgg1", 32, 3, 32, 64, 3, 1, 1),
-            ("vgg2", 32, 64, 32, 64, 3, 1, 1),
-            ("vgg3", 32, 64, 16, 128, 3, 1, 1),
-            ("vgg4", 32, 128, 16, 128, 3, 1, 1),
-            ("vgg5", 32, 128, 8, 256, 3, 1, 1),
-            ("cif1", 64, 3, 32, 32, 3, 1, 1),
-            ("cif2", 64, 32, 16, 64, 3, 1, 1),
-            ("res16", 64, 16, 32, 16, 3, 1, 1),
-            ("res32", 64, 32, 16, 32, 3, 1, 1),
-            ("res64", 64, 64, 8, 64, 3, 1, 1),
-            ("res32s2", 64, 16, 32, 32, 3, 2, 1),
-        ];
-        let only = std::env::var("TN_ONLY").unwrap_or_default();
-        pool.install(|| {
-            for &(name, b, c, h, o, k, s, p) in &shapes {
-                if !only.is_empty() && !name.starts_with(&only) {
-                    continue;
-                }
-                let g = Conv2dGeom::new(b, c, h, h, o, k, s, p).unwrap();
-                let x: Vec<f32> = (0..b * c * h * h)
-                    .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
-                    .collect();
-                let w: Vec<f32> = (0..o * g.rows())
-                    .map(|i| ((i * 104729) % 1000) as f32 / 1000.0 - 0.5)
-                    .collect();
-                let bias = vec![0.1f32; o];
-                let gout: Vec<f32> = (0..o * g.cols())
-                    .map(|i| ((i * 31) % 1000) as f32 / 1000.0 - 0.5)
-                    .collect();
-                let flops = 2.0 * (o * g.rows() * g.cols()) as f64 / 1e6;
-                let mut line = format!("{name:8} default G={} |", group_images(&g));
-                for &gr in &groups {
-                    let gr = gr.min(b);
-                    let tf = best(|| {
-                        let y = forward_in_groups(&g, &x, &w, &bias, gr);
-                        give(y);
-                    });
-                    let mut gw = vec![0.0f32; w.len()];
-                    let mut gb = vec![0.0f32; o];
-                    let mut gx = vec![0.0f32; x.len()];
-                    let tb = best(|| {
-                        backward_in_groups(&g, &x, &w, &gout, &mut gw, &mut gb, Some(&mut gx), gr)
-                    });
-                    line += &format!(
-                        " G{gr}: f {tf:.2}ms ({:.0}GF/s) b {tb:.2}ms ({:.0}GF/s) |",
-                        flops / tf,
-                        2.0 * flops / tb
-                    );
-                }
-                println!("{line}");
-            }
-        });
     }
 }
