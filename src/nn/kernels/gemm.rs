@@ -43,11 +43,10 @@ const SPLIT_FROM: usize = 1 << 22;
 ///   [`SPLIT_FROM`] multiply-adds;
 /// - the convolution and pooling kernels run one rayon task per group of images or planes.
 ///
-/// `conv2d_forward` and `conv2d_backward` call [`matmul`] from inside their rayon tasks, so
-/// `gemm`'s threading nests in theirs. That is intended: with fewer image groups than threads (a
-/// batch of one to four images, inference) the nested `gemm` uses the idle threads, and with many
-/// groups rayon's work stealing runs the nested jobs on the thread that spawned them. Results do
-/// not depend on it (see [`matmul`]).
+/// `conv2d_forward` and `conv2d_backward` run their products inside their rayon tasks: with at
+/// least as many tasks as threads on one thread each ([`matmul_serial`]), with fewer (a batch of
+/// a few images) through [`matmul`], whose nested `gemm` threading uses the idle threads. Results
+/// do not depend on it (see [`matmul`]).
 fn threads_from(m: usize, n: usize, k: usize, from: usize) -> usize {
     if m.saturating_mul(n).saturating_mul(k) >= from {
         rayon::current_num_threads()
@@ -84,6 +83,24 @@ pub(crate) fn matmul<E: KernelFloat>(
     if let Some(p) = Problem::check(m, n, k, dst, &lhs, &rhs, accumulate) {
         // SAFETY: `check` proved the whole product in bounds.
         unsafe { p.run(threads_from(m, n, k, GEMM_THREADS_FROM)) };
+    }
+}
+
+/// [`matmul`] on the calling thread only: for a product inside a rayon task when there are at
+/// least as many tasks as threads, where `gemm`'s own threading would only add its
+/// synchronisation (the result is the same: `gemm` never splits the `k` sum).
+pub(crate) fn matmul_serial<E: KernelFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [E],
+    lhs: Mat<'_, E>,
+    rhs: Mat<'_, E>,
+    accumulate: bool,
+) {
+    if let Some(p) = Problem::check(m, n, k, dst, &lhs, &rhs, accumulate) {
+        // SAFETY: `check` proved the whole product in bounds.
+        unsafe { p.run(1) };
     }
 }
 

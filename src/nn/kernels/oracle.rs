@@ -9,9 +9,10 @@ pub(crate) fn randn(rng: &mut StdRng, n: usize) -> Vec<f64> {
     (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
 }
 
-/// Direct-loop convolution (the definition), for comparison.
+/// Direct-loop convolution (the definition, taps `g.dilation` apart), for comparison.
 pub(crate) fn conv_ref(g: &Conv2dGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
     let (k, s, p) = (g.kernel as isize, g.stride as isize, g.padding as isize);
+    let d = g.dilation as isize;
     let mut y = vec![0.0; g.batch * g.chan_out * g.h_out * g.w_out];
     for n in 0..g.batch {
         for o in 0..g.chan_out {
@@ -21,8 +22,8 @@ pub(crate) fn conv_ref(g: &Conv2dGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f
                     for c in 0..g.chan_in {
                         for ki in 0..k {
                             for kj in 0..k {
-                                let ih = oh as isize * s + ki - p;
-                                let iw = ow as isize * s + kj - p;
+                                let ih = oh as isize * s + ki * d - p;
+                                let iw = ow as isize * s + kj * d - p;
                                 if ih < 0
                                     || iw < 0
                                     || ih >= g.h_in as isize
