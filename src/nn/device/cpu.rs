@@ -233,8 +233,18 @@ where
             let mut gy = take(g.rows * g.out, E::zero());
             gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             bias_grad(g, &gy, E::grad_slice(grads.get_or_alloc_mut(&bg)?));
-            weight_grad(g, &gy, &borrow(&x), E::grad_slice(grads.get_or_alloc_mut(&wg)?));
-            input_grad(g, &gy, &borrow(&w), E::grad_slice(grads.get_or_alloc_mut(&xg)?));
+            weight_grad(
+                g,
+                &gy,
+                &borrow(&x),
+                E::grad_slice(grads.get_or_alloc_mut(&wg)?),
+            );
+            input_grad(
+                g,
+                &gy,
+                &borrow(&w),
+                E::grad_slice(grads.get_or_alloc_mut(&xg)?),
+            );
             give(gy);
             Ok(())
         });
@@ -254,30 +264,25 @@ fn conv2d_op<Si: Shape, So: Shape, Sw: Shape, Sb: Shape, E: KernelFloat, T: Tape
 where
     Cpu: Device<E>,
 {
-    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let (xd, bd) = (read(&x), read(bias));
-    let w = read(weight);
-    let out = conv2d_forward(&g, &xd, &w, &bd);
-    give(bd);
+    let out = conv2d_forward(&g, &borrow(&x), &borrow(weight), &borrow(bias));
     let out = tensor_from_scratch(x.device(), out, out_shape)?;
-    if !T::OWNS_TAPE {
-        give(xd);
-        give(w);
-    } else {
+    if T::OWNS_TAPE {
+        // the backward reads the input and the weights through clones of their tensors (no copy)
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
+        let w = weight.clone();
         tape.add_backward_op(move |grads| {
             // dfdx lends one gradient buffer at a time: copy the output's out first.
             let mut gout = take(g.batch * g.chan_out * g.h_out * g.w_out, E::zero());
             gout.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             let mut gb = take(g.chan_out, E::zero());
             gb.fill(E::zero());
-            let mut gw = take(w.len(), E::zero());
+            let mut gw = take(w.shape().num_elements(), E::zero());
             gw.fill(E::zero());
             conv2d_backward(
                 &g,
-                &xd,
-                &w,
+                &borrow(&x),
+                &borrow(&w),
                 &gout,
                 &mut gw,
                 &mut gb,
@@ -285,7 +290,7 @@ where
             );
             add_into(E::grad_slice(grads.get_or_alloc_mut(&wg)?), &gw);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &gb);
-            for buf in [gout, gb, gw, xd, w] {
+            for buf in [gout, gb, gw] {
                 give(buf);
             }
             Ok(())
@@ -305,12 +310,12 @@ where
     Cpu: Device<E>,
 {
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let xd = read(&x);
+    let xd = borrow(&x);
     let (out, arg) = match kind {
         Pooling::Max => max_pool_forward(&g, &xd),
         Pooling::Avg => (avg_pool_forward(&g, &xd), Vec::new()),
     };
-    give(xd);
+    drop(xd);
     let out = tensor_from_scratch(x.device(), out, out_shape)?;
     if !T::OWNS_TAPE {
         give(arg);
@@ -345,15 +350,20 @@ where
     Cpu: Device<E>,
 {
     let x = x.try_contiguous()?;
-    let xd = read(&x);
-    let (sc, bi, m, v) = (read(scale), read(bias), read(mean), read(var));
-    let (inv_std, a) = batch_norm_factors(&sc, &v, g.epsilon);
-    let mut y = take(xd.len(), E::zero());
-    batch_norm_apply(g.dims(C), &xd, &m, &a, &bi, &mut y);
-    for buf in [xd, sc, m, v, inv_std, a, bi] {
+    let (inv_std, a) = batch_norm_factors(&borrow(scale), &borrow(var), g.epsilon);
+    let mut out = x.device().try_zeros_like(x.shape())?;
+    batch_norm_apply(
+        g.dims(C),
+        &borrow(&x),
+        &borrow(mean),
+        &a,
+        &borrow(bias),
+        out_buffer(&mut out)?,
+    );
+    for buf in [inv_std, a] {
         give(buf);
     }
-    tensor_from_scratch(x.device(), y, *x.shape())
+    Ok(out)
 }
 
 /// Training-mode batch norm with geometry `g` (see
@@ -373,10 +383,8 @@ where
     let shape = *x.shape();
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let d = g.dims(C);
-    let xd = read(&x);
-    let (sc, bi) = (read(scale), read(bias));
     let (mut mean, mut var) = (take(C, E::zero()), take(C, E::zero()));
-    batch_norm_stats(d, &xd, &mut mean, &mut var);
+    batch_norm_stats(d, &borrow(&x), &mut mean, &mut var);
 
     // running = running·(1 − momentum) + batch·momentum; the variance's batch term unbiased.
     let n = d.count() as f64;
@@ -393,40 +401,48 @@ where
         give(buf);
     }
 
-    let (inv_std, a) = batch_norm_factors(&sc, &var, g.epsilon);
-    let mut y = take(xd.len(), E::zero());
-    batch_norm_apply(d, &xd, &mean, &a, &bi, &mut y);
-    for buf in [var, a, bi] {
+    let (inv_std, a) = batch_norm_factors(&borrow(scale), &var, g.epsilon);
+    let mut out = x.device().try_zeros_like(&shape)?;
+    batch_norm_apply(
+        d,
+        &borrow(&x),
+        &mean,
+        &a,
+        &borrow(bias),
+        out_buffer(&mut out)?,
+    );
+    for buf in [var, a] {
         give(buf);
     }
-    let out = tensor_from_scratch(x.device(), y, shape)?;
     if !T::OWNS_TAPE {
-        for buf in [xd, sc, mean, inv_std] {
+        for buf in [mean, inv_std] {
             give(buf);
         }
     } else {
+        // the backward reads the input and the scale through clones of their tensors (no copy)
         let (xg, sg, bg, og) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
+        let sc = scale.clone();
         tape.add_backward_op(move |grads| {
             // dfdx lends one gradient buffer at a time: copy the output's out first.
-            let mut gy = take(xd.len(), E::zero());
+            let mut gy = take(shape.num_elements(), E::zero());
             gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             let (mut ds, mut db) = (take(C, E::zero()), take(C, E::zero()));
             ds.fill(E::zero());
             db.fill(E::zero());
             batch_norm_backward(
                 d,
-                &xd,
+                &borrow(&x),
                 &gy,
                 &mean,
                 &inv_std,
-                &sc,
+                &borrow(&sc),
                 E::grad_slice(grads.get_or_alloc_mut(&xg)?),
                 &mut ds,
                 &mut db,
             );
             add_into(E::grad_slice(grads.get_or_alloc_mut(&sg)?), &ds);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
-            for buf in [gy, ds, db, xd, sc, mean, inv_std] {
+            for buf in [gy, ds, db, mean, inv_std] {
                 give(buf);
             }
             Ok(())
@@ -476,24 +492,34 @@ where
     };
     // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let (xd, wih, bih) = (read(&x), read(weight_ih), read(bias_ih));
-    let (whh, bhh) = (read(weight_hh), read(bias_hh));
     let mut gx = take(g.projected(), E::zero());
-    linear_forward(lin, &xd, &wih, &bih, &mut gx);
-    give(bih);
-    let mut y = take(g.states(), E::zero());
+    linear_forward(
+        lin,
+        &borrow(&x),
+        &borrow(weight_ih),
+        &borrow(bias_ih),
+        &mut gx,
+    );
+    let mut out = x.device().try_zeros_like(&(b, s, Const::<H>))?;
     let mut states = take(g.saved_states(), E::zero());
     let mut gates = take(g.saved_gates(), E::zero());
-    gru_forward(g, &gx, &whh, &bhh, &mut y, &mut states, &mut gates);
-    for buf in [gx, bhh] {
-        give(buf);
-    }
-    let out = tensor_from_scratch(x.device(), y, (b, s, Const::<H>))?;
+    gru_forward(
+        g,
+        &gx,
+        &borrow(weight_hh),
+        &borrow(bias_hh),
+        out_buffer(&mut out)?,
+        &mut states,
+        &mut gates,
+    );
+    give(gx);
     if !T::OWNS_TAPE {
-        for buf in [xd, wih, whh, states, gates] {
+        for buf in [states, gates] {
             give(buf);
         }
     } else {
+        // the backward reads the input and the weights through clones of their tensors (no copy)
+        let (wih, whh) = (weight_ih.clone(), weight_hh.clone());
         let (xg, og) = (x.ghost(), out.ghost());
         let (wihg, bihg) = (weight_ih.ghost(), bias_ih.ghost());
         let (whhg, bhhg) = (weight_hh.ghost(), bias_hh.ghost());
@@ -507,7 +533,15 @@ where
             dwhh.fill(E::zero());
             dbhh.fill(E::zero());
             gru_backward(
-                g, &whh, &states, &gates, &gy, &mut dgx, &mut dwhh, &mut dbhh, &mut dhp,
+                g,
+                &borrow(&whh),
+                &states,
+                &gates,
+                &gy,
+                &mut dgx,
+                &mut dwhh,
+                &mut dbhh,
+                &mut dhp,
             );
             add_into(E::grad_slice(grads.get_or_alloc_mut(&whhg)?), &dwhh);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bhhg)?), &dbhh);
@@ -515,11 +549,16 @@ where
             weight_grad(
                 lin,
                 &dgx,
-                &xd,
+                &borrow(&x),
                 E::grad_slice(grads.get_or_alloc_mut(&wihg)?),
             );
-            input_grad(lin, &dgx, &wih, E::grad_slice(grads.get_or_alloc_mut(&xg)?));
-            for buf in [gy, dgx, dhp, dwhh, dbhh, xd, wih, whh, states, gates] {
+            input_grad(
+                lin,
+                &dgx,
+                &borrow(&wih),
+                E::grad_slice(grads.get_or_alloc_mut(&xg)?),
+            );
+            for buf in [gy, dgx, dhp, dwhh, dbhh, states, gates] {
                 give(buf);
             }
             Ok(())
@@ -544,28 +583,26 @@ where
     let rows = shape.0.size() * shape.1.size();
     // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let xd = read(&x);
-    let (ga, be) = (read(gamma), read(beta));
-    let (mut y, mut xhat) = (take(xd.len(), E::zero()), take(xd.len(), E::zero()));
+    let mut out = x.device().try_zeros_like(&shape)?;
+    let mut xhat = take(shape.num_elements(), E::zero());
     let mut inv_std = take(rows, E::zero());
     layer_norm_forward(
         M,
         from_f64(epsilon),
-        &xd,
-        &ga,
-        &be,
-        &mut y,
+        &borrow(&x),
+        &borrow(gamma),
+        &borrow(beta),
+        out_buffer(&mut out)?,
         &mut xhat,
         &mut inv_std,
     );
-    give(xd);
-    give(be);
-    let out = tensor_from_scratch(x.device(), y, shape)?;
     if !T::OWNS_TAPE {
-        for buf in [ga, xhat, inv_std] {
+        for buf in [xhat, inv_std] {
             give(buf);
         }
     } else {
+        // the backward reads gamma through a clone of its tensor (no copy)
+        let ga = gamma.clone();
         let (xg, gg, bg, og) = (x.ghost(), gamma.ghost(), beta.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
             // dfdx lends one gradient buffer at a time: copy the output's out first.
@@ -579,14 +616,14 @@ where
                 &gy,
                 &xhat,
                 &inv_std,
-                &ga,
+                &borrow(&ga),
                 E::grad_slice(grads.get_or_alloc_mut(&xg)?),
                 &mut dg,
                 &mut db,
             );
             add_into(E::grad_slice(grads.get_or_alloc_mut(&gg)?), &dg);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &db);
-            for buf in [gy, dg, db, ga, xhat, inv_std] {
+            for buf in [gy, dg, db, xhat, inv_std] {
                 give(buf);
             }
             Ok(())
@@ -621,16 +658,19 @@ where
     let (k, tk) = k.try_contiguous()?.split_tape();
     let (v, tv) = v.try_contiguous()?.split_tape();
     let mut tape = tq.merge(tk).merge(tv);
-    let (qd, kd, vd) = (read(&q), read(&k), read(&v));
-    let mut y = take(g.elements(), E::zero());
+    let mut out = q.device().try_zeros_like(&shape)?;
     let mut weights = take(g.weights(), E::zero());
-    attention_forward(g, scale, (&qd, &kd, &vd), &mut y, &mut weights);
-    let out = tensor_from_scratch(q.device(), y, shape)?;
+    attention_forward(
+        g,
+        scale,
+        (&borrow(&q), &borrow(&k), &borrow(&v)),
+        out_buffer(&mut out)?,
+        &mut weights,
+    );
     if !T::OWNS_TAPE {
-        for buf in [qd, kd, vd, weights] {
-            give(buf);
-        }
+        give(weights);
     } else {
+        // the backward reads q, k and v through their tensors (no copy)
         let (qg, kg, vg, og) = (q.ghost(), k.ghost(), v.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
             // dfdx lends one gradient buffer at a time: copy the output's out first, and
@@ -646,7 +686,7 @@ where
             attention_backward(
                 g,
                 scale,
-                (&qd, &kd, &vd),
+                (&borrow(&q), &borrow(&k), &borrow(&v)),
                 &weights,
                 &gy,
                 (&mut dq, &mut dk, &mut dv),
@@ -654,7 +694,7 @@ where
             add_into(E::grad_slice(grads.get_or_alloc_mut(&qg)?), &dq);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&kg)?), &dk);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&vg)?), &dv);
-            for buf in [gy, dq, dk, dv, qd, kd, vd, weights] {
+            for buf in [gy, dq, dk, dv, weights] {
                 give(buf);
             }
             Ok(())

@@ -966,6 +966,7 @@ fn attention_heads_must_divide_the_width_on_both_paths() {
             );
         }
     }
+}
 
 #[test]
 fn winograd_sized_conv2d_through_the_cpu_tape_matches_direct_loops() {
