@@ -345,15 +345,7 @@ where
     T: Tape<E, D>,
 {
     let (b, s, _) = *x.shape();
-    if s.size() == 0 {
-        return Err(SizeError::Elements {
-            op: "recurrent layer",
-            tensor: "input sequence",
-            expected: 1,
-            found: 0,
-        }
-        .into());
-    }
+    SizeError::check_sequence(s.size())?;
     let gh = G * H;
     let dev = x.device().clone();
     let (gx, tape) = project(x, weight_ih, bias_ih)?

@@ -1,7 +1,9 @@
 //! The CPU: [`LayerKernels`] on typenet's fused kernels, and all of their tape wiring in one
-//! place. Each op reads its inputs ([`read`]), runs the slice kernel, builds the output in the
-//! caller's shape type ([`tensor_from_scratch`], so typed layers need no reshape) and, when the
-//! input carries a tape, records a backward closure that writes straight into dfdx's gradients.
+//! place. Each op borrows its inputs' and parameters' elements ([`borrow`]), runs the slice
+//! kernel, writes the output into a tensor of the caller's shape type ([`out_buffer`], or
+//! [`tensor_from_scratch`] for kernels that return their own buffer; typed layers need no
+//! reshape) and, when the input carries a tape, records a backward closure that keeps clones of
+//! the tensors it reads and writes straight into dfdx's gradients.
 //!
 //! dfdx 0.13 gates its own conv/pool ops behind `nightly`; this uses only dfdx's public tape API
 //! (`split_tape`, `Tape::add_backward_op`, `ghost`, `Gradients::get_or_alloc_mut`).
@@ -146,11 +148,8 @@ where
 {
     match t.host_slice() {
         Some(s) => std::borrow::Cow::Borrowed(s),
-        None => {
-            let mut v = vec![E::zero(); t.shape().num_elements()];
-            t.copy_into(&mut v);
-            std::borrow::Cow::Owned(v)
-        }
+        // `as_vec` follows the strides (`copy_into` would copy the buffer's physical order)
+        None => std::borrow::Cow::Owned(t.as_vec()),
     }
 }
 
@@ -160,17 +159,6 @@ where
     Cpu: Device<E>,
 {
     t.host_slice_mut().ok_or(CpuError::WrongNumElements)
-}
-
-/// A scratch copy of a tensor's elements in logical order (`Tensor` storage is private to dfdx,
-/// so reading it costs one memcpy).
-fn read<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E>
-where
-    Cpu: Device<E>,
-{
-    let mut v = take(t.shape().num_elements(), E::zero());
-    t.copy_into(&mut v);
-    v
 }
 
 /// A tensor of shape `shape` holding `buf`, which goes back to the scratch pool.
@@ -390,16 +378,16 @@ where
     let n = d.count() as f64;
     let keep: E = from_f64(1.0 - g.momentum);
     let (wm, wv): (E, E) = (from_f64(g.momentum), from_f64(g.momentum * n / (n - 1.0)));
-    let (mut rm, mut rv) = (read(running_mean), read(running_var));
+    let (mut rm, mut rv) = (
+        borrow(running_mean).into_owned(),
+        borrow(running_var).into_owned(),
+    );
     for c in 0..C {
         rm[c] = rm[c] * keep + mean[c] * wm;
         rv[c] = rv[c] * keep + var[c] * wv;
     }
     running_mean.copy_from(&rm);
     running_var.copy_from(&rv);
-    for buf in [rm, rv] {
-        give(buf);
-    }
 
     let (inv_std, a) = batch_norm_factors(&borrow(scale), &var, g.epsilon);
     let mut out = x.device().try_zeros_like(&shape)?;
@@ -471,15 +459,7 @@ where
     Cpu: Device<E>,
 {
     let (b, s, _) = *x.shape();
-    if s.size() == 0 {
-        return Err(SizeError::Elements {
-            op: "recurrent layer",
-            tensor: "input sequence",
-            expected: 1,
-            found: 0,
-        }
-        .into());
-    }
+    SizeError::check_sequence(s.size())?;
     let g = GruGeom {
         batch: b.size(),
         steps: s.size(),
@@ -490,7 +470,7 @@ where
         inp: I,
         out: 3 * H,
     };
-    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    // contiguous first (a no-op when it already is), so that `borrow` lends its buffer
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let mut gx = take(g.projected(), E::zero());
     linear_forward(
@@ -581,7 +561,7 @@ where
 {
     let shape = *x.shape();
     let rows = shape.0.size() * shape.1.size();
-    // `copy_into` copies physical memory: make it contiguous first (a no-op when it already is).
+    // contiguous first (a no-op when it already is), so that `borrow` lends its buffer
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let mut out = x.device().try_zeros_like(&shape)?;
     let mut xhat = take(shape.num_elements(), E::zero());
@@ -653,7 +633,7 @@ where
         head_dim: d,
     };
     let scale: E = from_f64(1.0 / (d as f64).sqrt());
-    // `copy_into` copies physical memory: make each contiguous first (a no-op when it is).
+    // each contiguous first (a no-op when it is), so that `borrow` lends their buffers
     let (q, tq) = q.try_contiguous()?.split_tape();
     let (k, tk) = k.try_contiguous()?.split_tape();
     let (v, tv) = v.try_contiguous()?.split_tape();
@@ -701,4 +681,24 @@ where
         });
     }
     Ok(out.put_tape(tape))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrow_lends_contiguous_tensors_and_copies_strided_ones_in_logical_order() {
+        let dev = Cpu::default();
+        let t = dev.tensor([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        assert!(matches!(borrow(&t), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(&*borrow(&t), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        // the transpose shares the buffer with other strides: its logical order is by columns
+        let tt = t.clone().permute::<Rank2<3, 2>, _>();
+        assert!(matches!(borrow(&tt), std::borrow::Cow::Owned(_)));
+        assert_eq!(&*borrow(&tt), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        // a broadcast holds fewer elements in its buffer than it shows
+        let b = dev.tensor([7.0f32, 8.0]).broadcast::<Rank2<3, 2>, _>();
+        assert_eq!(&*borrow(&b), &[7.0, 8.0, 7.0, 8.0, 7.0, 8.0]);
+    }
 }

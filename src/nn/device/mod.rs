@@ -148,6 +148,14 @@ impl SizeError {
         )
     }
 
+    /// Checks that a recurrent layer's input sequence has at least one step.
+    pub(crate) fn check_sequence(steps: usize) -> Result<(), SizeError> {
+        Self::check(
+            "recurrent layer",
+            &[("input sequence", steps.max(1), steps)],
+        )
+    }
+
     /// Checks that a batch norm's input holds `g.batch·chan·g.plane` elements.
     pub(crate) fn check_batch_norm(
         g: &BatchNormGeom,

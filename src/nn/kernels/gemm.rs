@@ -80,10 +80,8 @@ pub(crate) fn matmul<E: KernelFloat>(
     rhs: Mat<'_, E>,
     accumulate: bool,
 ) {
-    if let Some(p) = Problem::check(m, n, k, dst, &lhs, &rhs, accumulate) {
-        // SAFETY: `check` proved the whole product in bounds.
-        unsafe { p.run(threads_from(m, n, k, GEMM_THREADS_FROM)) };
-    }
+    let threads = threads_from(m, n, k, GEMM_THREADS_FROM);
+    matmul_on(threads, m, n, k, dst, lhs, rhs, accumulate);
 }
 
 /// [`matmul`] on the calling thread only: for a product inside a rayon task when there are at
@@ -98,9 +96,24 @@ pub(crate) fn matmul_serial<E: KernelFloat>(
     rhs: Mat<'_, E>,
     accumulate: bool,
 ) {
+    matmul_on(1, m, n, k, dst, lhs, rhs, accumulate);
+}
+
+/// [`matmul`] with `gemm` on `threads` rayon threads.
+#[allow(clippy::too_many_arguments)]
+fn matmul_on<E: KernelFloat>(
+    threads: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [E],
+    lhs: Mat<'_, E>,
+    rhs: Mat<'_, E>,
+    accumulate: bool,
+) {
     if let Some(p) = Problem::check(m, n, k, dst, &lhs, &rhs, accumulate) {
         // SAFETY: `check` proved the whole product in bounds.
-        unsafe { p.run(1) };
+        unsafe { p.run(threads) };
     }
 }
 
