@@ -22,9 +22,12 @@ mod linear;
 pub(crate) mod oracle;
 mod pool2d;
 mod scratch;
+mod simd;
 #[cfg(test)]
 mod tests;
 mod winograd;
+#[cfg(target_arch = "x86_64")]
+mod winograd_avx2;
 
 pub(crate) use attention::{attention_backward, attention_forward, AttentionGeom};
 pub use batchnorm::BatchNormGeom;
@@ -51,6 +54,7 @@ pub trait KernelFloat:
     + scratch::Pooled
     + sealed::GradSlice
     + activation::Activations
+    + winograd::WinogradTiles
 {
 }
 impl KernelFloat for f32 {}

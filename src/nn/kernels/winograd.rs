@@ -20,6 +20,7 @@
 use super::conv2d::Conv2dGeom;
 use super::gemm::{matmul, Mat};
 use super::scratch::{give, take};
+use super::simd::avx2_fn;
 use super::KernelFloat;
 use rayon::prelude::*;
 
@@ -47,7 +48,7 @@ const SKEW: usize = 16;
 /// three transforms cost about what the saved multiplies did, and im2col's per-image matrix is
 /// small enough for the cache; a 64-channel 32×32 layer's (576 × 1024) is not.
 fn chosen(g: &Conv2dGeom) -> bool {
-    g.chan_in >= 64 && g.chan_out >= 64 && g.h_out * g.w_out >= 1024
+    g.chan_in >= 64 && g.chan_out >= 64
 }
 
 /// The forward pass by Winograd where [`chosen`] picks it, else `None` (im2col's turn).
@@ -77,17 +78,17 @@ pub(crate) fn input_grad_if_chosen<E: KernelFloat>(
 /// The sizes of one Winograd convolution: `batch` images of `chan_in × h × w`, padded by `pad`,
 /// into `chan_out × h_out × w_out`, in `th × tw` tiles.
 #[derive(Debug, Clone, Copy)]
-struct Plan {
-    batch: usize,
-    chan_in: usize,
-    chan_out: usize,
-    h: usize,
-    w: usize,
-    pad: usize,
-    h_out: usize,
-    w_out: usize,
-    th: usize,
-    tw: usize,
+pub struct Plan {
+    pub(crate) batch: usize,
+    pub(crate) chan_in: usize,
+    pub(crate) chan_out: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) pad: usize,
+    pub(crate) h_out: usize,
+    pub(crate) w_out: usize,
+    pub(crate) th: usize,
+    pub(crate) tw: usize,
 }
 
 impl Plan {
@@ -231,11 +232,7 @@ fn run<E: KernelFloat>(
             let mut v = take(16 * vs, E::zero());
             let mut m = take(16 * ms, E::zero());
             let mut rows = take(scratch_len(pl), E::zero());
-            for (img, x) in x.chunks_exact(in_len).enumerate() {
-                for (ch, plane) in x.chunks_exact(pl.h * pl.w).enumerate() {
-                    input_tiles(pl, plane, &mut rows, &mut v, ch * t + img * tiles, vs);
-                }
-            }
+            E::input_block(pl, x, &mut rows, &mut v, t, vs);
             for xi in 0..16 {
                 let (lhs, rhs) = (
                     Mat {
@@ -251,17 +248,117 @@ fn run<E: KernelFloat>(
                 );
                 matmul(o, t, c, &mut m[xi * ms..][..o * t], lhs, rhs, false);
             }
-            for (img, out) in out.chunks_exact_mut(out_len).enumerate() {
-                for (oc, plane) in out.chunks_exact_mut(pl.h_out * pl.w_out).enumerate() {
-                    let b = bias.map_or(E::zero(), |b| b[oc]);
-                    let at = oc * t + img * tiles;
-                    output_tiles(pl, &m, at, ms, b, &mut rows, plane, accumulate);
-                }
-            }
+            E::output_block(pl, &m, ms, bias, &mut rows, out, accumulate);
             give(v);
             give(m);
             give(rows);
         });
+}
+
+/// The tile transforms of a block for an element type: the portable loops below for `f64`;
+/// for `f32`, eight tiles per vector with AVX2 (`winograd_avx2`) when the CPU has it.
+pub trait WinogradTiles: Sized {
+    /// `Bᵀ d B` of every tile of the block's images `x` into `v` ([`input_tiles`] per plane).
+    fn input_block(pl: &Plan, x: &[Self], rows: &mut [Self], v: &mut [Self], t: usize, vs: usize);
+    /// `Aᵀ m A + bias` of every tile into the block's images `out` ([`output_tiles`] per plane).
+    fn output_block(
+        pl: &Plan,
+        m: &[Self],
+        ms: usize,
+        bias: Option<&[Self]>,
+        rows: &mut [Self],
+        out: &mut [Self],
+        accumulate: bool,
+    );
+}
+
+impl WinogradTiles for f64 {
+    fn input_block(pl: &Plan, x: &[f64], rows: &mut [f64], v: &mut [f64], t: usize, vs: usize) {
+        input_block(pl, x, rows, v, t, vs);
+    }
+
+    fn output_block(
+        pl: &Plan,
+        m: &[f64],
+        ms: usize,
+        bias: Option<&[f64]>,
+        rows: &mut [f64],
+        out: &mut [f64],
+        accumulate: bool,
+    ) {
+        output_block(pl, m, ms, bias, rows, out, accumulate);
+    }
+}
+
+impl WinogradTiles for f32 {
+    fn input_block(pl: &Plan, x: &[f32], rows: &mut [f32], v: &mut [f32], t: usize, vs: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if super::simd::has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA; `rows` (`scratch_len`) holds the padded plane.
+            return unsafe { super::winograd_avx2::input_block(pl, x, rows, v, t, vs) };
+        }
+        input_block(pl, x, rows, v, t, vs);
+    }
+
+    fn output_block(
+        pl: &Plan,
+        m: &[f32],
+        ms: usize,
+        bias: Option<&[f32]>,
+        rows: &mut [f32],
+        out: &mut [f32],
+        accumulate: bool,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if super::simd::has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA; `ms` leaves `SKEW` ≥ 8 values after each matrix.
+            return unsafe { super::winograd_avx2::output_block(pl, m, ms, bias, out, accumulate) };
+        }
+        output_block(pl, m, ms, bias, rows, out, accumulate);
+    }
+}
+
+avx2_fn! {
+    /// [`input_tiles`] of every plane of the block's images `x` (`t` tiles in all) into `v`,
+    /// whose 16 matrices are `vs` apart.
+    fn input_block<E: KernelFloat>(
+        pl: &Plan,
+        x: &[E],
+        rows: &mut [E],
+        v: &mut [E],
+        t: usize,
+        vs: usize,
+    ) {
+        let tiles = pl.th * pl.tw;
+        for (img, x) in x.chunks_exact(pl.chan_in * pl.h * pl.w).enumerate() {
+            for (ch, plane) in x.chunks_exact(pl.h * pl.w).enumerate() {
+                input_tiles(pl, plane, rows, v, ch * t + img * tiles, vs);
+            }
+        }
+    }
+}
+
+avx2_fn! {
+    /// [`output_tiles`] of every plane of the block's images `out` from `m`, whose 16 matrices
+    /// are `ms` apart.
+    fn output_block<E: KernelFloat>(
+        pl: &Plan,
+        m: &[E],
+        ms: usize,
+        bias: Option<&[E]>,
+        rows: &mut [E],
+        out: &mut [E],
+        accumulate: bool,
+    ) {
+        let (tiles, plane_len) = (pl.th * pl.tw, pl.h_out * pl.w_out);
+        let t = out.len() / plane_len / pl.chan_out * tiles;
+        for (img, out) in out.chunks_exact_mut(pl.chan_out * plane_len).enumerate() {
+            for (oc, plane) in out.chunks_exact_mut(plane_len).enumerate() {
+                let b = bias.map_or(E::zero(), |b| b[oc]);
+                output_tiles(pl, m, oc * t + img * tiles, ms, b, rows, plane, accumulate);
+            }
+        }
+    }
 }
 
 /// Scratch values [`input_tiles`] and [`output_tiles`] need.
@@ -275,6 +372,7 @@ fn scratch_len(pl: &Plan) -> usize {
 /// `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`. The padded plane is first
 /// split into its even and odd columns, so both the row combinations and the column combinations
 /// (tile `j` reads columns `2j..2j + 4`) are unit-stride loops that vectorise.
+#[inline(always)]
 fn input_tiles<E: KernelFloat>(
     pl: &Plan,
     plane: &[E],
@@ -293,22 +391,10 @@ fn input_tiles<E: KernelFloat>(
         .zip(od.chunks_exact_mut(half))
         .enumerate()
     {
-        if r < pad || r - pad >= pl.h {
-            er.fill(E::zero());
-            or.fill(E::zero());
-            continue;
-        }
-        let src = &plane[(r - pad) * w..][..w];
-        let get = |q: usize| {
-            if q >= pad && q - pad < w {
-                src[q - pad]
-            } else {
-                E::zero()
-            }
-        };
-        for (q, (e, o)) in er.iter_mut().zip(or.iter_mut()).enumerate() {
-            *e = get(2 * q);
-            *o = get(2 * q + 1);
+        er.fill(E::zero());
+        or.fill(E::zero());
+        if r >= pad && r - pad < pl.h {
+            split_columns(&plane[(r - pad) * w..][..w], pad, er, or);
         }
     }
     for i in 0..pl.th {
@@ -335,23 +421,42 @@ fn input_tiles<E: KernelFloat>(
         for k in 0..4 {
             let (e, o) = (&ue[k * half..][..half], &uo[k * half..][..half]);
             let line = |s: usize| (4 * k + s) * stride + first;
-            let dst = &mut v[line(0)..][..tw];
-            for (j, d) in dst.iter_mut().enumerate() {
-                *d = e[j] - e[j + 1];
+            let (e0, e1, o0, o1) = (&e[..tw], &e[1..], &o[..tw], &o[1..]);
+            for (d, (a, b)) in v[line(0)..][..tw].iter_mut().zip(e0.iter().zip(e1)) {
+                *d = *a - *b;
             }
-            let dst = &mut v[line(1)..][..tw];
-            for (j, d) in dst.iter_mut().enumerate() {
-                *d = o[j] + e[j + 1];
+            for (d, (a, b)) in v[line(1)..][..tw].iter_mut().zip(o0.iter().zip(e1)) {
+                *d = *a + *b;
             }
-            let dst = &mut v[line(2)..][..tw];
-            for (j, d) in dst.iter_mut().enumerate() {
-                *d = e[j + 1] - o[j];
+            for (d, (a, b)) in v[line(2)..][..tw].iter_mut().zip(e1.iter().zip(o0)) {
+                *d = *a - *b;
             }
-            let dst = &mut v[line(3)..][..tw];
-            for (j, d) in dst.iter_mut().enumerate() {
-                *d = o[j] - o[j + 1];
+            for (d, (a, b)) in v[line(3)..][..tw].iter_mut().zip(o0.iter().zip(o1)) {
+                *d = *a - *b;
             }
         }
+    }
+}
+
+/// Splits the padded row of `src` (`pad` zeros, then `src`) into its even columns `e` and odd
+/// columns `o`, which hold zeros where the padded row has none of `src`'s values.
+#[inline(always)]
+fn split_columns<E: Copy>(src: &[E], pad: usize, e: &mut [E], o: &mut [E]) {
+    // src[0] sits at padded column `pad`; from `s[0]` on, pairs start at an even column
+    let (s, at) = match (pad % 2, src.split_first()) {
+        (1, Some((&first, rest))) => {
+            o[pad / 2] = first;
+            (rest, pad / 2 + 1)
+        }
+        _ => (src, pad / 2),
+    };
+    let pairs = s.chunks_exact(2);
+    if let [last] = pairs.remainder() {
+        e[at + s.len() / 2] = *last;
+    }
+    for (p, (e, o)) in pairs.zip(e[at..].iter_mut().zip(&mut o[at..])) {
+        *e = p[0];
+        *o = p[1];
     }
 }
 
@@ -363,6 +468,7 @@ fn input_tiles<E: KernelFloat>(
 /// Unit-stride passes over a tile row: `Aᵀ m` as eight vectors (two rows of four), then the four
 /// outputs of each tile as four vectors, interleaved into the two output rows.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn output_tiles<E: KernelFloat>(
     pl: &Plan,
     m: &[E],
@@ -515,6 +621,55 @@ mod tests {
                 tol,
             );
             give(y);
+        }
+    }
+
+    /// The `f32` tile transforms (eight tiles per vector where the CPU has AVX2, with the
+    /// shuffling path for planes 4k tiles wide and the gathering path otherwise) give the same
+    /// bits as the portable loops, on every geometry above (partial edge tiles, short last
+    /// groups) and two whose widths take the shuffling path.
+    #[test]
+    fn f32_tile_transforms_match_the_portable_loops_bit_for_bit() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let more = [
+            (2, 3, 16, 16, 5, 1),
+            (3, 2, 8, 8, 3, 1),
+            (1, 2, 9, 16, 2, 0),
+        ];
+        for &(b, c, h, w, o, p) in GEOMS.iter().chain(&more) {
+            let pl = Plan::new(b, (c, h, w), o, p).expect("a Winograd geometry");
+            let t = b * pl.th * pl.tw;
+            let (vs, ms) = (c * t + SKEW, o * t + SKEW);
+            let f32s = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect::<Vec<_>>();
+            let x = f32s(randn(&mut rng, b * c * h * w));
+            let mut rows = vec![0.0f32; scratch_len(&pl)];
+            let (mut fast, mut portable) = (vec![0.0f32; 16 * vs], vec![0.0f32; 16 * vs]);
+            <f32 as WinogradTiles>::input_block(&pl, &x, &mut rows, &mut fast, t, vs);
+            input_block(&pl, &x, &mut rows, &mut portable, t, vs);
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&fast),
+                bits(&portable),
+                "V of {:?}",
+                (b, c, h, w, o, p)
+            );
+
+            let m = f32s(randn(&mut rng, 16 * ms));
+            let bias = f32s(randn(&mut rng, o));
+            let start = f32s(randn(&mut rng, b * o * pl.h_out * pl.w_out));
+            for (bias, accumulate) in [(Some(&bias[..]), false), (None, true)] {
+                let (mut fast, mut portable) = (start.clone(), start.clone());
+                <f32 as WinogradTiles>::output_block(
+                    &pl, &m, ms, bias, &mut rows, &mut fast, accumulate,
+                );
+                output_block(&pl, &m, ms, bias, &mut rows, &mut portable, accumulate);
+                assert_eq!(
+                    bits(&fast),
+                    bits(&portable),
+                    "Y of {:?}",
+                    (b, c, h, w, o, p)
+                );
+            }
         }
     }
 
