@@ -34,21 +34,20 @@ const BLOCK_TILES: usize = 256;
 const SKEW: usize = 16;
 
 /// Whether a 3×3 stride-1 convolution (forward, and its input gradient) runs here rather than
-/// by im2col: 64 or more channels in and out on outputs of 32×32 pixels or more.
+/// by im2col: 16 or more channels in and out, any plane size.
 ///
-/// Measured on an AMD EPYC with AVX2 + FMA, on a machine loaded by other builds (so the ranges
-/// are wide): `perf_rows` alternating with the im2col-only build, time ratios median [range] over
-/// 5–7 pairs: `vgg_infer_b32` 0.85 [0.51–1.61] at one thread and 0.76 [0.49–0.93] at two,
-/// `vgg_step_b32` 0.94 [0.65–1.07] and 0.91 [0.56–1.16]. Taking every convolution of 64+ channels
-/// (VGG's 16×16 and 8×8 ones too) lost the inference gain (0.94 and 1.0 where this rule gave 0.51
-/// and 0.65 in the same runs); taking 16+ channels (ResNet-20's and the CIFAR model's) made
-/// `resnet20_step_b64` slower (1.07 and 1.12). The kernels alone (one thread, CPU time): on 64
-/// channels at 32×32 the forward pass took 0.52–0.88 of im2col's time and the input gradient
-/// 0.50–0.94; on 16×16 and 8×8 planes either path won by up to 1.3× from run to run. There the
-/// three transforms cost about what the saved multiplies did, and im2col's per-image matrix is
-/// small enough for the cache; a 64-channel 32×32 layer's (576 × 1024) is not.
+/// Measured on a 2-core AMD EPYC with AVX2 + FMA, quiet, `perf_rows` alternating two builds
+/// (medians of 3 rounds, two pairs; ms). With the `f32` transforms vectorised
+/// (`winograd_avx2`), every 64+-channel convolution against the earlier rule (64+ channels on
+/// 32×32 outputs only, scalar transforms): `vgg_infer_b32` 187/186 → 139/140 at one thread,
+/// `vgg_step_b32` 562/594 → 488/479. Lowering the bound to 16 channels (ResNet-20's and the
+/// CIFAR model's convolutions) against 64: `resnet20_step_b64` 755/735 → 686/596 at one thread,
+/// `cifar_step_b64` 113/119 → 101/96, `cifar_infer_b256` 146/145 → 129/130. The first layers
+/// (3 input channels) stay with im2col: their 16 products would have 3-long sums. With the
+/// transforms' scalar loops, 16×16 and 8×8 planes had gained nothing: the transforms cost what
+/// the saved multiplies did.
 fn chosen(g: &Conv2dGeom) -> bool {
-    g.chan_in >= 64 && g.chan_out >= 64
+    g.chan_in >= 16 && g.chan_out >= 16
 }
 
 /// The forward pass by Winograd where [`chosen`] picks it, else `None` (im2col's turn).
