@@ -1,5 +1,6 @@
 //! 2-D convolution by im2col + GEMM, forward and backward: one product per group of images
 //! (one image where its output has [`GROUP_COLS`] pixels or more), one rayon task per group.
+//! The 3×3 stride-1 convolutions of 16+ channels go to `winograd` instead.
 
 use super::gemm::{matmul, matmul_serial, Mat};
 use super::scratch::{give, take};
@@ -99,7 +100,7 @@ impl Conv2dGeom {
 /// [`group_images`]). Fixed, not derived from the thread count, so the per-task partial weight
 /// gradients are summed in the same order on every run and every machine (bit-identical training
 /// for a given seed).
-const IMAGES_PER_TASK: usize = 4;
+pub(super) const IMAGES_PER_TASK: usize = 4;
 
 /// Output pixels (images × `h_out·w_out`) one product aims for. A product per image is too
 /// narrow where the images are small (8×8 outputs: 64 columns against weights of 256×1152 in a
@@ -134,7 +135,7 @@ fn task_matmul<E: KernelFloat>(tasks: usize) -> MatmulFn<E> {
 /// compile to vector moves where a `copy_from_slice` of a runtime length calls `memcpy` (whose
 /// call cost dominated lines of 8 to 32 elements).
 #[inline(always)]
-fn copy_line<E: Copy>(dst: &mut [E], src: &[E]) {
+pub(super) fn copy_line<E: Copy>(dst: &mut [E], src: &[E]) {
     let src = &src[..dst.len()];
     let mut d = dst.chunks_exact_mut(8);
     let mut s = src.chunks_exact(8);
@@ -341,9 +342,11 @@ pub(crate) fn conv2d_backward<E: KernelFloat>(
     gb: &mut [E],
     gx: Option<&mut [E]>,
 ) {
-    // 3×3 stride-1: the input gradient by Winograd where it measured faster; the rest by im2col
-    let gx =
-        gx.and_then(|gx| (!super::winograd::input_grad_if_chosen(g, w, gout, gx)).then_some(gx));
+    // 3×3 stride-1: by Winograd where it measured faster
+    let mut gx = gx;
+    if super::winograd::backward_if_chosen(g, x, w, gout, gw, gb, gx.as_deref_mut()) {
+        return;
+    }
     backward_in_groups(g, x, w, gout, gw, gb, gx, group_images(g));
 }
 
@@ -481,7 +484,7 @@ fn backward_in_groups<E: KernelFloat>(
 
 /// A sum with eight independent accumulators: a plain fold is one serial chain of float adds
 /// (the compiler may not reorder them), which made it a slow part of conv1's backward pass.
-fn sum<E: KernelFloat>(v: &[E]) -> E {
+pub(super) fn sum<E: KernelFloat>(v: &[E]) -> E {
     let mut acc = [E::zero(); 8];
     let chunks = v.chunks_exact(8);
     let rest = chunks.remainder();

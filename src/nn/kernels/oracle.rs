@@ -138,3 +138,45 @@ pub(crate) fn conv_input_grad_ref(g: &Conv2dGeom, w: &[f64], gout: &[f64]) -> Ve
     }
     gx
 }
+
+/// Direct-loop gradients of the weights (O, C, K, K) and the bias (O,) of the convolution `g`
+/// for input `x` and output gradient `gout`: `dw[o][c][ki][kj] = Σ gout[n][o][oh][ow] ·
+/// x[n][c][oh·s + ki·d − p][ow·s + kj·d − p]` over the taps inside the image.
+pub(crate) fn conv_weight_grad_ref(
+    g: &Conv2dGeom,
+    x: &[f64],
+    gout: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    let k = g.kernel;
+    let mut gw = vec![0.0; g.chan_out * g.chan_in * k * k];
+    let mut gb = vec![0.0; g.chan_out];
+    for n in 0..g.batch {
+        for o in 0..g.chan_out {
+            for oh in 0..g.h_out {
+                for ow in 0..g.w_out {
+                    let gy = gout[((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow];
+                    gb[o] += gy;
+                    for c in 0..g.chan_in {
+                        for ki in 0..k {
+                            for kj in 0..k {
+                                let ih = oh * g.stride + ki * g.dilation;
+                                let iw = ow * g.stride + kj * g.dilation;
+                                if ih < g.padding
+                                    || iw < g.padding
+                                    || ih - g.padding >= g.h_in
+                                    || iw - g.padding >= g.w_in
+                                {
+                                    continue;
+                                }
+                                let (ih, iw) = (ih - g.padding, iw - g.padding);
+                                gw[((o * g.chan_in + c) * k + ki) * k + kj] +=
+                                    gy * x[((n * g.chan_in + c) * g.h_in + ih) * g.w_in + iw];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (gw, gb)
+}

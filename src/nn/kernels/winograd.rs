@@ -1,5 +1,5 @@
 //! 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
-//! Algorithms for Convolutional Neural Networks", 2015): the forward pass and the input gradient.
+//! Algorithms for Convolutional Neural Networks", 2015): the forward pass and both gradients.
 //!
 //! The output is cut into 2×2 tiles; tile `t` reads the 4×4 input patch `d` at its top-left
 //! corner (zeros in the padding and past the edges, so odd sizes get partial edge tiles) and is
@@ -15,9 +15,10 @@
 //!
 //! The input gradient of a stride-1 3×3 convolution with padding `p` is the stride-1 3×3
 //! convolution of the output gradient with each kernel flipped and input and output channels
-//! swapped, padding `2 − p`: the same routine, accumulating.
+//! swapped, padding `2 − p`: the same routine, accumulating. The weights' gradient is the
+//! transpose of the forward pass's transforms (see [`conv2d_weight_grad`]).
 
-use super::conv2d::Conv2dGeom;
+use super::conv2d::{copy_line, sum, Conv2dGeom, IMAGES_PER_TASK};
 use super::gemm::{matmul, Mat};
 use super::scratch::{give, take};
 use super::simd::avx2_fn;
@@ -71,15 +72,26 @@ pub(crate) fn forward_if_chosen<E: KernelFloat>(
     conv2d_forward(g, x, w, bias)
 }
 
-/// Adds the input gradient to `gx` by Winograd where [`chosen`] picks it; `false` (nothing done)
-/// otherwise.
-pub(crate) fn input_grad_if_chosen<E: KernelFloat>(
+/// The backward pass by Winograd where [`chosen`] picks it and the padding is at most 2: adds
+/// the weights' gradient to `gw`, the bias's to `gb` and, if given, the input's to `gx`, and
+/// returns `true`; otherwise does nothing and returns `false` (im2col's turn).
+pub(crate) fn backward_if_chosen<E: KernelFloat>(
     g: &Conv2dGeom,
+    x: &[E],
     w: &[E],
     gout: &[E],
-    gx: &mut [E],
+    gw: &mut [E],
+    gb: &mut [E],
+    gx: Option<&mut [E]>,
 ) -> bool {
-    chosen(g) && conv2d_input_grad(g, w, gout, gx)
+    if !chosen(g) || g.padding > 2 || Plan::of(g).is_none() {
+        return false;
+    }
+    if let Some(gx) = gx {
+        let done = conv2d_input_grad(g, w, gout, gx);
+        debug_assert!(done, "a 3×3 stride-1 geometry with padding ≤ 2");
+    }
+    conv2d_weight_grad(g, x, gout, gw, gb)
 }
 
 /// The sizes of one Winograd convolution: `batch` images of `chan_in × h × w`, padded by `pad`,
@@ -180,6 +192,117 @@ pub(crate) fn conv2d_input_grad<E: KernelFloat>(
     run(&pl, gout, &u, None, gx, true);
     give(u);
     true
+}
+
+/// Adds the weights' gradient (O, C, 3, 3) to `gw` and the bias's (O,) to `gb`, from the input
+/// `x` (B, C, H, W) and the output gradient `gout` (B, O, Ho, Wo); `false` (and nothing done)
+/// unless `g` is a 3×3 stride-1 undilated convolution of non-empty images.
+///
+/// The forward pass is `Y = Aᵀ [U ⊙ V] A` per tile with `U = G g Gᵀ`, linear in `g`, so the
+/// kernel's gradient is `Gᵀ (Σ_tiles (A dY Aᵀ) ⊙ V) G`: per matrix `ξ` one product
+/// `dU_ξ (O × C) = Σ_tiles dY'_ξ (O × T) · V_ξᵀ (T × C)` over the transformed output gradients
+/// `dY' = A dY Aᵀ` and input tiles `V`, 16·T multiply-adds per weight pair in place of im2col's
+/// 9·4·T. Tasks of whole blocks, at least `conv2d::IMAGES_PER_TASK` images, sum their own
+/// `dU` and bias gradient; the partial sums are added in task order (the same bits on any
+/// number of threads).
+pub(crate) fn conv2d_weight_grad<E: KernelFloat>(
+    g: &Conv2dGeom,
+    x: &[E],
+    gout: &[E],
+    gw: &mut [E],
+    gb: &mut [E],
+) -> bool {
+    let Some(pl) = Plan::of(g) else {
+        return false;
+    };
+    let (c, o) = (pl.chan_in, pl.chan_out);
+    let (in_len, plane_len) = (c * pl.h * pl.w, pl.h_out * pl.w_out);
+    let out_len = o * plane_len;
+    let tiles = pl.th * pl.tw;
+    let per_block = BLOCK_TILES.div_ceil(tiles).clamp(1, pl.batch);
+    let per_task = IMAGES_PER_TASK.div_ceil(per_block) * per_block;
+    let part_len = 16 * o * c + o;
+    let mut partials = take(pl.batch.div_ceil(per_task) * part_len, E::zero());
+    partials
+        .par_chunks_mut(part_len)
+        .zip(x[..pl.batch * in_len].par_chunks(in_len * per_task))
+        .zip(gout[..pl.batch * out_len].par_chunks(out_len * per_task))
+        .for_each(|((part, x), gout)| {
+            let (du, db) = part.split_at_mut(16 * o * c);
+            db.fill(E::zero());
+            let mut rows = take(scratch_len(&pl), E::zero());
+            for (bi, (x, gout)) in x
+                .chunks(in_len * per_block)
+                .zip(gout.chunks(out_len * per_block))
+                .enumerate()
+            {
+                let t = x.len() / in_len * tiles;
+                let (vs, ms) = (c * t + SKEW, o * t + SKEW);
+                let mut v = take(16 * vs, E::zero());
+                let mut m = take(16 * ms, E::zero());
+                E::input_block(&pl, x, &mut rows, &mut v, t, vs);
+                grad_block(&pl, gout, &mut m, t, ms);
+                for img in gout.chunks_exact(out_len) {
+                    for (acc, plane) in db.iter_mut().zip(img.chunks_exact(plane_len)) {
+                        *acc += sum(plane);
+                    }
+                }
+                for xi in 0..16 {
+                    // dU_ξ (O × C) += dY'_ξ (O × t) · V_ξᵀ (t × C)
+                    let (lhs, rhs) = (
+                        Mat {
+                            data: &m[xi * ms..][..o * t],
+                            rs: t,
+                            cs: 1,
+                        },
+                        Mat {
+                            data: &v[xi * vs..][..c * t],
+                            rs: 1,
+                            cs: t,
+                        },
+                    );
+                    matmul(o, c, t, &mut du[xi * o * c..][..o * c], lhs, rhs, bi > 0);
+                }
+                give(v);
+                give(m);
+            }
+            give(rows);
+        });
+    let (first, rest) = partials.split_at_mut(part_len);
+    for part in rest.chunks_exact(part_len) {
+        for (acc, v) in first.iter_mut().zip(part) {
+            *acc += *v;
+        }
+    }
+    let (du, db) = first.split_at(16 * o * c);
+    for (acc, v) in gb.iter_mut().zip(db) {
+        *acc += *v;
+    }
+    kernel_grads(o, c, du, gw);
+    give(partials);
+    true
+}
+
+/// Adds `Gᵀ D G` to each 3×3 kernel gradient `gw[(o·C + c)·9..][..9]`, `D` the 4×4 values of
+/// `du` (16 × O × C) at `(o, c)`. `Gᵀ` on four values: `[d0 + (d1 + d2)/2, (d1 − d2)/2,
+/// (d1 + d2)/2 + d3]`.
+fn kernel_grads<E: KernelFloat>(o: usize, c: usize, du: &[E], gw: &mut [E]) {
+    let half = E::one() / (E::one() + E::one());
+    let gt = |d: [E; 4]| {
+        let mid = (d[1] + d[2]) * half;
+        [d[0] + mid, (d[1] - d[2]) * half, mid + d[3]]
+    };
+    for (oc_ic, kernel) in gw[..o * c * 9].chunks_exact_mut(9).enumerate() {
+        let d = |xi: usize| du[xi * o * c + oc_ic];
+        // Gᵀ on each column s of D, then on each row of the 3 × 4 result
+        let cols: [[E; 3]; 4] = std::array::from_fn(|s| gt([d(s), d(4 + s), d(8 + s), d(12 + s)]));
+        for (p, line) in kernel.chunks_exact_mut(3).enumerate() {
+            let row = gt([cols[0][p], cols[1][p], cols[2][p], cols[3][p]]);
+            for (k, v) in line.iter_mut().zip(row) {
+                *k += v;
+            }
+        }
+    }
 }
 
 /// The 9 taps of the 3×3 kernel at `w[at..at + 9]`, turned by 180° when `flip`.
@@ -368,6 +491,64 @@ avx2_fn! {
     }
 }
 
+avx2_fn! {
+    /// `A dY Aᵀ` of every tile of every plane of the block's output gradients `gout` into `m`
+    /// (matrix `ξ` at `ξ·ms`, channel `o` of image `i` from `o·t + i·th·tw`): zeros stand for
+    /// the outputs past the edges of partial tiles. `A` on two values `[y0, y1]` gives
+    /// `[y0, y0 + y1, y0 − y1, −y1]`.
+    fn grad_block<E: KernelFloat>(pl: &Plan, gout: &[E], m: &mut [E], t: usize, ms: usize) {
+        let (tw, ho, wo) = (pl.tw, pl.h_out, pl.w_out);
+        let tiles = pl.th * tw;
+        // per tile row: the even and odd columns of its two output rows, then A on each row
+        let mut split = vec![E::zero(); 4 * tw];
+        let mut cols = vec![E::zero(); 8 * tw];
+        for (img, gout) in gout.chunks_exact(pl.chan_out * ho * wo).enumerate() {
+            for (oc, plane) in gout.chunks_exact(ho * wo).enumerate() {
+                let at = oc * t + img * tiles;
+                for i in 0..pl.th {
+                    for (a, eo) in split.chunks_exact_mut(2 * tw).enumerate() {
+                        eo.fill(E::zero());
+                        if 2 * i + a < ho {
+                            let (e, od) = eo.split_at_mut(tw);
+                            split_columns(&plane[(2 * i + a) * wo..][..wo], 0, e, od);
+                        }
+                    }
+                    // cols[4a + s] = (y_a A)[s] over the row's tiles
+                    for (eo, c4) in split.chunks_exact(2 * tw).zip(cols.chunks_exact_mut(4 * tw)) {
+                        let (e, od) = eo.split_at(tw);
+                        let (c0, rest) = c4.split_at_mut(tw);
+                        let (c1, rest) = rest.split_at_mut(tw);
+                        let (c2, c3) = rest.split_at_mut(tw);
+                        for (j, (&y0, &y1)) in e.iter().zip(od).enumerate() {
+                            c0[j] = y0;
+                            c1[j] = y0 + y1;
+                            c2[j] = y0 - y1;
+                            c3[j] = -y1;
+                        }
+                    }
+                    // element 4r + s: A on the two rows' column s
+                    let (top, bottom) = cols.split_at(4 * tw);
+                    let first = at + i * tw;
+                    for s in 0..4 {
+                        let (y0, y1) = (&top[s * tw..][..tw], &bottom[s * tw..][..tw]);
+                        let line = |r: usize| (4 * r + s) * ms + first;
+                        copy_line(&mut m[line(0)..][..tw], y0);
+                        for (d, (a, b)) in m[line(1)..][..tw].iter_mut().zip(y0.iter().zip(y1)) {
+                            *d = *a + *b;
+                        }
+                        for (d, (a, b)) in m[line(2)..][..tw].iter_mut().zip(y0.iter().zip(y1)) {
+                            *d = *a - *b;
+                        }
+                        for (d, b) in m[line(3)..][..tw].iter_mut().zip(y1) {
+                            *d = -*b;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Scratch values [`input_tiles`] and [`output_tiles`] need.
 fn scratch_len(pl: &Plan) -> usize {
     (2 * (2 * pl.th + 2) + 8) * (pl.tw + 1)
@@ -543,13 +724,15 @@ fn output_tiles<E: KernelFloat>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::oracle::{assert_close, conv_input_grad_ref, conv_ref, randn};
+    use super::super::oracle::{
+        assert_close, conv_input_grad_ref, conv_ref, conv_weight_grad_ref, randn,
+    };
     use super::*;
     use rand::{rngs::StdRng, SeedableRng};
 
     /// (batch, in, h, w, out, padding): odd and even sizes (partial edge tiles both ways),
     /// padding 0, 1 and 2, 1×1 and 2×2 inputs, one to seventeen channels either side, and enough
-    /// small images (31 of 9 tiles) for two blocks of [`BLOCK_TILES`] tiles.
+    /// small images (31 of 9 tiles) for several blocks of [`BLOCK_TILES`] tiles.
     const GEOMS: [(usize, usize, usize, usize, usize, usize); 10] = [
         (1, 1, 3, 3, 1, 0),
         (2, 3, 7, 5, 4, 1),
@@ -595,6 +778,56 @@ mod tests {
                 .map(|(d, s)| d + s)
                 .collect();
             assert_close(&format!("dx {g:?}"), &gx, &want, 1e-12);
+        }
+    }
+
+    /// The weights' and bias's gradients against the direct loops in `f64`, added to what the
+    /// buffers held, on every geometry (several blocks and tasks: 31 images of 9 tiles) and at
+    /// padding 0, 1 and 2.
+    #[test]
+    fn weight_gradients_match_direct_loops_in_f64() {
+        let mut rng = StdRng::seed_from_u64(14);
+        for &(b, c, h, w, o, p) in &GEOMS {
+            let g = Conv2dGeom::new(b, c, h, w, o, 3, 1, p).expect("fits");
+            let x = randn(&mut rng, b * c * h * w);
+            let gout = randn(&mut rng, b * o * g.h_out * g.w_out);
+            let (start_w, start_b) = (randn(&mut rng, o * c * 9), randn(&mut rng, o));
+            let (mut gw, mut gb) = (start_w.clone(), start_b.clone());
+            assert!(conv2d_weight_grad(&g, &x, &gout, &mut gw, &mut gb), "{g:?}");
+            let (want_w, want_b) = conv_weight_grad_ref(&g, &x, &gout);
+            let plus =
+                |d: &[f64], s: &[f64]| d.iter().zip(s).map(|(d, s)| d + s).collect::<Vec<_>>();
+            // sums of B·Ho·Wo products of values in [−1, 1) (up to 775 here): 1e-12 relative
+            // is a few hundred ulps of the largest partial sums' size
+            assert_close(&format!("dw {g:?}"), &gw, &plus(&want_w, &start_w), 1e-12);
+            assert_close(&format!("db {g:?}"), &gb, &plus(&want_b, &start_b), 1e-12);
+        }
+    }
+
+    /// `f32` weight gradients of VGG- and ResNet-sized layers stay near the `f64` definition.
+    #[test]
+    fn f32_weight_gradients_stay_near_the_f64_definition() {
+        let mut rng = StdRng::seed_from_u64(15);
+        for &(b, c, h, o) in &[(3, 64, 16, 64), (2, 16, 32, 16), (5, 32, 8, 48)] {
+            let g = Conv2dGeom::new(b, c, h, h, o, 3, 1, 1).expect("fits");
+            let x = randn(&mut rng, b * c * h * h);
+            let gout = randn(&mut rng, b * o * h * h);
+            let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<_>>();
+            let f64s = |v: &[f32]| v.iter().map(|&v| v as f64).collect::<Vec<_>>();
+            let (mut gw, mut gb) = (vec![0.0f32; o * c * 9], vec![0.0f32; o]);
+            assert!(conv2d_weight_grad(
+                &g,
+                &f32s(&x),
+                &f32s(&gout),
+                &mut gw,
+                &mut gb
+            ));
+            let (want_w, want_b) = conv_weight_grad_ref(&g, &x, &gout);
+            // each weight sums B·H·W ≤ 1024 products of values in [−1, 1): typical size ~10,
+            // f32 rounding of such sums ~1e-5; 1e-4·(1 + |want|) leaves room, and a lost tile
+            // or a wrong tap moves a value by ~1
+            assert_close("f32 dw", &f64s(&gw), &want_w, 1e-4);
+            assert_close("f32 db", &f64s(&gb), &want_b, 1e-4);
         }
     }
 

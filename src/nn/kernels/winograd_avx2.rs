@@ -9,6 +9,7 @@
 //! takes the same operations in the same order as the portable loops in `winograd`, so both
 //! paths give the same bits.
 
+use super::conv2d::copy_line;
 use super::winograd::Plan;
 use std::arch::x86_64::*;
 
@@ -45,7 +46,7 @@ pub(super) unsafe fn input_block(
     for (img, x) in x.chunks_exact(pl.chan_in * pl.h * pl.w).enumerate() {
         for (ch, plane) in x.chunks_exact(pl.h * pl.w).enumerate() {
             for (r, src) in plane.chunks_exact(pl.w).enumerate() {
-                padded[(r + pl.pad) * wp + pl.pad..][..pl.w].copy_from_slice(src);
+                copy_line(&mut padded[(r + pl.pad) * wp + pl.pad..][..pl.w], src);
             }
             let at = ch * t + img * tiles;
             let (padded, p) = (&*padded, padded.as_ptr());
