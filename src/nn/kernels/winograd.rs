@@ -241,7 +241,7 @@ pub(crate) fn conv2d_weight_grad<E: KernelFloat>(
                 let mut v = take(16 * vs, E::zero());
                 let mut m = take(16 * ms, E::zero());
                 E::input_block(&pl, x, &mut rows, &mut v, t, vs);
-                grad_block(&pl, gout, &mut m, t, ms);
+                E::grad_block(&pl, gout, &mut m, t, ms);
                 for img in gout.chunks_exact(out_len) {
                     for (acc, plane) in db.iter_mut().zip(img.chunks_exact(plane_len)) {
                         *acc += sum(plane);
@@ -390,6 +390,9 @@ fn run<E: KernelFloat>(
 pub trait WinogradTiles: Sized {
     /// `Bᵀ d B` of every tile of the block's images `x` into `v` ([`input_tiles`] per plane).
     fn input_block(pl: &Plan, x: &[Self], rows: &mut [Self], v: &mut [Self], t: usize, vs: usize);
+    /// `A dY Aᵀ` of every tile of the block's output gradients `gout` into `m`
+    /// ([`grad_block`]).
+    fn grad_block(pl: &Plan, gout: &[Self], m: &mut [Self], t: usize, ms: usize);
     /// `Aᵀ m A + bias` of every tile into the block's images `out` ([`output_tiles`] per plane).
     fn output_block(
         pl: &Plan,
@@ -405,6 +408,10 @@ pub trait WinogradTiles: Sized {
 impl WinogradTiles for f64 {
     fn input_block(pl: &Plan, x: &[f64], rows: &mut [f64], v: &mut [f64], t: usize, vs: usize) {
         input_block(pl, x, rows, v, t, vs);
+    }
+
+    fn grad_block(pl: &Plan, gout: &[f64], m: &mut [f64], t: usize, ms: usize) {
+        grad_block(pl, gout, m, t, ms);
     }
 
     fn output_block(
@@ -428,6 +435,17 @@ impl WinogradTiles for f32 {
             return unsafe { super::winograd_avx2::input_block(pl, x, rows, v, t, vs) };
         }
         input_block(pl, x, rows, v, t, vs);
+    }
+
+    fn grad_block(pl: &Plan, gout: &[f32], m: &mut [f32], t: usize, ms: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if super::simd::has_avx2_fma()
+            // SAFETY: the CPU has AVX2 and FMA.
+            && unsafe { super::winograd_avx2::grad_block(pl, gout, m, t, ms) }
+        {
+            return;
+        }
+        grad_block(pl, gout, m, t, ms);
     }
 
     fn output_block(
@@ -865,15 +883,17 @@ mod tests {
     }
 
     /// The `f32` tile transforms (eight tiles per vector where the CPU has AVX2, with the
-    /// shuffling path for planes 4k tiles wide and the gathering path otherwise) give the same
-    /// bits as the portable loops, on every geometry above (partial edge tiles, short last
-    /// groups) and two whose widths take the shuffling path.
+    /// shuffling paths for planes 4k tiles wide and the gathering or portable ones otherwise)
+    /// give the same bits as the portable loops: input tiles, output-gradient tiles and
+    /// outputs, on every geometry above (partial edge tiles, short last groups) and four more
+    /// (three of whole tiles 4k wide, one with a half-full last group of eight).
     #[test]
     fn f32_tile_transforms_match_the_portable_loops_bit_for_bit() {
         let mut rng = StdRng::seed_from_u64(13);
         let more = [
             (2, 3, 16, 16, 5, 1),
             (3, 2, 8, 8, 3, 1),
+            (1, 2, 6, 8, 2, 1),
             (1, 2, 9, 16, 2, 0),
         ];
         for &(b, c, h, w, o, p) in GEOMS.iter().chain(&more) {
@@ -891,6 +911,17 @@ mod tests {
                 bits(&fast),
                 bits(&portable),
                 "V of {:?}",
+                (b, c, h, w, o, p)
+            );
+
+            let gout = f32s(randn(&mut rng, b * o * pl.h_out * pl.w_out));
+            let (mut fast, mut portable) = (vec![0.0f32; 16 * ms], vec![0.0f32; 16 * ms]);
+            <f32 as WinogradTiles>::grad_block(&pl, &gout, &mut fast, t, ms);
+            grad_block(&pl, &gout, &mut portable, t, ms);
+            assert_eq!(
+                bits(&fast),
+                bits(&portable),
+                "dY' of {:?}",
                 (b, c, h, w, o, p)
             );
 

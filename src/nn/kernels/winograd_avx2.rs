@@ -3,9 +3,11 @@
 //! 16 matrices, so eight consecutive tiles are one 8-lane vector there, whatever the plane's
 //! width (a 4-tile-wide plane puts two tile rows in one vector).
 //!
-//! The input side gathers each tile's 4×4 patch from a zero-padded copy of the plane (one gather
-//! per patch element, eight tiles per gather); the output side loads the 16 products' vectors,
-//! and interleaves each output row's two pixels per tile into whole output lines. Each value
+//! The input side reads each tile's 4×4 patch from a zero-padded copy of the plane: for planes
+//! 4k tiles wide, two halves of four tiles of one tile row, whose even and odd columns are
+//! shuffled out of unaligned loads; otherwise one gather per patch element. The output side
+//! loads the 16 products' vectors and interleaves each output row's two pixels per tile into
+//! whole output lines; the output gradient's side (weights' gradient) shuffles like the input's. Each value
 //! takes the same operations in the same order as the portable loops in `winograd`, so both
 //! paths give the same bits.
 
@@ -229,4 +231,79 @@ fn patch_row(padded: &[f32], lo: usize, hi: usize) -> [__m256; 4] {
         _mm256_shuffle_ps::<0b10_00_10_00>(c2, c6),
         _mm256_shuffle_ps::<0b11_01_11_01>(c2, c6),
     ]
+}
+
+/// `A dY Aᵀ` of every tile of every plane of the block's output gradients `gout` into `m`
+/// (matrix `ξ` at `ξ·ms`, channel `o` of image `i` from `o·t + i·th·tw`), for planes of whole
+/// tiles 4k tiles wide (`Ho = 2·th`, `Wo = 2·tw`, `tw % 4 = 0`); `false` (nothing done) for
+/// other planes. Eight tiles per vector, two halves of four tiles of one tile row each.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn grad_block(
+    pl: &Plan,
+    gout: &[f32],
+    m: &mut [f32],
+    t: usize,
+    ms: usize,
+) -> bool {
+    let (th, tw, ho, wo) = (pl.th, pl.tw, pl.h_out, pl.w_out);
+    if ho != 2 * th || wo != 2 * tw || tw % 4 != 0 {
+        return false;
+    }
+    let tiles = th * tw;
+    let neg = _mm256_set1_ps(-0.0);
+    for (img, gout) in gout.chunks_exact(pl.chan_out * ho * wo).enumerate() {
+        for (oc, plane) in gout.chunks_exact(ho * wo).enumerate() {
+            let at = oc * t + img * tiles;
+            for f0 in (0..tiles).step_by(8) {
+                // the first value of output row 2i + a of each half's four tiles (a copy of the
+                // first half past the last tile)
+                let f1 = if f0 + 4 < tiles { f0 + 4 } else { f0 };
+                let start = |f: usize, a: usize| (2 * (f / tw) + a) * wo + 2 * (f % tw);
+                // A on each output row's pairs: [y0, y0 + y1, y0 − y1, −y1]
+                let row = |a: usize| {
+                    let cols = |q: usize| {
+                        let (l, h) = (
+                            &plane[start(f0, a) + q..][..4],
+                            &plane[start(f1, a) + q..][..4],
+                        );
+                        // SAFETY: both slices hold 4 values; the loads are unaligned.
+                        unsafe { _mm256_loadu2_m128(h.as_ptr(), l.as_ptr()) }
+                    };
+                    let (c0, c4) = (cols(0), cols(4));
+                    let y0 = _mm256_shuffle_ps::<0b10_00_10_00>(c0, c4);
+                    let y1 = _mm256_shuffle_ps::<0b11_01_11_01>(c0, c4);
+                    [
+                        y0,
+                        _mm256_add_ps(y0, y1),
+                        _mm256_sub_ps(y0, y1),
+                        _mm256_xor_ps(y1, neg),
+                    ]
+                };
+                let (top, bottom) = (row(0), row(1));
+                let n = (tiles - f0).min(8);
+                for s in 0..4 {
+                    let lines = [
+                        top[s],
+                        _mm256_add_ps(top[s], bottom[s]),
+                        _mm256_sub_ps(top[s], bottom[s]),
+                        _mm256_xor_ps(bottom[s], neg),
+                    ];
+                    for (r, val) in lines.into_iter().enumerate() {
+                        let dst = &mut m[(4 * r + s) * ms + at + f0..][..n];
+                        if n == 8 {
+                            store8(dst, val);
+                        } else {
+                            let mut lanes = [0.0f32; 8];
+                            store8(&mut lanes, val);
+                            dst.copy_from_slice(&lanes[..n]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    true
 }
