@@ -106,36 +106,8 @@ pub(crate) fn pool_ref(g: &Pool2dGeom, x: &[f64], max: bool) -> Vec<f64> {
 /// (the transpose of [`conv_ref`]): every output gradient value sent back through each tap to
 /// the input it read.
 pub(crate) fn conv_input_grad_ref(g: &Conv2dGeom, w: &[f64], gout: &[f64]) -> Vec<f64> {
-    let k = g.kernel;
     let mut gx = vec![0.0; g.batch * g.chan_in * g.h_in * g.w_in];
-    for n in 0..g.batch {
-        for o in 0..g.chan_out {
-            for oh in 0..g.h_out {
-                for ow in 0..g.w_out {
-                    let gy = gout[((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow];
-                    for c in 0..g.chan_in {
-                        for ki in 0..k {
-                            for kj in 0..k {
-                                // the padded input position this tap read
-                                let ih = oh * g.stride + ki * g.dilation;
-                                let iw = ow * g.stride + kj * g.dilation;
-                                if ih < g.padding
-                                    || iw < g.padding
-                                    || ih - g.padding >= g.h_in
-                                    || iw - g.padding >= g.w_in
-                                {
-                                    continue;
-                                }
-                                let (ih, iw) = (ih - g.padding, iw - g.padding);
-                                gx[((n * g.chan_in + c) * g.h_in + ih) * g.w_in + iw] +=
-                                    gy * w[((o * g.chan_in + c) * k + ki) * k + kj];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    conv_taps(g, |yi, xi, wi| gx[xi] += gout[yi] * w[wi]);
     gx
 }
 
@@ -147,18 +119,30 @@ pub(crate) fn conv_weight_grad_ref(
     x: &[f64],
     gout: &[f64],
 ) -> (Vec<f64>, Vec<f64>) {
-    let k = g.kernel;
-    let mut gw = vec![0.0; g.chan_out * g.chan_in * k * k];
+    let mut gw = vec![0.0; g.chan_out * g.chan_in * g.kernel * g.kernel];
+    conv_taps(g, |yi, xi, wi| gw[wi] += gout[yi] * x[xi]);
+    let plane = g.h_out * g.w_out;
     let mut gb = vec![0.0; g.chan_out];
+    for (i, line) in gout.chunks_exact(plane).enumerate() {
+        gb[i % g.chan_out] += line.iter().sum::<f64>();
+    }
+    (gw, gb)
+}
+
+/// Calls `f(output, input, weight)` with the flat indices of every product of the convolution
+/// `g`: each output value, each tap of its window that falls inside the image (not the padding),
+/// the input value it reads and the weight it multiplies.
+fn conv_taps(g: &Conv2dGeom, mut f: impl FnMut(usize, usize, usize)) {
+    let k = g.kernel;
     for n in 0..g.batch {
         for o in 0..g.chan_out {
             for oh in 0..g.h_out {
                 for ow in 0..g.w_out {
-                    let gy = gout[((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow];
-                    gb[o] += gy;
+                    let yi = ((n * g.chan_out + o) * g.h_out + oh) * g.w_out + ow;
                     for c in 0..g.chan_in {
                         for ki in 0..k {
                             for kj in 0..k {
+                                // the padded input position this tap reads
                                 let ih = oh * g.stride + ki * g.dilation;
                                 let iw = ow * g.stride + kj * g.dilation;
                                 if ih < g.padding
@@ -168,9 +152,10 @@ pub(crate) fn conv_weight_grad_ref(
                                 {
                                     continue;
                                 }
-                                let (ih, iw) = (ih - g.padding, iw - g.padding);
-                                gw[((o * g.chan_in + c) * k + ki) * k + kj] +=
-                                    gy * x[((n * g.chan_in + c) * g.h_in + ih) * g.w_in + iw];
+                                let xi = ((n * g.chan_in + c) * g.h_in + ih - g.padding) * g.w_in
+                                    + iw
+                                    - g.padding;
+                                f(yi, xi, ((o * g.chan_in + c) * k + ki) * k + kj);
                             }
                         }
                     }
@@ -178,5 +163,4 @@ pub(crate) fn conv_weight_grad_ref(
             }
         }
     }
-    (gw, gb)
 }
