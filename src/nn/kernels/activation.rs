@@ -5,6 +5,8 @@
 //! CPU has them (checked at run time): the standard library's `tanhf` calls `expm1f`, scalar,
 //! which took a third of a GRU training step.
 
+use super::simd::avx2_fn;
+
 /// Slice activations for an element type.
 pub trait Activations: Sized {
     /// `v ← 1/(1 + e^(−v))`, element by element.
@@ -71,34 +73,23 @@ fn tanh_f32(x: f32) -> f32 {
     t.copysign(x)
 }
 
-macro_rules! slice_fn {
-    ($name:ident, $avx:ident, $f:ident) => {
-        /// # Safety
-        /// The CPU has AVX2 and FMA.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx(v: &mut [f32]) {
-            for x in v {
-                *x = $f(*x);
-            }
+avx2_fn! {
+    /// [`sigmoid_f32`] of every value of `v`.
+    fn sigmoid_slice_f32(v: &mut [f32]) {
+        for x in v {
+            *x = sigmoid_f32(*x);
         }
-
-        fn $name(v: &mut [f32]) {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the features were just detected.
-                return unsafe { $avx(v) };
-            }
-            for x in v {
-                *x = $f(*x);
-            }
-        }
-    };
+    }
 }
-slice_fn!(sigmoid_slice_f32, sigmoid_avx2, sigmoid_f32);
-slice_fn!(tanh_slice_f32, tanh_avx2, tanh_f32);
+
+avx2_fn! {
+    /// [`tanh_f32`] of every value of `v`.
+    fn tanh_slice_f32(v: &mut [f32]) {
+        for x in v {
+            *x = tanh_f32(*x);
+        }
+    }
+}
 
 impl Activations for f32 {
     fn sigmoid_slice(v: &mut [f32]) {

@@ -20,22 +20,23 @@ pub(crate) fn has_avx2_fma() -> bool {
     }
 }
 
-/// `avx2_fn! { fn name<E: Bound>(a: A, b: B) -> R { body } }` defines `name`, whose `body` runs
+/// `avx2_fn! { fn name<E: Bound>(a: A, b: B) -> R { body } }` (generics optional) defines `name`,
+/// whose `body` runs
 /// compiled with AVX2 and FMA enabled where [`has_avx2_fma`], else as built. Functions the body
 /// calls are compiled that way only where they are inlined into it (`#[inline(always)]`).
 macro_rules! avx2_fn {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident<$($g:ident: $bound:path),*>
+    ($(#[$meta:meta])* $vis:vis fn $name:ident $(<$($g:ident: $bound:path),*>)?
         ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
-        $vis fn $name<$($g: $bound),*>($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name $(<$($g: $bound),*>)? ($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
-            fn body<$($g: $bound),*>($($arg: $ty),*) $(-> $ret)? $body
+            fn body $(<$($g: $bound),*>)? ($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
                 /// # Safety
                 /// The CPU has AVX2 and FMA.
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2<$($g: $bound),*>($($arg: $ty),*) $(-> $ret)? {
+                unsafe fn avx2 $(<$($g: $bound),*>)? ($($arg: $ty),*) $(-> $ret)? {
                     body($($arg),*)
                 }
                 if $crate::nn::kernels::simd::has_avx2_fma() {
