@@ -161,6 +161,19 @@ where
     t.host_slice_mut().ok_or(CpuError::WrongNumElements)
 }
 
+/// `grad_and_output_grad!(grads, into, og)`: the gradient of `into` (to add to, `&mut [E]`) and
+/// the output's gradient `og` (to read, `&[E]`), lent together (both allocated first), so that a
+/// backward pass reads the output's gradient in place. A macro: dfdx's `Tensorlike`, which a
+/// function would need as the bound of its arguments, is crate-private.
+macro_rules! grad_and_output_grad {
+    ($grads:expr, $into:expr, $og:expr) => {{
+        $grads.try_alloc_for($into)?;
+        $grads.try_alloc_for($og)?;
+        let (into, og) = $grads.mut_and_ref($into, $og);
+        (E::grad_slice(into), E::grad_slice_ref(og))
+    }};
+}
+
 /// A tensor of shape `shape` holding `buf`, which goes back to the scratch pool.
 ///
 /// The tensor is allocated by dfdx rather than built from `buf` with `tensor_from_vec`: with
@@ -217,7 +230,9 @@ where
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
         let w = weight.clone();
         tape.add_backward_op(move |grads| {
-            // dfdx lends one gradient buffer at a time: copy the output's out first.
+            // the output's gradient, copied out: reading it in place (`grad_and_output_grad!`,
+            // as the convolution and pooling do) measured 1.05–1.11× slower on the MLP's
+            // 2-thread train step
             let mut gy = take(g.rows * g.out, E::zero());
             gy.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             bias_grad(g, &gy, E::grad_slice(grads.get_or_alloc_mut(&bg)?));
@@ -260,25 +275,23 @@ where
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
         let w = weight.clone();
         tape.add_backward_op(move |grads| {
-            // dfdx lends one gradient buffer at a time: copy the output's out first.
-            let mut gout = take(g.batch * g.chan_out * g.h_out * g.w_out, E::zero());
-            gout.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
             let mut gb = take(g.chan_out, E::zero());
             gb.fill(E::zero());
             let mut gw = take(w.shape().num_elements(), E::zero());
             gw.fill(E::zero());
+            let (gx, gout) = grad_and_output_grad!(grads, &xg, &og);
             conv2d_backward(
                 &g,
                 &borrow(&x),
                 &borrow(&w),
-                &gout,
+                gout,
                 &mut gw,
                 &mut gb,
-                Some(E::grad_slice(grads.get_or_alloc_mut(&xg)?)),
+                Some(gx),
             );
             add_into(E::grad_slice(grads.get_or_alloc_mut(&wg)?), &gw);
             add_into(E::grad_slice(grads.get_or_alloc_mut(&bg)?), &gb);
-            for buf in [gout, gb, gw] {
+            for buf in [gb, gw] {
                 give(buf);
             }
             Ok(())
@@ -310,14 +323,11 @@ where
     } else {
         let (xg, og) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let mut gout = take(g.planes * g.h_out * g.w_out, E::zero());
-            gout.copy_from_slice(E::grad_slice(grads.get_or_alloc_mut(&og)?));
-            let gx = E::grad_slice(grads.get_or_alloc_mut(&xg)?);
+            let (gx, gout) = grad_and_output_grad!(grads, &xg, &og);
             match kind {
-                Pooling::Max => max_pool_backward(&g, &arg, &gout, gx),
-                Pooling::Avg => avg_pool_backward(&g, &gout, gx),
+                Pooling::Max => max_pool_backward(&g, &arg, gout, gx),
+                Pooling::Avg => avg_pool_backward(&g, gout, gx),
             }
-            give(gout);
             give(arg);
             Ok(())
         });

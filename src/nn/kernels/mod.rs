@@ -70,6 +70,10 @@ pub(crate) mod sealed {
         fn grad_slice(v: &mut <Cpu as Storage<Self>>::Vec) -> &mut [Self]
         where
             Cpu: Storage<Self>;
+        /// `v`'s elements, shared.
+        fn grad_slice_ref(v: &<Cpu as Storage<Self>>::Vec) -> &[Self]
+        where
+            Cpu: Storage<Self>;
     }
 }
 
@@ -78,6 +82,10 @@ macro_rules! grad_slice {
         impl sealed::GradSlice for $t {
             fn grad_slice(v: &mut <Cpu as Storage<$t>>::Vec) -> &mut [$t] {
                 &mut v[..]
+            }
+
+            fn grad_slice_ref(v: &<Cpu as Storage<$t>>::Vec) -> &[$t] {
+                &v[..]
             }
         }
     )*};

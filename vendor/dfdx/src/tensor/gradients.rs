@@ -116,7 +116,7 @@ impl<E, D: Storage<E>> Gradients<E, D> {
     /// `l` is the gradient to update, and `r` is the gradient to backprop.
     ///
     /// **Panics** if `l` and `r` have the same id.
-    pub(crate) fn mut_and_ref<L: Shape, R: Shape>(
+    pub fn mut_and_ref<L: Shape, R: Shape>(
         &mut self,
         l: &impl Tensorlike<L, E, D>,
         r: &impl Tensorlike<R, E, D>,
