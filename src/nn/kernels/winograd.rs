@@ -518,8 +518,8 @@ avx2_fn! {
         let (tw, ho, wo) = (pl.tw, pl.h_out, pl.w_out);
         let tiles = pl.th * tw;
         // per tile row: the even and odd columns of its two output rows, then A on each row
-        let mut split = vec![E::zero(); 4 * tw];
-        let mut cols = vec![E::zero(); 8 * tw];
+        let mut split = take(4 * tw, E::zero());
+        let mut cols = take(8 * tw, E::zero());
         for (img, gout) in gout.chunks_exact(pl.chan_out * ho * wo).enumerate() {
             for (oc, plane) in gout.chunks_exact(ho * wo).enumerate() {
                 let at = oc * t + img * tiles;
@@ -564,6 +564,8 @@ avx2_fn! {
                 }
             }
         }
+        give(split);
+        give(cols);
     }
 }
 
