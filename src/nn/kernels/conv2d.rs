@@ -340,10 +340,9 @@ pub(crate) fn conv2d_backward<E: KernelFloat>(
     gout: &[E],
     gw: &mut [E],
     gb: &mut [E],
-    gx: Option<&mut [E]>,
+    mut gx: Option<&mut [E]>,
 ) {
     // 3×3 stride-1: by Winograd where it measured faster
-    let mut gx = gx;
     if super::winograd::backward_if_chosen(g, x, w, gout, gw, gb, gx.as_deref_mut()) {
         return;
     }
